@@ -1,0 +1,55 @@
+// crypto/hash: SHA-256 and secure random bytes through OpenSSL, with OpenSSL's
+// error queue turned into Status. OpenSSL types stay inside hash.cpp.
+//
+// Thread safety: Sha256 objects belong to one thread; the free functions are
+// thread-safe (OpenSSL 3 is thread-safe by default).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/status.hpp"
+
+namespace sciflow::crypto {
+
+using Digest256 = std::array<uint8_t, 32>;
+
+// Incremental SHA-256.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(Sha256&&) noexcept;
+  Sha256& operator=(Sha256&&) noexcept;
+
+  void update(std::span<const uint8_t> data);
+  void update(std::string_view data) {
+    update(std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+  }
+  // The digest of everything so far; the object is reset afterwards.
+  Result<Digest256> finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+Result<Digest256> sha256(std::span<const uint8_t> data);
+inline Result<Digest256> sha256(std::string_view data) {
+  return sha256(std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+}
+
+// Fills `out` from OpenSSL's CSPRNG.
+Status random_bytes(std::span<uint8_t> out);
+
+// Lower-case hex of `bytes`.
+std::string to_hex(std::span<const uint8_t> bytes);
+
+// "OpenSSL 3.0.x ..."
+std::string library_version();
+
+}  // namespace sciflow::crypto

@@ -1,0 +1,279 @@
+#include "io/file.hpp"
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <utility>
+
+#include "core/cancel.hpp"
+
+namespace sciflow::io {
+namespace {
+
+std::string quoted(std::string_view verb, std::string_view name) {
+  return fmt::format("{} '{}'", verb, name);
+}
+
+}  // namespace
+
+std::string display_name(std::string_view path, bool output) {
+  if (path == "-") return output ? "<stdout>" : "<stdin>";
+  return std::string(path);
+}
+
+Status write_all(int fd, std::span<const uint8_t> data, std::string_view name) {
+  const uint8_t* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) {
+        RETURN_IF_ERROR(cancel::check_cancelled());
+        continue;
+      }
+      return errno_status(quoted("write", name), errno);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  return Status::ok();
+}
+
+// ---- InputFile -------------------------------------------------------------
+
+InputFile::~InputFile() {
+  if (owned_ && fd_ >= 0) ::close(fd_);
+}
+InputFile::InputFile(InputFile&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), owned_(std::exchange(o.owned_, false)), name_(std::move(o.name_)) {}
+InputFile& InputFile::operator=(InputFile&& o) noexcept {
+  if (this != &o) {
+    if (owned_ && fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(o.fd_, -1);
+    owned_ = std::exchange(o.owned_, false);
+    name_ = std::move(o.name_);
+  }
+  return *this;
+}
+
+Result<InputFile> InputFile::open(std::string_view path) {
+  InputFile f;
+  f.name_ = display_name(path);
+  if (path == "-") {
+    f.fd_ = STDIN_FILENO;
+    return f;
+  }
+  std::string p(path);
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_status(quoted("open", path), errno);
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return errno_status(quoted("open", path), EISDIR);
+  }
+  f.fd_ = fd;
+  f.owned_ = true;
+  return f;
+}
+
+Result<size_t> InputFile::read(void* buf, size_t n) {
+  for (;;) {
+    ssize_t r = ::read(fd_, buf, n);
+    if (r >= 0) return static_cast<size_t>(r);
+    if (errno == EINTR) {
+      RETURN_IF_ERROR(cancel::check_cancelled());
+      continue;
+    }
+    return errno_status(quoted("read", name_), errno);
+  }
+}
+
+Status InputFile::read_exact(void* buf, size_t n) {
+  auto* p = static_cast<uint8_t*>(buf);
+  size_t got = 0;
+  while (got < n) {
+    ASSIGN_OR_RETURN(size_t r, read(p + got, n - got));
+    if (r == 0)
+      return corrupt(fmt::format("read '{}': unexpected end of file ({} of {} bytes)", name_, got, n));
+    got += r;
+  }
+  return Status::ok();
+}
+
+Result<std::string> read_file(std::string_view path) {
+  ASSIGN_OR_RETURN(InputFile f, InputFile::open(path));
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t n, f.read(buf, sizeof buf));
+    if (n == 0) break;
+    out.append(buf, n);
+  }
+  return out;
+}
+
+// ---- AtomicOutput ----------------------------------------------------------
+
+AtomicOutput::~AtomicOutput() { abort(); }
+
+AtomicOutput::AtomicOutput(AtomicOutput&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)),
+      is_stdout_(o.is_stdout_),
+      committed_(std::exchange(o.committed_, true)),
+      mode_(o.mode_),
+      written_(o.written_),
+      path_(std::move(o.path_)),
+      temp_(std::move(o.temp_)) {}
+
+AtomicOutput& AtomicOutput::operator=(AtomicOutput&& o) noexcept {
+  if (this != &o) {
+    abort();
+    fd_ = std::exchange(o.fd_, -1);
+    is_stdout_ = o.is_stdout_;
+    committed_ = std::exchange(o.committed_, true);
+    mode_ = o.mode_;
+    written_ = o.written_;
+    path_ = std::move(o.path_);
+    temp_ = std::move(o.temp_);
+  }
+  return *this;
+}
+
+Result<AtomicOutput> AtomicOutput::create(std::string_view path, const OutputOptions& options) {
+  AtomicOutput out;
+  out.path_ = std::string(path);
+  out.mode_ = options.mode;
+  if (path == "-") {
+    if (!options.allow_tty && ::isatty(STDOUT_FILENO) == 1)
+      return invalid_argument("refusing to write binary data to a terminal (use -o FILE, a pipe, or -f)");
+    out.fd_ = STDOUT_FILENO;
+    out.is_stdout_ = true;
+    return out;
+  }
+  if (path.empty()) return invalid_argument("output path is empty");
+  struct stat st {};
+  if (::stat(out.path_.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return errno_status(quoted("create", path), EISDIR);
+    if (!options.overwrite)
+      return Status(Code::kAlreadyExists, fmt::format("'{}' already exists (use -f to overwrite)", path));
+  }
+  std::string dir = ".", base = out.path_;
+  if (auto slash = out.path_.rfind('/'); slash != std::string::npos) {
+    dir = slash == 0 ? "/" : out.path_.substr(0, slash);
+    base = out.path_.substr(slash + 1);
+  }
+  std::string tmpl = (dir == "/" ? "" : dir) + "/." + base + ".tmp.XXXXXX";
+  int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+  if (fd < 0) return errno_status(quoted("create temporary file in", dir), errno);
+  out.fd_ = fd;
+  out.temp_ = std::move(tmpl);
+  return out;
+}
+
+Status AtomicOutput::write(std::span<const uint8_t> data) {
+  if (fd_ < 0 || committed_) return internal_error(fmt::format("write '{}': output is closed", path_));
+  RETURN_IF_ERROR(cancel::check_cancelled());
+  RETURN_IF_ERROR(write_all(fd_, data, is_stdout_ ? "<stdout>" : path_));
+  written_ += static_cast<int64_t>(data.size());
+  return Status::ok();
+}
+
+Status AtomicOutput::commit() {
+  if (committed_) return Status::ok();
+  if (fd_ < 0) return internal_error(fmt::format("commit '{}': output is closed", path_));
+  RETURN_IF_ERROR(cancel::check_cancelled());
+  if (is_stdout_) {
+    committed_ = true;
+    fd_ = -1;
+    return Status::ok();
+  }
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  if (::fchmod(fd_, mode_ & ~mask) != 0) return errno_status(quoted("chmod", temp_), errno);
+  if (::fsync(fd_) != 0) return errno_status(quoted("sync", path_), errno);
+  int fd = std::exchange(fd_, -1);
+  if (::close(fd) != 0) {
+    int e = errno;
+    ::unlink(temp_.c_str());
+    committed_ = true;
+    return errno_status(quoted("close", path_), e);
+  }
+  if (::rename(temp_.c_str(), path_.c_str()) != 0) {
+    int e = errno;
+    ::unlink(temp_.c_str());
+    committed_ = true;
+    return errno_status(fmt::format("rename '{}' to '{}'", temp_, path_), e);
+  }
+  committed_ = true;
+  return Status::ok();
+}
+
+void AtomicOutput::abort() {
+  if (committed_) return;
+  committed_ = true;
+  if (is_stdout_) {
+    fd_ = -1;
+    return;
+  }
+  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+  if (!temp_.empty()) ::unlink(temp_.c_str());
+}
+
+Status write_file_atomic(std::string_view path, std::string_view data, const OutputOptions& options) {
+  ASSIGN_OR_RETURN(AtomicOutput out, AtomicOutput::create(path, options));
+  RETURN_IF_ERROR(out.write(data));
+  return out.commit();
+}
+
+// ---- MappedFile ------------------------------------------------------------
+
+MappedFile::~MappedFile() {
+  if (addr_) ::munmap(addr_, size_);
+}
+MappedFile::MappedFile(MappedFile&& o) noexcept
+    : addr_(std::exchange(o.addr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
+  if (this != &o) {
+    if (addr_) ::munmap(addr_, size_);
+    addr_ = std::exchange(o.addr_, nullptr);
+    size_ = std::exchange(o.size_, 0);
+  }
+  return *this;
+}
+
+Result<MappedFile> MappedFile::open(std::string_view path) {
+  std::string p(path);
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_status(quoted("open", path), errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    return errno_status(quoted("stat", path), e);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return invalid_argument(fmt::format("map '{}': not a regular file", path));
+  }
+  MappedFile m;
+  m.size_ = static_cast<size_t>(st.st_size);
+  if (m.size_ > 0) {
+    void* a = ::mmap(nullptr, m.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (a == MAP_FAILED) {
+      int e = errno;
+      ::close(fd);
+      m.size_ = 0;
+      return errno_status(quoted("map", path), e);
+    }
+    m.addr_ = a;
+  }
+  ::close(fd);
+  return m;
+}
+
+}  // namespace sciflow::io

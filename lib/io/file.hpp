@@ -1,0 +1,118 @@
+// io/file: files and standard streams by name, where "-" means stdin/stdout,
+// and atomic output (temp file + rename) so a partial output never survives an
+// error or a signal.
+//
+// Thread safety: objects are not shared; each belongs to one thread at a time.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/status.hpp"
+
+namespace sciflow::io {
+
+// The name to show in messages: "<stdin>"/"<stdout>" for "-", else the path.
+std::string display_name(std::string_view path, bool output = false);
+
+// Reads all of `path` ("-": stdin). Errors name the file: "read 'x': Is a directory".
+Result<std::string> read_file(std::string_view path);
+
+// Writes all of `data` to `fd`, retrying short writes and EINTR.
+Status write_all(int fd, std::span<const uint8_t> data, std::string_view name);
+inline Status write_all(int fd, std::string_view data, std::string_view name) {
+  return write_all(fd, std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()), name);
+}
+
+// A readable file or stdin.
+class InputFile {
+ public:
+  InputFile() = default;
+  ~InputFile();
+  InputFile(InputFile&& o) noexcept;
+  InputFile& operator=(InputFile&& o) noexcept;
+
+  // Opens `path` ("-": stdin, not closed by this object).
+  static Result<InputFile> open(std::string_view path);
+
+  // Reads up to `n` bytes; 0 at end of file.
+  Result<size_t> read(void* buf, size_t n);
+  // Reads exactly `n` bytes; kCorrupt "unexpected end of file" when short.
+  Status read_exact(void* buf, size_t n);
+  int fd() const { return fd_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  int fd_ = -1;
+  bool owned_ = false;
+  std::string name_;
+};
+
+struct OutputOptions {
+  bool overwrite = true;       // false: refuse when the target exists
+  bool allow_tty = false;      // true: binary data may go to a terminal ("-f")
+  mode_t mode = 0644;          // permissions of the final file (before umask)
+};
+
+// An output that appears under its final name only after commit().
+// For "-" it writes straight to stdout (a pipe cannot be atomic).
+// The temp file ".<name>.tmp.XXXXXX" lives in the target's directory so that
+// rename(2) is atomic; it is removed on abort(), on destruction without
+// commit(), and so on every error path and on SIGINT/SIGTERM (which unwind).
+class AtomicOutput {
+ public:
+  AtomicOutput() = default;
+  ~AtomicOutput();
+  AtomicOutput(AtomicOutput&& o) noexcept;
+  AtomicOutput& operator=(AtomicOutput&& o) noexcept;
+
+  static Result<AtomicOutput> create(std::string_view path, const OutputOptions& options = {});
+
+  Status write(std::span<const uint8_t> data);
+  Status write(std::string_view data) {
+    return write(std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+  }
+  // fsyncs and renames into place (for stdout: nothing to do). Idempotent.
+  Status commit();
+  // Removes the temp file. Idempotent.
+  void abort();
+
+  int fd() const { return fd_; }
+  bool is_stdout() const { return is_stdout_; }
+  const std::string& path() const { return path_; }
+  const std::string& temp_path() const { return temp_; }
+  int64_t bytes_written() const { return written_; }
+
+ private:
+  int fd_ = -1;
+  bool is_stdout_ = false;
+  bool committed_ = false;
+  mode_t mode_ = 0644;
+  int64_t written_ = 0;
+  std::string path_;
+  std::string temp_;
+};
+
+// Writes `data` to `path` atomically in one call.
+Status write_file_atomic(std::string_view path, std::string_view data, const OutputOptions& options = {});
+
+// A read-only memory map of a whole file (empty files map to an empty span).
+class MappedFile {
+ public:
+  MappedFile() = default;
+  ~MappedFile();
+  MappedFile(MappedFile&& o) noexcept;
+  MappedFile& operator=(MappedFile&& o) noexcept;
+  static Result<MappedFile> open(std::string_view path);
+  std::span<const uint8_t> data() const { return {static_cast<const uint8_t*>(addr_), size_}; }
+
+ private:
+  void* addr_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace sciflow::io

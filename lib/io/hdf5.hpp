@@ -1,0 +1,70 @@
+// io/hdf5: the HDF5 adapter. Opens files, lists, reads and writes datasets and
+// string attributes, and turns HDF5's error stack into Status messages that name
+// the file and the dataset ("open dataset 'a.h5:/entry/data': object not found").
+// HDF5 types (hid_t) stay inside hdf5.cpp.
+//
+// Thread safety: Debian's HDF5 is built without thread safety; use one File from
+// one thread, and do not use the HDF5 library from two threads at once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/dtype.hpp"
+#include "core/status.hpp"
+
+namespace sciflow::io::h5 {
+
+struct DatasetInfo {
+  std::string path;             // "/entry/data/data"
+  DType dtype = DType::kU8;
+  std::vector<int64_t> shape;   // row-major, slowest dimension first
+  std::vector<int64_t> chunks;  // empty when contiguous
+};
+
+class File {
+ public:
+  File() = default;
+  ~File();
+  File(File&& o) noexcept;
+  File& operator=(File&& o) noexcept;
+
+  // Opens an existing file read-only (or read-write). kNotFound if missing,
+  // kCorrupt if it is not an HDF5 file.
+  static Result<File> open(std::string_view path, bool writable = false);
+  // Creates (truncates) a file. Callers that need atomicity create it under a
+  // temporary name and rename it (see io::AtomicOutput::temp_path()).
+  static Result<File> create(std::string_view path);
+
+  // Every dataset in the file, in name order, following soft and external links.
+  Result<std::vector<DatasetInfo>> list_datasets();
+  Result<DatasetInfo> info(std::string_view dataset);
+
+  // Reads `count` entries along the first dimension starting at `first` (the whole
+  // dataset with count = -1) into `out`, converting to `dtype`. `bytes` is the size
+  // of `out` and must match exactly.
+  Status read(std::string_view dataset, DType dtype, void* out, int64_t bytes,
+              int64_t first = 0, int64_t count = -1);
+
+  // Creates `dataset` (and missing parent groups) with `shape` and writes `data`.
+  // `chunks` empty: contiguous. `zstd`-style filters are not applied here.
+  Status write(std::string_view dataset, DType dtype, const std::vector<int64_t>& shape,
+               const void* data, const std::vector<int64_t>& chunks = {});
+
+  Status set_attribute(std::string_view object, std::string_view name, std::string_view value);
+  Result<std::string> attribute(std::string_view object, std::string_view name);
+
+  Status close();
+  const std::string& path() const { return path_; }
+
+ private:
+  int64_t id_ = -1;
+  std::string path_;
+};
+
+// "HDF5 1.10.8"
+std::string library_version();
+
+}  // namespace sciflow::io::h5

@@ -1,0 +1,164 @@
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "core/cancel.hpp"
+#include "io/file.hpp"
+
+namespace fs = std::filesystem;
+
+namespace sciflow::io {
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "sciflow-io.XXXXXX").string();
+    REQUIRE(mkdtemp(t.data()) != nullptr);
+    path = t;
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::vector<std::string> names() const {
+    std::vector<std::string> n;
+    for (const auto& e : fs::directory_iterator(path)) n.push_back(e.path().filename().string());
+    return n;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("atomic output: invisible until commit, then complete") {
+  TempDir d;
+  std::string target = (d.path / "out.tez").string();
+  auto out = AtomicOutput::create(target);
+  REQUIRE(out);
+  REQUIRE(out->write("hello ").is_ok());
+  CHECK_FALSE(fs::exists(target));
+  CHECK(fs::exists(out->temp_path()));
+  REQUIRE(out->write("world").is_ok());
+  REQUIRE(out->commit().is_ok());
+  CHECK(*read_file(target) == "hello world");
+  CHECK(d.names() == std::vector<std::string>{"out.tez"});
+}
+
+TEST_CASE("atomic output: an error path removes the temp file and keeps the old file") {
+  TempDir d;
+  std::string target = (d.path / "out.tez").string();
+  REQUIRE(write_file_atomic(target, "previous").is_ok());
+  {
+    auto out = AtomicOutput::create(target);
+    REQUIRE(out);
+    REQUIRE(out->write("partial").is_ok());
+    // Dropped without commit, as on any early return.
+  }
+  CHECK(*read_file(target) == "previous");
+  CHECK(d.names() == std::vector<std::string>{"out.tez"});
+}
+
+TEST_CASE("atomic output: refuses to overwrite when asked") {
+  TempDir d;
+  std::string target = (d.path / "x").string();
+  REQUIRE(write_file_atomic(target, "a").is_ok());
+  OutputOptions o;
+  o.overwrite = false;
+  auto out = AtomicOutput::create(target, o);
+  REQUIRE_FALSE(out);
+  CHECK(out.status().code() == Code::kAlreadyExists);
+  CHECK(out.status().message() == "'" + target + "' already exists (use -f to overwrite)");
+}
+
+TEST_CASE("atomic output: missing directory is named in the error") {
+  auto out = AtomicOutput::create("/nonexistent-dir-sciflow/out.bin");
+  REQUIRE_FALSE(out);
+  CHECK(out.status().code() == Code::kNotFound);
+  CHECK(out.status().message().find("'/nonexistent-dir-sciflow'") != std::string::npos);
+}
+
+TEST_CASE("atomic output: SIGTERM mid-write leaves nothing behind") {
+  TempDir d;
+  std::string target = (d.path / "frames.tez").string();
+  int ready[2];
+  REQUIRE(pipe(ready) == 0);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    close(ready[0]);
+    cancel::reset();
+    cancel::install_signal_handlers();
+    int rc = 20;
+    {
+      auto out = AtomicOutput::create(target);
+      if (!out) _exit(21);
+      std::string block(4096, 'x');
+      bool told = false;
+      for (int i = 0; i < 100000; ++i) {
+        Status s = out->write(block);
+        if (!s.is_ok()) {
+          rc = s.code() == Code::kCancelled ? 0 : 22;
+          break;
+        }
+        if (!told) {
+          (void)!write(ready[1], "r", 1);
+          told = true;
+        }
+        usleep(1000);
+      }
+    }  // destructor removes the temp file
+    if (rc == 0) cancel::reraise_if_signalled();
+    _exit(rc);
+  }
+  close(ready[1]);
+  char c;
+  REQUIRE(read(ready[0], &c, 1) == 1);
+  close(ready[0]);
+  CHECK(d.names().size() == 1);  // the temp file exists while writing
+  CHECK(d.names()[0].find(".frames.tez.tmp.") == 0);
+  REQUIRE(kill(pid, SIGTERM) == 0);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGTERM);
+  CHECK(d.names().empty());
+}
+
+TEST_CASE("input: '-' is stdin, missing files are named") {
+  auto in = InputFile::open("-");
+  REQUIRE(in);
+  CHECK(in->fd() == 0);
+  CHECK(in->name() == "<stdin>");
+  auto missing = read_file("/no/such/file.h5");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.status().message() == "open '/no/such/file.h5': No such file or directory");
+  auto dir = read_file("/tmp");
+  REQUIRE_FALSE(dir);
+  CHECK(dir.status().message() == "open '/tmp': Is a directory");
+}
+
+TEST_CASE("input: read_exact reports truncation") {
+  TempDir d;
+  std::string p = (d.path / "short").string();
+  REQUIRE(write_file_atomic(p, "abc").is_ok());
+  auto in = InputFile::open(p);
+  REQUIRE(in);
+  char buf[8];
+  Status s = in->read_exact(buf, 8);
+  CHECK(s.code() == Code::kCorrupt);
+  CHECK(s.message() == "read '" + p + "': unexpected end of file (3 of 8 bytes)");
+}
+
+TEST_CASE("mapped file: maps contents") {
+  TempDir d;
+  std::string p = (d.path / "m").string();
+  REQUIRE(write_file_atomic(p, "mapped").is_ok());
+  auto m = MappedFile::open(p);
+  REQUIRE(m);
+  CHECK(std::string(reinterpret_cast<const char*>(m->data().data()), m->data().size()) == "mapped");
+}
+
+}  // namespace sciflow::io
