@@ -17,7 +17,7 @@ PACKAGES=(
   # BLAS: libtorch and FAISS are ~20x slower on the reference BLAS
   libopenblas-dev
   # tests: man page rendering, python for small helpers
-  man-db groff-base python3
+  man-db groff-base zsh fish python3
 )
 
 if [[ $(id -u) -ne 0 ]]; then

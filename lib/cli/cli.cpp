@@ -81,7 +81,7 @@ const std::vector<std::string>* Definition::choices_of(const CLI::Option* opt) c
 ValueKind Definition::kind_of(const CLI::Option* opt) const {
   auto it = kinds_.find(opt);
   if (it != kinds_.end()) return it->second;
-  return opt->get_type_size() == 0 ? ValueKind::kNone : ValueKind::kFile;
+  return opt->get_expected_max() == 0 ? ValueKind::kNone : ValueKind::kFile;
 }
 
 std::vector<const CLI::App*> Definition::commands() const { return order_; }

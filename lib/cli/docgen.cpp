@@ -16,6 +16,8 @@ namespace {
 using OptionList = std::vector<const CLI::Option*>;
 
 bool hidden(const CLI::Option* o) { return o->get_group().empty(); }
+// Flags expect no value (CLI11 sets expected(0) for them).
+bool takes_value(const CLI::Option* o) { return o->get_expected_max() != 0; }
 
 // Options of `app` to document: visible, named (not positional), in definition order.
 OptionList named_options(const CLI::App& app) {
@@ -68,7 +70,7 @@ std::string roff_option(const Definition& def, const CLI::Option* o) {
   std::string s;
   for (const auto& n : o->get_snames()) s += (s.empty() ? "" : ", ") + fmt::format("\\fB\\-{}\\fR", roff_escape(n));
   for (const auto& n : o->get_lnames()) s += (s.empty() ? "" : ", ") + fmt::format("\\fB\\-\\-{}\\fR", roff_escape(n));
-  if (o->get_type_size() != 0) s += fmt::format(" \\fI{}\\fR", roff_escape(value_name(def, o)));
+  if (takes_value(o)) s += fmt::format(" \\fI{}\\fR", roff_escape(value_name(def, o)));
   return s;
 }
 
@@ -76,7 +78,7 @@ std::string option_help(const CLI::Option* o) {
   std::string d = o->get_description();
   if (o->get_required()) d += " (required)";
   std::string def = o->get_default_str();
-  if (!def.empty() && o->get_type_size() != 0) d += fmt::format(" [default: {}]", def);
+  if (!def.empty() && takes_value(o)) d += fmt::format(" [default: {}]", def);
   return d;
 }
 
@@ -172,7 +174,7 @@ std::string zsh_quote_desc(std::string_view d) {
 }
 
 std::string zsh_value(const Definition& def, const CLI::Option* o) {
-  if (o->get_type_size() == 0) return "";
+  if (!takes_value(o)) return "";
   std::string name = value_name(def, o);
   for (char& c : name)
     if (c == ':' || c == '|') c = ' ';
@@ -218,7 +220,7 @@ std::string fish_option_lines(const ToolInfo& tool, const Definition& def, const
     if (!condition.empty()) line += " -n " + fish_quote(condition);
     for (const auto& n : o->get_snames()) line += " -s " + n;
     for (const auto& n : o->get_lnames()) line += " -l " + n;
-    if (o->get_type_size() != 0) {
+    if (takes_value(o)) {
       if (const auto* ch = def.choices_of(o)) line += " -x -a " + fish_quote(shell_word_list(*ch));
       else if (def.kind_of(o) == ValueKind::kFile) line += " -r -F";
       else if (def.kind_of(o) == ValueKind::kDirectory) line += " -x -a '(__fish_complete_directories)'";
@@ -388,7 +390,7 @@ std::string generate_bash(const ToolInfo& tool, const Definition& def) {
   s += "  case $prev in\n";
   auto value_cases = [&](const OptionList& opts, const std::string& cmd_pattern) {
     for (const auto* o : opts) {
-      if (o->get_type_size() == 0) continue;
+      if (!takes_value(o)) continue;
       std::vector<std::string> w = flag_words({o});
       std::string pat;
       for (const auto& x : w) pat += (pat.empty() ? "" : "|") + x;

@@ -1,0 +1,1 @@
+dxfer -j -3 --version

@@ -1,0 +1,1 @@
+wfrun --color=sometimes

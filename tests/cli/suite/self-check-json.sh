@@ -1,0 +1,1 @@
+tezip --self-check --json

@@ -1,0 +1,1 @@
+trainctl --self-check

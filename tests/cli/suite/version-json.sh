@@ -1,0 +1,1 @@
+vindex --version --json

@@ -1,0 +1,1 @@
+for t in tezip dxfer vindex trainctl servectl wfrun; do $t --version; done
