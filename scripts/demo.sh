@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The main job on built-in defaults: installs what sciflow needs, builds it, and
+# shows that each tool runs and that the library works on this machine.
+#
+#   bash scripts/demo.sh            (as root on Debian 12, or with passwordless sudo)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${SCIFLOW_JOBS:-$(nproc)}
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+if [[ ${SCIFLOW_SKIP_SETUP:-0} != 1 ]]; then
+  step "setup: Debian packages"
+  bash scripts/setup-debian.sh
+fi
+
+step "build"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+cmake --build build -j "$jobs" --target tezip dxfer vindex trainctl servectl wfrun
+
+step "the six tools"
+for t in tezip dxfer vindex trainctl servectl wfrun; do
+  build/bin/$t --version
+done
+
+step "library self-check on this machine"
+build/bin/tezip --self-check
+
+step "help (tezip)"
+build/bin/tezip --help

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what sciflow needs, builds it with warnings as errors, and runs every
+# test: unit (doctest), CLI cases, generated-docs drift, then the unit tests again
+# under AddressSanitizer + UndefinedBehaviorSanitizer. This is the README's test
+# command and exactly what .ci/run calls.
+#
+#   bash scripts/test.sh            (as root on Debian 12, or with passwordless sudo)
+#
+# Environment: SCIFLOW_SKIP_SETUP=1 skips the package step; SCIFLOW_JOBS sets build jobs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${SCIFLOW_JOBS:-$(nproc)}
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+if [[ ${SCIFLOW_SKIP_SETUP:-0} != 1 ]]; then
+  step "setup: Debian packages"
+  bash scripts/setup-debian.sh
+fi
+
+step "build (warnings are errors)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCIFLOW_WERROR=ON > /dev/null
+cmake --build build -j "$jobs"
+
+step "tests: unit, cli, docs"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+step "build: AddressSanitizer + UBSan (library and unit tests)"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSCIFLOW_WERROR=ON -DSCIFLOW_SANITIZE=ON \
+  -DSCIFLOW_BUILD_TOOLS=OFF > /dev/null
+cmake --build build-asan -j "$jobs" --target sciflow_unit_tests
+
+step "tests: unit under ASan/UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" -L unit
