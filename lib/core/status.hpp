@@ -106,10 +106,11 @@ class [[nodiscard]] Result {
 #define SCIFLOW_CONCAT_(a, b) SCIFLOW_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not ok.
-#define RETURN_IF_ERROR(expr)                                   \
-  do {                                                          \
-    ::sciflow::Status sciflow_status_ = (expr);                 \
-    if (!sciflow_status_.is_ok()) return sciflow_status_;       \
+#define RETURN_IF_ERROR(expr) SCIFLOW_RETURN_IF_ERROR_IMPL_(SCIFLOW_CONCAT_(sciflow_status_, __LINE__), expr)
+#define SCIFLOW_RETURN_IF_ERROR_IMPL_(tmp, expr) \
+  do {                                           \
+    ::sciflow::Status tmp = (expr);              \
+    if (!tmp.is_ok()) return tmp;                \
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, f());` evaluates a Result; on error returns its

@@ -93,10 +93,16 @@ struct Walk {
   std::vector<std::string> paths;
 };
 
-herr_t visit(hid_t obj, const char* name, const H5O_info_t* info, void* data) {
-  (void)obj;
+// Visits links (not objects) so that external links (NeXus files) are followed.
+herr_t visit(hid_t group, const char* name, const H5L_info_t* info, void* data) {
+  (void)info;
   auto* w = static_cast<Walk*>(data);
-  if (info->type == H5O_TYPE_DATASET) w->paths.push_back(std::string("/") + name);
+  H5O_info_t oi;
+  if (H5Oget_info_by_name(group, name, &oi, H5P_DEFAULT) < 0) {
+    H5Eclear2(H5E_DEFAULT);  // a dangling external link: not a dataset we can read
+    return 0;
+  }
+  if (oi.type == H5O_TYPE_DATASET) w->paths.push_back(std::string("/") + name);
   return 0;
 }
 
@@ -155,7 +161,7 @@ Status File::close() {
 
 Result<std::vector<DatasetInfo>> File::list_datasets() {
   Walk w{static_cast<hid_t>(id_), {}};
-  if (H5Ovisit(id_, H5_INDEX_NAME, H5_ITER_INC, visit, &w) < 0)
+  if (H5Lvisit(id_, H5_INDEX_NAME, H5_ITER_INC, visit, &w) < 0)
     return stack_status(Code::kCorrupt, fmt::format("list datasets in '{}'", path_));
   std::vector<DatasetInfo> out;
   for (const auto& p : w.paths) {
@@ -242,6 +248,69 @@ Status File::write(std::string_view dataset, DType dtype, const std::vector<int6
   if (H5Dwrite(d.get(), native_type(dtype), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
     return stack_status(Code::kIoError, what);
   return Status::ok();
+}
+
+Status File::create_dataset(std::string_view dataset, DType dtype, const std::vector<int64_t>& shape,
+                            const std::vector<int64_t>& chunks) {
+  std::string what = fmt::format("create dataset '{}:{}'", path_, dataset);
+  std::string name(dataset);
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(lcpl.get(), 1);
+  std::vector<hsize_t> dims(shape.begin(), shape.end());
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (!chunks.empty()) {
+    std::vector<hsize_t> ch(chunks.begin(), chunks.end());
+    if (H5Pset_chunk(dcpl.get(), static_cast<int>(ch.size()), ch.data()) < 0)
+      return stack_status(Code::kInvalidArgument, what);
+  }
+  Handle d(H5Dcreate2(id_, name.c_str(), native_type(dtype), space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+           H5Dclose);
+  if (!d.ok()) return stack_status(Code::kIoError, what);
+  return Status::ok();
+}
+
+Status File::write_rows(std::string_view dataset, DType dtype, int64_t first, int64_t count, const void* data) {
+  std::string what = fmt::format("write '{}:{}'", path_, dataset);
+  std::string name(dataset);
+  Handle d(H5Dopen2(id_, name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!d.ok()) return stack_status(Code::kNotFound, what);
+  Handle fspace(H5Dget_space(d.get()), H5Sclose);
+  int rank = H5Sget_simple_extent_ndims(fspace.get());
+  std::vector<hsize_t> dims(static_cast<size_t>(rank));
+  H5Sget_simple_extent_dims(fspace.get(), dims.data(), nullptr);
+  std::vector<hsize_t> start(dims.size(), 0), cnt = dims;
+  start[0] = static_cast<hsize_t>(first);
+  cnt[0] = static_cast<hsize_t>(count);
+  if (H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr) < 0)
+    return stack_status(Code::kInvalidArgument, what);
+  Handle mspace(H5Screate_simple(rank, cnt.data(), nullptr), H5Sclose);
+  if (H5Dwrite(d.get(), native_type(dtype), mspace.get(), fspace.get(), H5P_DEFAULT, data) < 0)
+    return stack_status(Code::kIoError, what);
+  return Status::ok();
+}
+
+namespace {
+herr_t collect_attr(hid_t loc, const char* name, const H5A_info_t* info, void* data) {
+  (void)info;
+  (void)loc;
+  static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+  return 0;
+}
+}  // namespace
+
+Result<std::vector<std::pair<std::string, std::string>>> File::attributes(std::string_view object) {
+  std::string obj(object);
+  std::vector<std::string> names;
+  if (H5Aiterate_by_name(id_, obj.c_str(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_attr, &names,
+                         H5P_DEFAULT) < 0)
+    return stack_status(Code::kCorrupt, fmt::format("attributes of '{}:{}'", path_, object));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& n : names) {
+    auto v = attribute(object, n);
+    if (v) out.emplace_back(n, *v);
+  }
+  return out;
 }
 
 Status File::set_attribute(std::string_view object, std::string_view name, std::string_view value) {

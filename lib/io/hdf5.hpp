@@ -38,7 +38,8 @@ class File {
   // temporary name and rename it (see io::AtomicOutput::temp_path()).
   static Result<File> create(std::string_view path);
 
-  // Every dataset in the file, in name order, following soft and external links.
+  // Every dataset in the file, in name order, following soft and external links
+  // (links whose target cannot be opened are skipped).
   Result<std::vector<DatasetInfo>> list_datasets();
   Result<DatasetInfo> info(std::string_view dataset);
 
@@ -52,6 +53,15 @@ class File {
   // `chunks` empty: contiguous. `zstd`-style filters are not applied here.
   Status write(std::string_view dataset, DType dtype, const std::vector<int64_t>& shape,
                const void* data, const std::vector<int64_t>& chunks = {});
+
+  // Creates `dataset` (and parent groups) without writing data, for write_rows().
+  Status create_dataset(std::string_view dataset, DType dtype, const std::vector<int64_t>& shape,
+                        const std::vector<int64_t>& chunks);
+  // Writes `count` entries along the first dimension starting at `first`.
+  Status write_rows(std::string_view dataset, DType dtype, int64_t first, int64_t count, const void* data);
+
+  // All string attributes of `object` (other attribute types are skipped).
+  Result<std::vector<std::pair<std::string, std::string>>> attributes(std::string_view object);
 
   Status set_attribute(std::string_view object, std::string_view name, std::string_view value);
   Result<std::string> attribute(std::string_view object, std::string_view name);

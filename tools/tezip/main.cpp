@@ -1,17 +1,77 @@
 // tezip: compress time series of detector images by predicting each frame.
-// main() is one call into the cli module; each command lives in its own
-// cmd_<name>.cpp with an options struct and a handler (docs/STYLE.md).
-#include "cli/cli.hpp"
+// main() is one call into the cli module; each command lives in cmd_<name>.cpp.
+#include "tools/tezip/commands.hpp"
 
 namespace sciflow::tezip {
 
 // Binds the commands of tezip to their options and handlers.
 void define_cli(cli::Definition& def) {
-  (void)def;  // commands are registered here as they are added
+  {
+    auto& o = def.make<CompressOptions>();
+    auto* c = def.command("compress", "Compress a series of frames into a .tez file",
+                          [&o](cli::Context& ctx) { return run_compress(o, ctx); });
+    c->alias("c");
+    c->add_option("input", o.input, "Frames: FILE.h5[:/dataset], FILE.npy, a PNG directory or glob, raw FILE, or -")
+        ->required();
+    c->add_option("-o,--output", o.output, "Output .tez file (default: INPUT.tez; stdout for -)");
+    auto* abs = c->add_option("--abs", o.abs_bound, "Lossy: absolute error bound E, |x - x'| <= E for every sample")
+                    ->type_name("E")
+                    ->check(CLI::NonNegativeNumber);
+    auto* rel = c->add_option("--rel", o.rel_bound, "Lossy: error bound as a fraction of each group's value range")
+                    ->type_name("R")
+                    ->check(CLI::NonNegativeNumber);
+    abs->excludes(rel);
+    def.value_kind(abs, cli::ValueKind::kNone);
+    def.value_kind(rel, cli::ValueKind::kNone);
+    def.choices(c->add_option("--predictor", o.predictor, "Predictor: auto chooses per block")->capture_default_str(),
+                {"auto", "lsq", "med", "prev", "linear"});
+    def.value_kind(c->add_option("--group", o.group, "Frames per group: a keyframe every N frames (default: by size)")
+                       ->type_name("N")
+                       ->check(CLI::PositiveNumber),
+                   cli::ValueKind::kNone);
+    def.value_kind(c->add_option("--block", o.block, "Side of the blocks that choose a predictor")
+                       ->type_name("PIXELS")
+                       ->check(CLI::Range(4, 4096))
+                       ->capture_default_str(),
+                   cli::ValueKind::kNone);
+    c->add_flag("-f,--force", o.force, "Overwrite the output; write binary data to a terminal");
+    add_input_options(def, c, o.in);
+  }
+  {
+    auto& o = def.make<DecompressOptions>();
+    auto* c = def.command("decompress", "Decompress a .tez file back to frames",
+                          [&o](cli::Context& ctx) { return run_decompress(o, ctx); });
+    c->alias("d");
+    c->add_option("input", o.input, ".tez file, or - for stdin")->required();
+    c->add_option("-o,--output", o.output,
+                  "Output: FILE.h5, FILE.npy, FILE.raw, a directory for PNG, or - (default: INPUT without .tez)");
+    def.value_kind(c->add_option("--frames", o.frames, "Only frames A to B-1 (A:B, either may be omitted)")
+                       ->type_name("A:B"),
+                   cli::ValueKind::kNone);
+    def.choices(c->add_option("-F,--format", o.format, "Output format (default: from the name, else the original's)")
+                    ->capture_default_str(),
+                {"auto", "hdf5", "npy", "raw", "png"});
+    c->add_flag("-f,--force", o.force, "Overwrite the output; write binary data to a terminal");
+  }
+  {
+    auto& o = def.make<InfoOptions>();
+    auto* c = def.command("info", "Describe a .tez file: shape, mode, ratio, predictor use",
+                          [&o](cli::Context& ctx) { return run_info(o, ctx); });
+    c->add_option("input", o.input, ".tez file, or - for stdin")->required();
+  }
+  {
+    auto& o = def.make<VerifyOptions>();
+    auto* c = def.command("verify", "Check a .tez file's checksums, and compare it with the original",
+                          [&o](cli::Context& ctx) { return run_verify(o, ctx); });
+    c->add_option("input", o.input, ".tez file, or - for stdin")->required();
+    c->add_option("--against", o.against, "The original frames: report bit-exactness, max error and PSNR");
+    add_input_options(def, c, o.in);
+  }
 }
 
 }  // namespace sciflow::tezip
 
 int main(int argc, char** argv) {
-  return sciflow::cli::run({"tezip", "compress time series of detector images by predicting each frame"}, argc, argv, sciflow::tezip::define_cli);
+  return sciflow::cli::run({"tezip", "compress time series of detector images by predicting each frame"}, argc, argv,
+                           sciflow::tezip::define_cli);
 }

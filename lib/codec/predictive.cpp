@@ -1,0 +1,570 @@
+#include "codec/predictive.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdlib>
+
+#include "codec/range_coder.hpp"
+
+namespace sciflow::codec {
+namespace {
+
+constexpr int kMaxFeatures = 20;
+constexpr int kCoefShift = 16;      // coefficients are fixed point with 16 fraction bits
+constexpr int kCoefBits = 28;       // stored as unsigned offset values of this width
+constexpr int64_t kCoefLimit = (int64_t{1} << (kCoefBits - 1)) - 1;
+constexpr int kBuckets = 32;        // activity contexts per predictor
+constexpr int64_t kFitPlanePixels = 32768;  // smaller planes share one fit per group
+constexpr int64_t kFitSamples = 24000;
+
+// What a plane's predictors can see: the plane itself (decoded so far when coding)
+// and fully decoded neighbours in time and channel.
+struct Refs {
+  const int64_t* cur = nullptr;
+  const int64_t* p1 = nullptr;   // previous frame, same channel (level >= 1)
+  const int64_t* p2 = nullptr;   // two frames back (level 2)
+  const int64_t* pc = nullptr;   // previous channel, this frame (channel > 0)
+  const int64_t* pc1 = nullptr;  // previous channel, previous frame (channel > 0, level >= 1)
+  int64_t h = 0, w = 0;
+  int level = 0;
+  int64_t mid = 0;
+};
+
+int feature_count(int level, bool chan) {
+  int n = level == 0 ? 6 : (level == 1 ? 13 : 18);
+  return n + (chan ? 1 : 0) + 1;  // + bias
+}
+
+inline int64_t med3(int64_t w, int64_t n, int64_t nw) {
+  int64_t mx = std::max(w, n), mn = std::min(w, n);
+  if (nw >= mx) return mn;
+  if (nw <= mn) return mx;
+  return w + n - nw;
+}
+
+// Fills f[] with the features of sample (y, x) relative to the returned base, and
+// the other candidates' predictions: cand[0] unused (least squares is computed by
+// the caller), cand[1] MED, cand[2] previous frame, cand[3] linear extrapolation.
+template <bool kInterior>
+inline int64_t gather(const Refs& r, int64_t y, int64_t x, int64_t* f, int64_t* cand) {
+  const int64_t w = r.w, i = y * w + x;
+  const int64_t* cur = r.cur;
+  auto at = [&](const int64_t* p, int64_t yy, int64_t xx) {
+    if (!kInterior) {
+      yy = std::clamp<int64_t>(yy, 0, r.h - 1);
+      xx = std::clamp<int64_t>(xx, 0, w - 1);
+    }
+    return p[yy * w + xx];
+  };
+  const bool hw = kInterior || x > 0, hn = kInterior || y > 0, hnw = kInterior || (x > 0 && y > 0),
+             hne = kInterior || (y > 0 && x + 1 < w), hww = kInterior || x > 1, hnn = kInterior || y > 1;
+  int k = 0;
+  int64_t base;
+  if (r.level == 0) {
+    int64_t W = hw ? cur[i - 1] : (hn ? cur[i - w] : r.mid);
+    int64_t N = hn ? cur[i - w] : W;
+    int64_t NW = hnw ? cur[i - w - 1] : N;
+    int64_t NE = hne ? cur[i - w + 1] : N;
+    int64_t WW = hww ? cur[i - 2] : W;
+    int64_t NN = hnn ? cur[i - 2 * w] : N;
+    base = W;
+    int64_t m = med3(W, N, NW);
+    f[k++] = N - base;
+    f[k++] = NW - base;
+    f[k++] = NE - base;
+    f[k++] = NN - base;
+    f[k++] = WW - base;
+    f[k++] = m - base;
+    if (r.pc) f[k++] = r.pc[i] - (hw ? r.pc[i - 1] : (hn ? r.pc[i - w] : r.pc[i]));
+    cand[1] = m;
+    cand[2] = m;
+    cand[3] = m;
+  } else {
+    const int64_t* p1 = r.p1;
+    int64_t P = p1[i];
+    base = P;
+    f[k++] = hw ? cur[i - 1] - p1[i - 1] : 0;
+    f[k++] = hn ? cur[i - w] - p1[i - w] : 0;
+    f[k++] = hnw ? cur[i - w - 1] - p1[i - w - 1] : 0;
+    f[k++] = hne ? cur[i - w + 1] - p1[i - w + 1] : 0;
+    f[k++] = at(p1, y, x - 1) - P;
+    f[k++] = at(p1, y, x + 1) - P;
+    f[k++] = at(p1, y - 1, x) - P;
+    f[k++] = at(p1, y + 1, x) - P;
+    f[k++] = at(p1, y - 1, x - 1) - P;
+    f[k++] = at(p1, y - 1, x + 1) - P;
+    f[k++] = at(p1, y + 1, x - 1) - P;
+    f[k++] = at(p1, y + 1, x + 1) - P;
+    int64_t Wc = hw ? cur[i - 1] : P, Nc = hn ? cur[i - w] : P, NWc = hnw ? cur[i - w - 1] : P;
+    int64_t m = med3(Wc, Nc, NWc);
+    f[k++] = m - P;
+    cand[1] = m;
+    cand[2] = P;
+    cand[3] = P;
+    if (r.level >= 2) {
+      const int64_t* p2 = r.p2;
+      f[k++] = p2[i] - P;
+      f[k++] = at(p2, y - 1, x) - P;
+      f[k++] = at(p2, y + 1, x) - P;
+      f[k++] = at(p2, y, x - 1) - P;
+      f[k++] = at(p2, y, x + 1) - P;
+      cand[3] = 2 * P - p2[i];
+    }
+    if (r.pc) f[k++] = r.pc[i] - r.pc1[i];
+  }
+  f[k++] = 1;
+  return base;
+}
+
+inline bool interior(const Refs& r, int64_t y, int64_t x) {
+  return y >= 2 && y + 1 < r.h && x >= 2 && x + 2 < r.w;
+}
+
+inline int64_t lsq(const int64_t* coef, const int64_t* f, int n, int64_t base) {
+  int64_t acc = 0;
+  for (int j = 0; j < n; ++j) acc += coef[j] * f[j];
+  return base + ((acc + (int64_t{1} << (kCoefShift - 1))) >> kCoefShift);
+}
+
+// All four candidate predictions for (y, x), clamped to [lo, hi].
+inline void predict_all(const Refs& r, const int64_t* coef, int n, int64_t y, int64_t x, int64_t lo,
+                        int64_t hi, int64_t* cand) {
+  int64_t f[kMaxFeatures];
+  int64_t base = interior(r, y, x) ? gather<true>(r, y, x, f, cand) : gather<false>(r, y, x, f, cand);
+  cand[0] = lsq(coef, f, n, base);
+  for (int c = 0; c < kNumPredictors; ++c) cand[c] = std::clamp(cand[c], lo, hi);
+}
+
+// ---- least-squares fit (encoder only; its result is stored, so the decoder never
+// depends on floating point) ----------------------------------------------------
+
+struct Normal {
+  int n = 0;
+  double a[kMaxFeatures][kMaxFeatures] = {};
+  double b[kMaxFeatures] = {};
+};
+
+void accumulate(Normal& ne, const Refs& r, int64_t step, int64_t offset) {
+  int64_t f[kMaxFeatures], cand[kNumPredictors];
+  const int64_t total = r.h * r.w;
+  for (int64_t i = offset % std::max<int64_t>(step, 1); i < total; i += step) {
+    int64_t y = i / r.w, x = i % r.w;
+    int64_t base = interior(r, y, x) ? gather<true>(r, y, x, f, cand) : gather<false>(r, y, x, f, cand);
+    double t = static_cast<double>(r.cur[i] - base);
+    double fd[kMaxFeatures];
+    for (int j = 0; j < ne.n; ++j) fd[j] = static_cast<double>(f[j]);
+    for (int j = 0; j < ne.n; ++j) {
+      ne.b[j] += fd[j] * t;
+      for (int k = 0; k <= j; ++k) ne.a[j][k] += fd[j] * fd[k];
+    }
+  }
+}
+
+// Solves (A + ridge) c = b by Cholesky; quantises c to fixed point.
+void solve(const Normal& ne, int64_t* coef) {
+  const int n = ne.n;
+  double l[kMaxFeatures][kMaxFeatures] = {};
+  double maxdiag = 0;
+  for (int j = 0; j < n; ++j) maxdiag = std::max(maxdiag, ne.a[j][j]);
+  double ridge = 1e-7 * maxdiag + 1e-9;
+  for (int j = 0; j < n; ++j) {
+    for (int k = 0; k <= j; ++k) {
+      double s = ne.a[j][k] + (j == k ? ridge : 0);
+      for (int m = 0; m < k; ++m) s -= l[j][m] * l[k][m];
+      if (j == k) {
+        if (s <= 0) {
+          std::fill(coef, coef + n, 0);
+          return;
+        }
+        l[j][j] = std::sqrt(s);
+      } else {
+        l[j][k] = s / l[k][k];
+      }
+    }
+  }
+  double z[kMaxFeatures], c[kMaxFeatures];
+  for (int j = 0; j < n; ++j) {
+    double s = ne.b[j];
+    for (int m = 0; m < j; ++m) s -= l[j][m] * z[m];
+    z[j] = s / l[j][j];
+  }
+  for (int j = n - 1; j >= 0; --j) {
+    double s = z[j];
+    for (int m = j + 1; m < n; ++m) s -= l[m][j] * c[m];
+    c[j] = s / l[j][j];
+  }
+  for (int j = 0; j < n; ++j) {
+    double q = std::round(c[j] * (1 << kCoefShift));
+    if (!std::isfinite(q)) q = 0;
+    coef[j] = static_cast<int64_t>(std::clamp(q, -static_cast<double>(kCoefLimit), static_cast<double>(kCoefLimit)));
+  }
+}
+
+// ---- residual models -------------------------------------------------------------
+
+inline int bit_length(uint64_t u) { return u == 0 ? 0 : 64 - std::countl_zero(u); }
+
+inline int bucket(uint64_t a) {
+  if (a < 2) return static_cast<int>(a);
+  int b = bit_length(a);
+  int k = 2 * b - 2 + static_cast<int>((a >> (b - 2)) & 1);
+  return std::min(k, kBuckets - 1);
+}
+
+struct Models {
+  int depth = 0;  // bits of the exponent tree
+  int max_e = 0;
+  std::vector<BitModel> exp, sign, mant, choice;
+
+  explicit Models(uint64_t max_mag) {
+    max_e = bit_length(max_mag);
+    depth = std::max(1, bit_length(static_cast<uint64_t>(max_e)));
+    const size_t ctxs = static_cast<size_t>(kNumPredictors) * kBuckets;
+    exp.resize(ctxs << depth);
+    sign.resize(ctxs);
+    mant.resize(ctxs * static_cast<size_t>(max_e + 1) * 3);
+    choice.resize((kNumPredictors + 1) * 4);
+  }
+};
+
+inline uint32_t saturate(uint64_t v) { return v > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(v); }
+
+template <typename Coder>
+inline void code_residual_enc(Coder& rc, Models& m, int ctx, int64_t v) {
+  uint64_t u = v < 0 ? static_cast<uint64_t>(-v) : static_cast<uint64_t>(v);
+  int e = bit_length(u);
+  BitModel* tree = &m.exp[static_cast<size_t>(ctx) << m.depth];
+  int node = 1;
+  for (int i = m.depth - 1; i >= 0; --i) {
+    int bit = (e >> i) & 1;
+    rc.encode(tree[node], bit);
+    node = node * 2 + bit;
+  }
+  if (e == 0) return;
+  rc.encode(m.sign[ctx], v < 0);
+  if (e < 2) return;
+  uint64_t rest = u - (uint64_t{1} << (e - 1));
+  int nb = e - 1;
+  BitModel* mm = &m.mant[(static_cast<size_t>(ctx) * (m.max_e + 1) + e) * 3];
+  int b1 = static_cast<int>((rest >> (nb - 1)) & 1);
+  rc.encode(mm[0], b1);
+  if (nb >= 2) {
+    rc.encode(mm[1 + b1], static_cast<int>((rest >> (nb - 2)) & 1));
+    if (nb > 2) rc.encode_direct(rest & ((uint64_t{1} << (nb - 2)) - 1), nb - 2);
+  }
+}
+
+inline bool code_residual_dec(RangeDecoder& rc, Models& m, int ctx, int64_t* v) {
+  BitModel* tree = &m.exp[static_cast<size_t>(ctx) << m.depth];
+  int node = 1;
+  for (int i = 0; i < m.depth; ++i) node = node * 2 + rc.decode(tree[node]);
+  int e = node - (1 << m.depth);
+  if (e == 0) {
+    *v = 0;
+    return true;
+  }
+  if (e > m.max_e) return false;
+  int neg = rc.decode(m.sign[ctx]);
+  uint64_t u = 1;
+  if (e >= 2) {
+    int nb = e - 1;
+    BitModel* mm = &m.mant[(static_cast<size_t>(ctx) * (m.max_e + 1) + e) * 3];
+    uint64_t b1 = static_cast<uint64_t>(rc.decode(mm[0]));
+    uint64_t rest = b1;
+    if (nb >= 2) {
+      rest = (rest << 1) | static_cast<uint64_t>(rc.decode(mm[1 + b1]));
+      if (nb > 2) rest = (rest << (nb - 2)) | rc.decode_direct(nb - 2);
+    }
+    u = (uint64_t{1} << (e - 1)) + rest;
+  }
+  *v = neg ? -static_cast<int64_t>(u) : static_cast<int64_t>(u);
+  return true;
+}
+
+// ---- the plane loop shared by encoder and decoder ---------------------------------
+
+struct Layout {
+  int64_t c = 1, h = 0, w = 0;
+  int64_t plane() const { return h * w; }
+  int64_t frame() const { return c * h * w; }
+};
+
+bool allowed(Predictor forced, int level, int cand) {
+  if (cand == 2 && level < 1) return false;
+  if (cand == 3 && level < 2) return false;
+  if (forced == Predictor::kAuto) return true;
+  return cand == static_cast<int>(forced) - 1;
+}
+
+// The forced predictor, or the nearest one that exists at this level.
+int fallback(Predictor forced, int level) {
+  int want = static_cast<int>(forced) - 1;
+  if (want == 3 && level < 2) want = 2;
+  if (want == 2 && level < 1) want = 1;
+  return want;
+}
+
+Refs refs_for(const Layout& L, const int64_t* frames, int64_t t, int64_t c, int64_t mid) {
+  Refs r;
+  r.h = L.h;
+  r.w = L.w;
+  r.mid = mid;
+  r.level = static_cast<int>(std::min<int64_t>(t, 2));
+  const int64_t fs = L.frame(), ps = L.plane();
+  r.cur = frames + t * fs + c * ps;
+  if (t >= 1) r.p1 = frames + (t - 1) * fs + c * ps;
+  if (t >= 2) r.p2 = frames + (t - 2) * fs + c * ps;
+  if (c >= 1) {
+    r.pc = frames + t * fs + (c - 1) * ps;
+    if (t >= 1) r.pc1 = frames + (t - 1) * fs + (c - 1) * ps;
+  }
+  return r;
+}
+
+Status check_config(const GroupConfig& g, int64_t frames, size_t samples) {
+  if (g.channels < 1 || g.height < 1 || g.width < 1 || frames < 1)
+    return invalid_argument(fmt::format("bad group shape {}x{}x{}x{}", frames, g.channels, g.height, g.width));
+  if (g.lo > g.hi || g.bound < 0 || g.block < 4 || g.block > 4096)
+    return invalid_argument("bad group configuration (range, bound or block size)");
+  if (static_cast<size_t>(frames * g.channels * g.height * g.width) != samples)
+    return invalid_argument("group buffer size does not match its shape");
+  return Status::ok();
+}
+
+}  // namespace
+
+std::string_view predictor_name(Predictor p) {
+  switch (p) {
+    case Predictor::kAuto: return "auto";
+    case Predictor::kLsq: return "lsq";
+    case Predictor::kMed: return "med";
+    case Predictor::kPrev: return "prev";
+    case Predictor::kLinear: return "linear";
+  }
+  return "?";
+}
+
+Result<Predictor> parse_predictor(std::string_view name) {
+  for (auto p : {Predictor::kAuto, Predictor::kLsq, Predictor::kMed, Predictor::kPrev, Predictor::kLinear})
+    if (predictor_name(p) == name) return p;
+  return invalid_argument(fmt::format("unknown predictor '{}' (auto, lsq, med, prev, linear)", name));
+}
+
+Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
+                                          GroupStats* stats, std::vector<int64_t>* recon_out) {
+  RETURN_IF_ERROR(check_config(g, frames, samples.size()));
+  const Layout L{g.channels, g.height, g.width};
+  const int64_t step = 2 * g.bound + 1, mid = g.lo + (g.hi - g.lo) / 2;
+  const bool lossless = g.bound == 0;
+  const uint64_t max_mag = static_cast<uint64_t>(g.hi - g.lo) / static_cast<uint64_t>(step) + 1;
+
+  std::vector<int64_t> recon_buf;
+  const int64_t* orig = samples.data();
+  int64_t* rec;
+  if (lossless) {
+    rec = nullptr;  // reconstruction == input
+  } else {
+    recon_buf.assign(samples.size(), 0);
+    rec = recon_buf.data();
+  }
+  const int64_t* dec = lossless ? orig : rec;  // what the decoder will see
+
+  std::vector<uint8_t> out;
+  out.reserve(samples.size() / 2 + 64);
+  RangeEncoder rc(&out);
+  Models m(max_mag);
+  GroupStats st;
+
+  // Coefficients: per plane for large planes, else one set per (level, channel) for the group.
+  const bool per_plane = L.plane() >= kFitPlanePixels;
+  std::vector<int64_t> group_coef(static_cast<size_t>(3 * L.c * kMaxFeatures), 0);
+  auto fit = [&](int level, int64_t c, std::span<const int64_t> ts, int64_t* coef) {
+    Normal ne;
+    ne.n = feature_count(level, c > 0);
+    int64_t total = static_cast<int64_t>(ts.size()) * L.plane();
+    int64_t stride = std::max<int64_t>(1, total / kFitSamples);
+    for (size_t k = 0; k < ts.size(); ++k)
+      accumulate(ne, refs_for(L, orig, ts[k], c, mid), stride, static_cast<int64_t>(k) * 7);
+    solve(ne, coef);
+    for (int j = 0; j < ne.n; ++j) rc.encode_direct(static_cast<uint64_t>(coef[j] + kCoefLimit), kCoefBits);
+  };
+  if (!per_plane) {
+    for (int level = 0; level <= std::min<int64_t>(2, frames - 1); ++level) {
+      std::vector<int64_t> ts;
+      for (int64_t t = level; t < frames; ++t)
+        if (std::min<int64_t>(t, 2) == level) ts.push_back(t);
+      for (int64_t c = 0; c < L.c; ++c) fit(level, c, ts, &group_coef[(level * L.c + c) * kMaxFeatures]);
+    }
+  }
+
+  const int64_t B = g.block;
+  const int64_t bw = (L.w + B - 1) / B, bh = (L.h + B - 1) / B;
+  std::vector<int64_t> cands(static_cast<size_t>(kNumPredictors * L.plane()));
+  std::vector<int64_t> cost(static_cast<size_t>(kNumPredictors * bw * bh));
+  std::vector<uint8_t> choice(static_cast<size_t>(bw * bh));
+  std::vector<uint32_t> mags(static_cast<size_t>(2 * L.c * L.plane()), 0);  // |v| of this and the previous frame
+  int64_t plane_coef[kMaxFeatures];
+
+  for (int64_t t = 0; t < frames; ++t) {
+    for (int64_t c = 0; c < L.c; ++c) {
+      const int level = static_cast<int>(std::min<int64_t>(t, 2));
+      const int n = feature_count(level, c > 0);
+      const int64_t* coef;
+      if (per_plane) {
+        int64_t one[1] = {t};
+        fit(level, c, one, plane_coef);
+        coef = plane_coef;
+      } else {
+        coef = &group_coef[(level * L.c + c) * kMaxFeatures];
+      }
+      // Candidates on the original samples choose each block's predictor.
+      Refs ro = refs_for(L, orig, t, c, mid);
+      std::fill(cost.begin(), cost.end(), 0);
+      const int64_t* xo = ro.cur;
+      for (int64_t y = 0; y < L.h; ++y) {
+        for (int64_t x = 0; x < L.w; ++x) {
+          int64_t cand[kNumPredictors];
+          predict_all(ro, coef, n, y, x, g.lo, g.hi, cand);
+          int64_t i = y * L.w + x, b = (y / B) * bw + x / B;
+          for (int k = 0; k < kNumPredictors; ++k) {
+            cands[static_cast<size_t>(k * L.plane() + i)] = cand[k];
+            cost[static_cast<size_t>(k * bw * bh + b)] += std::abs(xo[i] - cand[k]);
+          }
+        }
+      }
+      int prev_choice = kNumPredictors;
+      for (int64_t b = 0; b < bw * bh; ++b) {
+        int best = -1;
+        if (g.predictor != Predictor::kAuto) best = fallback(g.predictor, level);
+        else
+          for (int k = 0; k < kNumPredictors; ++k)
+            if (allowed(g.predictor, level, k) &&
+                (best < 0 || cost[static_cast<size_t>(k * bw * bh + b)] < cost[static_cast<size_t>(best * bw * bh + b)]))
+              best = k;
+        choice[static_cast<size_t>(b)] = static_cast<uint8_t>(best);
+        st.blocks[static_cast<size_t>(best)]++;
+        BitModel* cm = &m.choice[static_cast<size_t>(prev_choice) * 4];
+        rc.encode(cm[0], best >> 1);
+        rc.encode(cm[1 + (best >> 1)], best & 1);
+        prev_choice = best;
+      }
+      // Code the residuals.
+      Refs rr = refs_for(L, dec, t, c, mid);
+      uint32_t* mc = &mags[static_cast<size_t>(((t & 1) * L.c + c) * L.plane())];
+      const uint32_t* mp = t >= 1 ? &mags[static_cast<size_t>((((t - 1) & 1) * L.c + c) * L.plane())] : nullptr;
+      int64_t* rcur = lossless ? nullptr : rec + t * L.frame() + c * L.plane();
+      for (int64_t y = 0; y < L.h; ++y) {
+        for (int64_t x = 0; x < L.w; ++x) {
+          const int64_t i = y * L.w + x;
+          const int k = choice[static_cast<size_t>((y / B) * bw + x / B)];
+          int64_t pred;
+          if (lossless) {
+            pred = cands[static_cast<size_t>(k * L.plane() + i)];
+          } else {
+            int64_t cand[kNumPredictors];
+            predict_all(rr, coef, n, y, x, g.lo, g.hi, cand);
+            pred = cand[k];
+          }
+          int64_t r = xo[i] - pred, v;
+          if (lossless) v = r;
+          else v = r >= 0 ? (r + g.bound) / step : -((-r + g.bound) / step);
+          uint64_t a = 2 * (uint64_t{x > 0 ? mc[i - 1] : 0u} + (y > 0 ? mc[i - L.w] : 0u) + (mp ? mp[i] : 0u)) +
+                       (x > 0 && y > 0 ? mc[i - L.w - 1] : 0u) + (y > 0 && x + 1 < L.w ? mc[i - L.w + 1] : 0u);
+          code_residual_enc(rc, m, k * kBuckets + bucket(a), v);
+          mc[i] = saturate(static_cast<uint64_t>(v < 0 ? -v : v));
+          if (!lossless) rcur[i] = std::clamp(pred + v * step, g.lo, g.hi);
+        }
+      }
+    }
+  }
+  rc.finish();
+  if (stats) *stats = st;
+  if (recon_out) {
+    if (lossless) recon_out->assign(samples.begin(), samples.end());
+    else *recon_out = std::move(recon_buf);
+  }
+  return out;
+}
+
+Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t frames, std::span<int64_t> out) {
+  RETURN_IF_ERROR(check_config(g, frames, out.size()));
+  const Layout L{g.channels, g.height, g.width};
+  const int64_t step = 2 * g.bound + 1, mid = g.lo + (g.hi - g.lo) / 2;
+  const uint64_t max_mag = static_cast<uint64_t>(g.hi - g.lo) / static_cast<uint64_t>(step) + 1;
+  RangeDecoder rc(data.data(), data.size());
+  Models m(max_mag);
+  int64_t* rec = out.data();
+
+  const bool per_plane = L.plane() >= kFitPlanePixels;
+  std::vector<int64_t> group_coef(static_cast<size_t>(3 * L.c * kMaxFeatures), 0);
+  auto read_coef = [&](int n, int64_t* coef) {
+    for (int j = 0; j < n; ++j) coef[j] = static_cast<int64_t>(rc.decode_direct(kCoefBits)) - kCoefLimit;
+  };
+  if (!per_plane)
+    for (int level = 0; level <= std::min<int64_t>(2, frames - 1); ++level)
+      for (int64_t c = 0; c < L.c; ++c) read_coef(feature_count(level, c > 0), &group_coef[(level * L.c + c) * kMaxFeatures]);
+
+  const int64_t B = g.block;
+  const int64_t bw = (L.w + B - 1) / B, bh = (L.h + B - 1) / B;
+  std::vector<uint8_t> choice(static_cast<size_t>(bw * bh));
+  std::vector<uint32_t> mags(static_cast<size_t>(2 * L.c * L.plane()), 0);
+  int64_t plane_coef[kMaxFeatures];
+
+  for (int64_t t = 0; t < frames; ++t) {
+    for (int64_t c = 0; c < L.c; ++c) {
+      const int level = static_cast<int>(std::min<int64_t>(t, 2));
+      const int n = feature_count(level, c > 0);
+      const int64_t* coef;
+      if (per_plane) {
+        read_coef(n, plane_coef);
+        coef = plane_coef;
+      } else {
+        coef = &group_coef[(level * L.c + c) * kMaxFeatures];
+      }
+      int prev_choice = kNumPredictors;
+      for (int64_t b = 0; b < bw * bh; ++b) {
+        BitModel* cm = &m.choice[static_cast<size_t>(prev_choice) * 4];
+        int hi_bit = rc.decode(cm[0]);
+        int k = (hi_bit << 1) | rc.decode(cm[1 + hi_bit]);
+        if (!allowed(Predictor::kAuto, level, k))
+          return corrupt(fmt::format("frame {} channel {}: invalid predictor choice {}", t, c, k));
+        choice[static_cast<size_t>(b)] = static_cast<uint8_t>(k);
+        prev_choice = k;
+      }
+      Refs rr = refs_for(L, rec, t, c, mid);
+      uint32_t* mc = &mags[static_cast<size_t>(((t & 1) * L.c + c) * L.plane())];
+      const uint32_t* mp = t >= 1 ? &mags[static_cast<size_t>((((t - 1) & 1) * L.c + c) * L.plane())] : nullptr;
+      int64_t* rcur = rec + t * L.frame() + c * L.plane();
+      for (int64_t y = 0; y < L.h; ++y) {
+        for (int64_t x = 0; x < L.w; ++x) {
+          const int64_t i = y * L.w + x;
+          const int k = choice[static_cast<size_t>((y / B) * bw + x / B)];
+          int64_t cand[kNumPredictors];
+          predict_all(rr, coef, n, y, x, g.lo, g.hi, cand);
+          uint64_t a = 2 * (uint64_t{x > 0 ? mc[i - 1] : 0u} + (y > 0 ? mc[i - L.w] : 0u) + (mp ? mp[i] : 0u)) +
+                       (x > 0 && y > 0 ? mc[i - L.w - 1] : 0u) + (y > 0 && x + 1 < L.w ? mc[i - L.w + 1] : 0u);
+          int64_t v;
+          if (!code_residual_dec(rc, m, k * kBuckets + bucket(a), &v))
+            return corrupt(fmt::format("frame {} channel {}: invalid residual code", t, c));
+          mc[i] = saturate(static_cast<uint64_t>(v < 0 ? -v : v));
+          int64_t val = cand[k] + v * step;
+          if (g.bound == 0) {
+            if (val < g.lo || val > g.hi)
+              return corrupt(fmt::format("frame {} channel {}: sample out of range", t, c));
+            rcur[i] = val;
+          } else {
+            rcur[i] = std::clamp(val, g.lo, g.hi);
+          }
+        }
+        if (rc.overrun()) return corrupt(fmt::format("frame {} channel {}: truncated data", t, c));
+      }
+    }
+  }
+  if (rc.overrun()) return corrupt("truncated data");
+  return Status::ok();
+}
+
+}  // namespace sciflow::codec

@@ -1,0 +1,65 @@
+// codec/predictive: the tezip frame codec. Codes a group of frames by predicting
+// each sample from samples already decoded (earlier frames, the causal
+// neighbourhood in the current frame, the previous channel) and coding the
+// residual with a context-adaptive binary range coder.
+//
+// Per plane (frame x channel) the encoder fits a linear least-squares predictor
+// over up to 20 neighbours, quantises its coefficients to fixed point and stores
+// them; the decoder evaluates it with integer arithmetic only, so decoding is
+// bit-exact on every machine, compiler and thread count. Per block of the plane it
+// chooses the best of the candidate predictors (least squares, LOCO-I/MED spatial,
+// previous frame, linear extrapolation) and records the choice.
+// Lossy mode quantises the residual with step 2e+1 and predicts from the
+// reconstructed samples, so |x - x'| <= e holds for every sample.
+//
+// Samples are int64 (see codec/samples.hpp for the mapping from each dtype).
+// Thread safety: the functions are reentrant; encode different groups in
+// parallel from different threads.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "core/status.hpp"
+
+namespace sciflow::codec {
+
+// Candidate predictors; kAuto lets the encoder choose per block.
+enum class Predictor : uint8_t { kAuto = 0, kLsq = 1, kMed = 2, kPrev = 3, kLinear = 4 };
+inline constexpr int kNumPredictors = 4;  // kLsq..kLinear
+
+std::string_view predictor_name(Predictor p);
+// Parses "auto", "lsq", "med", "prev", "linear"; kInvalidArgument otherwise.
+Result<Predictor> parse_predictor(std::string_view name);
+
+struct GroupConfig {
+  int64_t channels = 1;
+  int64_t height = 0;
+  int64_t width = 0;
+  int64_t lo = 0;        // smallest valid sample
+  int64_t hi = 255;      // largest valid sample
+  int64_t bound = 0;     // absolute error bound in sample units; 0 = lossless
+  Predictor predictor = Predictor::kAuto;
+  int block = 32;        // side of the blocks that choose a predictor
+};
+
+struct GroupStats {
+  // Blocks that used kLsq, kMed, kPrev, kLinear (index = predictor - 1).
+  std::array<int64_t, kNumPredictors> blocks{};
+};
+
+// Encodes `frames` frames of `samples` (frames x channels x height x width, each in
+// [lo, hi]). Fills `stats`; with `recon` non-null, stores the decoded samples
+// (equal to the input when lossless). kInvalidArgument on bad configuration.
+Result<std::vector<uint8_t>> encode_group(const GroupConfig& config, std::span<const int64_t> samples,
+                                          int64_t frames, GroupStats* stats, std::vector<int64_t>* recon);
+
+// Decodes what encode_group wrote into `out` (frames x channels x height x width).
+// kCorrupt when the data are truncated or inconsistent; never reads out of bounds.
+Status decode_group(const GroupConfig& config, std::span<const uint8_t> data, int64_t frames,
+                    std::span<int64_t> out);
+
+}  // namespace sciflow::codec

@@ -1,0 +1,158 @@
+#include "codec/samples.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace sciflow::codec {
+namespace {
+
+template <typename T>
+T load(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <typename T>
+void store(uint8_t* p, T v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+inline int64_t float_key(uint32_t bits) {
+  auto s = static_cast<int32_t>(bits);
+  return s < 0 ? static_cast<int64_t>(s ^ 0x7FFFFFFF) : static_cast<int64_t>(s);
+}
+inline uint32_t float_bits(int64_t key) {
+  auto s = static_cast<int32_t>(key);
+  return static_cast<uint32_t>(s < 0 ? s ^ 0x7FFFFFFF : s);
+}
+
+template <typename T, typename F>
+void each(const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int64_t* out, F conv) {
+  const int64_t plane = h * w;
+  for (int64_t t = 0; t < frames; ++t) {
+    const uint8_t* src = raw + t * plane * c * static_cast<int64_t>(sizeof(T));
+    int64_t* dst = out + t * plane * c;
+    for (int64_t i = 0; i < plane; ++i)
+      for (int64_t k = 0; k < c; ++k)
+        dst[k * plane + i] = conv(load<T>(src + (i * c + k) * static_cast<int64_t>(sizeof(T))));
+  }
+}
+
+template <typename T, typename F>
+void each_back(const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw, F conv) {
+  const int64_t plane = h * w;
+  for (int64_t t = 0; t < frames; ++t) {
+    const int64_t* src = in + t * plane * c;
+    uint8_t* dst = raw + t * plane * c * static_cast<int64_t>(sizeof(T));
+    for (int64_t i = 0; i < plane; ++i)
+      for (int64_t k = 0; k < c; ++k)
+        store<T>(dst + (i * c + k) * static_cast<int64_t>(sizeof(T)), conv(src[k * plane + i]));
+  }
+}
+
+}  // namespace
+
+bool codec_supports(DType t) {
+  switch (t) {
+    case DType::kU8: case DType::kU16: case DType::kU32: case DType::kI8: case DType::kI16: case DType::kI32:
+    case DType::kF32:
+      return true;
+    default:
+      return false;
+  }
+}
+
+SampleRange lossless_range(DType t) {
+  switch (t) {
+    case DType::kU8: return {0, 255};
+    case DType::kU16: return {0, 65535};
+    case DType::kU32: return {0, 4294967295LL};
+    case DType::kI8: return {-128, 127};
+    case DType::kI16: return {-32768, 32767};
+    case DType::kI32: case DType::kF32: return {-2147483648LL, 2147483647LL};
+    default: return {0, 0};
+  }
+}
+
+void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int64_t* out) {
+  switch (t) {
+    case DType::kU8: each<uint8_t>(raw, frames, h, w, c, out, [](uint8_t v) { return int64_t{v}; }); break;
+    case DType::kU16: each<uint16_t>(raw, frames, h, w, c, out, [](uint16_t v) { return int64_t{v}; }); break;
+    case DType::kU32: each<uint32_t>(raw, frames, h, w, c, out, [](uint32_t v) { return int64_t{v}; }); break;
+    case DType::kI8: each<int8_t>(raw, frames, h, w, c, out, [](int8_t v) { return int64_t{v}; }); break;
+    case DType::kI16: each<int16_t>(raw, frames, h, w, c, out, [](int16_t v) { return int64_t{v}; }); break;
+    case DType::kI32: each<int32_t>(raw, frames, h, w, c, out, [](int32_t v) { return int64_t{v}; }); break;
+    case DType::kF32: each<uint32_t>(raw, frames, h, w, c, out, [](uint32_t v) { return float_key(v); }); break;
+    default: break;
+  }
+}
+
+void from_samples(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw) {
+  switch (t) {
+    case DType::kU8: each_back<uint8_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint8_t>(v); }); break;
+    case DType::kU16: each_back<uint16_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint16_t>(v); }); break;
+    case DType::kU32: each_back<uint32_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint32_t>(v); }); break;
+    case DType::kI8: each_back<int8_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int8_t>(v); }); break;
+    case DType::kI16: each_back<int16_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int16_t>(v); }); break;
+    case DType::kI32: each_back<int32_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int32_t>(v); }); break;
+    case DType::kF32: each_back<uint32_t>(in, frames, h, w, c, raw, [](int64_t v) { return float_bits(v); }); break;
+    default: break;
+  }
+}
+
+bool float_to_grid(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, double step,
+                   double e, int64_t* out, SampleRange* range) {
+  if (t != DType::kF32 || !(step > 0)) return false;
+  bool ok = true;
+  int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
+  each<float>(raw, frames, h, w, c, out, [&](float v) -> int64_t {
+    double q = std::round(static_cast<double>(v) / step);
+    if (!std::isfinite(q) || std::fabs(q) > 1e15) {
+      ok = false;
+      return 0;
+    }
+    auto k = static_cast<int64_t>(q);
+    float back = static_cast<float>(static_cast<double>(k) * step);
+    if (!(std::fabs(static_cast<double>(back) - static_cast<double>(v)) <= e)) ok = false;
+    lo = std::min(lo, k);
+    hi = std::max(hi, k);
+    return k;
+  });
+  if (ok) *range = {lo, hi};
+  return ok;
+}
+
+void grid_to_float(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, double step,
+                   uint8_t* raw) {
+  if (t != DType::kF32) return;
+  each_back<float>(in, frames, h, w, c, raw,
+                   [&](int64_t k) { return static_cast<float>(static_cast<double>(k) * step); });
+}
+
+void value_range(DType t, const uint8_t* raw, int64_t count, double* lo, double* hi) {
+  double a = std::numeric_limits<double>::infinity(), b = -a;
+  auto scan = [&](auto tag) {
+    using T = decltype(tag);
+    for (int64_t i = 0; i < count; ++i) {
+      double v = static_cast<double>(load<T>(raw + i * static_cast<int64_t>(sizeof(T))));
+      if (std::isnan(v)) continue;
+      a = std::min(a, v);
+      b = std::max(b, v);
+    }
+  };
+  switch (t) {
+    case DType::kU8: scan(uint8_t{}); break;
+    case DType::kU16: scan(uint16_t{}); break;
+    case DType::kU32: scan(uint32_t{}); break;
+    case DType::kI8: scan(int8_t{}); break;
+    case DType::kI16: scan(int16_t{}); break;
+    case DType::kI32: scan(int32_t{}); break;
+    case DType::kF32: scan(float{}); break;
+    default: break;
+  }
+  *lo = a;
+  *hi = b;
+}
+
+}  // namespace sciflow::codec

@@ -1,0 +1,45 @@
+// codec/samples: conversion between stored arrays (any supported dtype, frames
+// laid out as height x width x channels) and the codec's planar int64 samples.
+//
+// Integers map to themselves. Floats map losslessly to ordered integers (the IEEE
+// bits, with negative numbers flipped so that integer order is numeric order), or,
+// in lossy mode, to a grid of step 2E so that |x - x'| <= E.
+// Thread safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/dtype.hpp"
+#include "core/status.hpp"
+
+namespace sciflow::codec {
+
+struct SampleRange {
+  int64_t lo = 0, hi = 0;
+};
+
+// True for the dtypes tezip codes: u8 u16 u32 i8 i16 i32 f32.
+bool codec_supports(DType t);
+
+// The integer range of lossless samples of `t`.
+SampleRange lossless_range(DType t);
+
+// `frames` frames of `h` x `w` x `c` elements of `t` -> planar samples
+// (frame, channel, row, column).
+void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int64_t* out);
+void from_samples(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw);
+
+// Float lossy: samples are round(x / step); fails (returns false) when a value is
+// not finite, would overflow, or the bound `e` would not hold after reconstruction
+// in the dtype's own precision.
+bool float_to_grid(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, double step,
+                   double e, int64_t* out, SampleRange* range);
+void grid_to_float(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, double step,
+                   uint8_t* raw);
+
+// Smallest and largest element value of a raw block (as double; NaN ignored).
+void value_range(DType t, const uint8_t* raw, int64_t count, double* lo, double* hi);
+
+}  // namespace sciflow::codec

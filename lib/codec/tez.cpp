@@ -1,0 +1,545 @@
+#include "codec/tez.hpp"
+
+#include <fmt/core.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <future>
+
+#include "codec/samples.hpp"
+
+namespace sciflow::codec::tez {
+namespace {
+
+constexpr uint8_t kMagic[8] = {0x89, 'T', 'E', 'Z', '\r', '\n', 0x1a, '\n'};
+constexpr char kGroupTag[4] = {'T', 'Z', 'G', '1'};
+constexpr char kEndTag[4] = {'T', 'Z', 'E', '1'};
+constexpr char kTrailerMagic[8] = {'T', 'E', 'Z', 'I', 'N', 'D', 'E', 'X'};
+constexpr int64_t kMaxHeaderJson = 1 << 20;
+constexpr int64_t kMaxGroupRawBytes = int64_t{4} << 30;  // refuse records that would need more
+constexpr int64_t kTargetGroupBytes = 16 << 20;
+constexpr int64_t kMaxGroupFrames = 64;
+constexpr int64_t kMinGroupFrames = 8;
+constexpr int64_t kStripePixels = 131072;
+
+uint32_t crc32_of(std::span<const uint8_t> d) {
+  size_t off = 0;
+  uLong c = ::crc32(0, nullptr, 0);
+  while (off < d.size()) {
+    uInt n = static_cast<uInt>(std::min<size_t>(d.size() - off, 1u << 30));
+    c = ::crc32(c, d.data() + off, n);
+    off += n;
+  }
+  return static_cast<uint32_t>(c);
+}
+
+// Little-endian byte building and parsing.
+struct Bytes {
+  std::vector<uint8_t> b;
+  void raw(const void* p, size_t n) { b.insert(b.end(), static_cast<const uint8_t*>(p), static_cast<const uint8_t*>(p) + n); }
+  template <typename T>
+  void put(T v) {
+    uint8_t tmp[sizeof(T)];
+    std::memcpy(tmp, &v, sizeof v);
+    if constexpr (std::endian::native == std::endian::big) std::reverse(tmp, tmp + sizeof(T));
+    raw(tmp, sizeof tmp);
+  }
+};
+
+struct Parse {
+  const uint8_t* p;
+  size_t n, off = 0;
+  bool ok = true;
+  template <typename T>
+  T get() {
+    T v{};
+    if (off + sizeof(T) > n) {
+      ok = false;
+      return v;
+    }
+    uint8_t tmp[sizeof(T)];
+    std::memcpy(tmp, p + off, sizeof(T));
+    if constexpr (std::endian::native == std::endian::big) std::reverse(tmp, tmp + sizeof(T));
+    std::memcpy(&v, tmp, sizeof v);
+    off += sizeof(T);
+    return v;
+  }
+};
+
+std::string frames_label(const GroupInfo& g) {
+  return g.frames == 1 ? fmt::format("frame {}", g.first_frame)
+                       : fmt::format("frames {}-{}", g.first_frame, g.first_frame + g.frames - 1);
+}
+
+// Runs fn(i) for i in [0, n) on up to `threads` threads.
+template <typename F>
+Status parallel_for(int64_t n, int threads, F fn) {
+  if (threads <= 1 || n <= 1) {
+    for (int64_t i = 0; i < n; ++i) RETURN_IF_ERROR(fn(i));
+    return Status::ok();
+  }
+  std::atomic<int64_t> next{0};
+  std::vector<std::future<Status>> workers;
+  for (int t = 0; t < std::min<int64_t>(threads, n); ++t)
+    workers.push_back(std::async(std::launch::async, [&] {
+      for (int64_t i; (i = next.fetch_add(1)) < n;) {
+        Status s = fn(i);
+        if (!s.is_ok()) {
+          next.store(n);
+          return s;
+        }
+      }
+      return Status::ok();
+    }));
+  Status first;
+  for (auto& w : workers) {
+    Status s = w.get();
+    if (first.is_ok() && !s.is_ok()) first = s;
+  }
+  return first;
+}
+
+int64_t stripes_of(const Header& h) { return (h.height + h.stripe_rows - 1) / h.stripe_rows; }
+
+}  // namespace
+
+bool looks_like_tez(std::string_view head) {
+  return head.size() >= 8 && std::memcmp(head.data(), kMagic, 8) == 0;
+}
+
+Json Header::to_json() const {
+  Json attrs = Json::object();
+  for (const auto& [k, v] : attributes) attrs[k] = v;
+  return {{"dtype", dtype_name(dtype)},
+          {"frames", frames},
+          {"height", height},
+          {"width", width},
+          {"channels", channels},
+          {"mode", mode},
+          {"bound", bound},
+          {"predictor", predictor_name(predictor)},
+          {"block", block},
+          {"group_frames", group_frames},
+          {"stripe_rows", stripe_rows},
+          {"model_hash", model_hash},
+          {"source", {{"format", source_format}, {"dataset", dataset}, {"attributes", attrs}}},
+          {"created_by", created_by}};
+}
+
+Result<Header> Header::from_json(const Json& j) {
+  Header h;
+  try {
+    auto dt = parse_dtype(j.at("dtype").get<std::string>());
+    if (!dt || !codec_supports(*dt)) return unsupported(fmt::format("dtype '{}'", j.at("dtype").get<std::string>()));
+    h.dtype = *dt;
+    h.frames = j.at("frames").get<int64_t>();
+    h.height = j.at("height").get<int64_t>();
+    h.width = j.at("width").get<int64_t>();
+    h.channels = j.at("channels").get<int64_t>();
+    h.mode = j.at("mode").get<std::string>();
+    h.bound = j.at("bound").get<double>();
+    ASSIGN_OR_RETURN(h.predictor, parse_predictor(j.at("predictor").get<std::string>()));
+    h.block = j.at("block").get<int>();
+    h.group_frames = j.at("group_frames").get<int64_t>();
+    h.stripe_rows = j.at("stripe_rows").get<int64_t>();
+    h.model_hash = j.value("model_hash", "");
+    const Json& src = j.at("source");
+    h.source_format = src.value("format", "");
+    h.dataset = src.value("dataset", "");
+    if (src.contains("attributes"))
+      for (const auto& [k, v] : src.at("attributes").items()) h.attributes.emplace_back(k, v.get<std::string>());
+    h.created_by = j.value("created_by", "");
+  } catch (const Json::exception& e) {
+    return corrupt(fmt::format("header: {}", e.what()));
+  }
+  if (h.frames < 0 || h.height < 1 || h.width < 1 || h.channels < 1 || h.channels > 4 || h.block < 4 ||
+      h.block > 4096 || h.group_frames < 1 || h.stripe_rows < 1 || h.height > (1 << 20) || h.width > (1 << 20) ||
+      (h.mode != "lossless" && h.mode != "abs" && h.mode != "rel") || !(h.bound >= 0))
+    return corrupt("header: values out of range");
+  if (h.frame_bytes() * std::min<int64_t>(h.group_frames, std::max<int64_t>(h.frames, 1)) > kMaxGroupRawBytes)
+    return unsupported("header: groups larger than 4 GiB");
+  return h;
+}
+
+void choose_layout(Header* h, int64_t group_frames_override) {
+  int64_t fb = std::max<int64_t>(h->frame_bytes(), 1);
+  int64_t g = group_frames_override > 0 ? group_frames_override
+                                         : std::clamp<int64_t>(kTargetGroupBytes / fb, kMinGroupFrames, kMaxGroupFrames);
+  // Tiny frames: bigger groups so that keyframes and side information stay cheap.
+  if (group_frames_override <= 0 && h->height * h->width < 4096) g = std::max<int64_t>(g, 512);
+  h->group_frames = std::max<int64_t>(1, g);
+  h->stripe_rows = std::max<int64_t>(64, (kStripePixels + h->width - 1) / h->width);
+  if (h->stripe_rows >= h->height) h->stripe_rows = h->height;
+}
+
+Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_frame, int64_t frames,
+                                                 const uint8_t* raw, int threads, GroupInfo* info,
+                                                 std::vector<uint8_t>* recon_raw) {
+  const int64_t H = h.height, W = h.width, C = h.channels, n = frames * C * H * W;
+  GroupInfo g;
+  g.first_frame = first_frame;
+  g.frames = frames;
+  std::vector<int64_t> samples(static_cast<size_t>(n));
+  SampleRange range = lossless_range(h.dtype);
+  double e_units = h.bound;
+  if (h.mode == "rel") {
+    double lo, hi;
+    value_range(h.dtype, raw, n, &lo, &hi);
+    e_units = std::isfinite(hi - lo) ? h.bound * (hi - lo) : 0;
+  }
+  bool lossy = h.mode != "lossless" && e_units > 0;
+  if (h.dtype == DType::kF32 && lossy) {
+    // Floats: code the grid round(x / 2e), which the decoder scales back.
+    if (float_to_grid(h.dtype, raw, frames, H, W, C, 2 * e_units, e_units, samples.data(), &range)) {
+      g.flags |= kFlagFloatGrid;
+      g.step = 2 * e_units;
+    } else {
+      lossy = false;  // non-finite values or a bound below float precision: keep this group exact
+      to_samples(h.dtype, raw, frames, H, W, C, samples.data());
+    }
+    g.bound = 0;
+  } else {
+    to_samples(h.dtype, raw, frames, H, W, C, samples.data());
+    g.bound = lossy ? static_cast<int64_t>(std::floor(e_units)) : 0;
+  }
+  g.lo = range.lo;
+  g.hi = range.hi;
+
+  const int64_t S = stripes_of(h);
+  std::vector<std::vector<uint8_t>> coded(static_cast<size_t>(S));
+  std::vector<GroupStats> stats(static_cast<size_t>(S));
+  std::vector<int64_t> recon(g.bound > 0 ? samples.size() : 0);  // the checksum covers what decodes
+  Status s = parallel_for(S, threads, [&](int64_t k) -> Status {
+    const int64_t r0 = k * h.stripe_rows, rows = std::min(h.stripe_rows, H - r0);
+    std::vector<int64_t> part(static_cast<size_t>(frames * C * rows * W));
+    for (int64_t t = 0; t < frames; ++t)
+      for (int64_t c = 0; c < C; ++c)
+        std::memcpy(&part[static_cast<size_t>(((t * C + c) * rows) * W)], &samples[static_cast<size_t>(((t * C + c) * H + r0) * W)],
+                    static_cast<size_t>(rows * W) * sizeof(int64_t));
+    GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block};
+    std::vector<int64_t> rec;
+    ASSIGN_OR_RETURN(coded[static_cast<size_t>(k)],
+                     encode_group(cfg, part, frames, &stats[static_cast<size_t>(k)], recon.empty() ? nullptr : &rec));
+    if (!recon.empty())
+      for (int64_t t = 0; t < frames; ++t)
+        for (int64_t c = 0; c < C; ++c)
+          std::memcpy(&recon[static_cast<size_t>(((t * C + c) * H + r0) * W)], &rec[static_cast<size_t>(((t * C + c) * rows) * W)],
+                      static_cast<size_t>(rows * W) * sizeof(int64_t));
+    return Status::ok();
+  });
+  RETURN_IF_ERROR(s);
+  for (const auto& st : stats)
+    for (int k = 0; k < kNumPredictors; ++k) g.stats.blocks[static_cast<size_t>(k)] += st.blocks[static_cast<size_t>(k)];
+
+  // The checksum is over the bytes the decoder must produce.
+  std::vector<uint8_t> decoded;
+  std::span<const uint8_t> check(raw, static_cast<size_t>(frames * h.frame_bytes()));
+  if (g.bound > 0 || (g.flags & kFlagFloatGrid)) {
+    decoded.resize(check.size());
+    const int64_t* src = g.bound > 0 ? recon.data() : samples.data();
+    if (g.flags & kFlagFloatGrid) grid_to_float(h.dtype, src, frames, H, W, C, g.step, decoded.data());
+    else from_samples(h.dtype, src, frames, H, W, C, decoded.data());
+    check = decoded;
+  }
+  g.data_crc = crc32_of(check);
+  if (recon_raw) recon_raw->assign(check.begin(), check.end());
+
+  Bytes rec;
+  rec.raw(kGroupTag, 4);
+  rec.put<uint64_t>(static_cast<uint64_t>(first_frame));
+  rec.put<uint32_t>(static_cast<uint32_t>(frames));
+  rec.put<uint32_t>(g.flags);
+  rec.put<int64_t>(g.lo);
+  rec.put<int64_t>(g.hi);
+  rec.put<int64_t>(g.bound);
+  rec.put<double>(g.step);
+  rec.put<uint32_t>(g.data_crc);
+  for (auto b : g.stats.blocks) rec.put<uint64_t>(static_cast<uint64_t>(b));
+  rec.put<uint32_t>(static_cast<uint32_t>(S));
+  for (const auto& c : coded) {
+    rec.put<uint64_t>(c.size());
+    g.stripe_bytes.push_back(c.size());
+  }
+  rec.put<uint32_t>(crc32_of(rec.b));
+  size_t payload_start = rec.b.size();
+  for (const auto& c : coded) rec.raw(c.data(), c.size());
+  rec.put<uint32_t>(crc32_of(std::span(rec.b).subspan(payload_start)));
+  g.record_bytes = static_cast<int64_t>(rec.b.size());
+  if (info) *info = g;
+  return std::move(rec.b);
+}
+
+Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const uint8_t> payload, uint8_t* raw,
+                           int threads) {
+  const int64_t H = h.height, W = h.width, C = h.channels;
+  const int64_t S = stripes_of(h);
+  std::string label = frames_label(g);
+  if (static_cast<int64_t>(g.stripe_bytes.size()) != S) return corrupt(fmt::format("{}: wrong stripe count", label));
+  std::vector<int64_t> samples(static_cast<size_t>(g.frames * C * H * W));
+  std::vector<size_t> offsets(static_cast<size_t>(S) + 1, 0);
+  for (int64_t k = 0; k < S; ++k) offsets[static_cast<size_t>(k) + 1] = offsets[static_cast<size_t>(k)] + g.stripe_bytes[static_cast<size_t>(k)];
+  if (offsets.back() != payload.size()) return corrupt(fmt::format("{}: stripe sizes do not add up", label));
+  Status s = parallel_for(S, threads, [&](int64_t k) -> Status {
+    const int64_t r0 = k * h.stripe_rows, rows = std::min(h.stripe_rows, H - r0);
+    std::vector<int64_t> part(static_cast<size_t>(g.frames * C * rows * W));
+    GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block};
+    Status d = decode_group(cfg, payload.subspan(offsets[static_cast<size_t>(k)], g.stripe_bytes[static_cast<size_t>(k)]),
+                            g.frames, part);
+    if (!d.is_ok()) return d.with_context(fmt::format("{}, rows {}-{}", label, r0, r0 + rows - 1));
+    for (int64_t t = 0; t < g.frames; ++t)
+      for (int64_t c = 0; c < C; ++c)
+        std::memcpy(&samples[static_cast<size_t>(((t * C + c) * H + r0) * W)], &part[static_cast<size_t>(((t * C + c) * rows) * W)],
+                    static_cast<size_t>(rows * W) * sizeof(int64_t));
+    return Status::ok();
+  });
+  RETURN_IF_ERROR(s);
+  if (g.flags & kFlagFloatGrid) grid_to_float(h.dtype, samples.data(), g.frames, H, W, C, g.step, raw);
+  else from_samples(h.dtype, samples.data(), g.frames, H, W, C, raw);
+  if (crc32_of(std::span(raw, static_cast<size_t>(g.frames * h.frame_bytes()))) != g.data_crc)
+    return corrupt(fmt::format("{}: decoded data fail their checksum", label));
+  return Status::ok();
+}
+
+// ---- Writer --------------------------------------------------------------------------
+
+Status Writer::write_header(const Header& h) {
+  std::string json = to_json_line(h.to_json());
+  Bytes b;
+  b.raw(kMagic, 8);
+  b.put<uint16_t>(kVersionMajor);
+  b.put<uint16_t>(kVersionMinor);
+  b.put<uint32_t>(static_cast<uint32_t>(json.size()));
+  b.raw(json.data(), json.size());
+  b.put<uint32_t>(crc32_of(b.b));
+  RETURN_IF_ERROR(out_->write(b.b));
+  offset_ += static_cast<int64_t>(b.b.size());
+  return Status::ok();
+}
+
+Status Writer::write_group(std::span<const uint8_t> record, const GroupInfo& info) {
+  GroupInfo g = info;
+  g.offset = offset_;
+  index_.push_back(g);
+  frames_ += g.frames;
+  RETURN_IF_ERROR(out_->write(record));
+  offset_ += static_cast<int64_t>(record.size());
+  return Status::ok();
+}
+
+Status Writer::finish(const Json& stats) {
+  Bytes b;
+  b.raw(kEndTag, 4);
+  b.put<uint64_t>(static_cast<uint64_t>(frames_));
+  b.put<uint32_t>(static_cast<uint32_t>(index_.size()));
+  for (const auto& g : index_) {
+    b.put<uint64_t>(static_cast<uint64_t>(g.first_frame));
+    b.put<uint64_t>(static_cast<uint64_t>(g.frames));
+    b.put<uint64_t>(static_cast<uint64_t>(g.offset));
+  }
+  std::string js = to_json_line(stats);
+  b.put<uint32_t>(static_cast<uint32_t>(js.size()));
+  b.raw(js.data(), js.size());
+  b.put<uint32_t>(crc32_of(b.b));
+  b.put<uint64_t>(static_cast<uint64_t>(offset_));
+  b.raw(kTrailerMagic, 8);
+  RETURN_IF_ERROR(out_->write(b.b));
+  offset_ += static_cast<int64_t>(b.b.size());
+  return Status::ok();
+}
+
+// ---- Reader ------------------------------------------------------------------------------
+
+Result<Reader> Reader::open(std::string_view path) {
+  Reader r;
+  ASSIGN_OR_RETURN(r.in_, io::InputFile::open(path));
+  r.name_ = r.in_.name();
+  struct stat st {};
+  if (::fstat(r.in_.fd(), &st) == 0 && S_ISREG(st.st_mode)) r.file_bytes_ = st.st_size;
+  uint8_t fixed[16];
+  Status s = r.in_.read_exact(fixed, 16);
+  if (!s.is_ok()) return corrupt(fmt::format("'{}': not a .tez file (too short)", r.name_));
+  if (std::memcmp(fixed, kMagic, 8) != 0) return corrupt(fmt::format("'{}': not a .tez file (bad magic)", r.name_));
+  Parse p{fixed + 8, 8};
+  uint16_t major = p.get<uint16_t>();
+  (void)p.get<uint16_t>();
+  uint32_t len = p.get<uint32_t>();
+  if (major != kVersionMajor)
+    return unsupported(fmt::format("'{}': .tez format version {} (this tezip reads version {})", r.name_, major, kVersionMajor));
+  if (len > kMaxHeaderJson) return corrupt(fmt::format("'{}': header of {} bytes", r.name_, len));
+  std::vector<uint8_t> all(16 + len + 4);
+  std::memcpy(all.data(), fixed, 16);
+  s = r.in_.read_exact(all.data() + 16, len + 4);
+  if (!s.is_ok()) return corrupt(fmt::format("'{}': truncated header", r.name_));
+  Parse crc{all.data() + 16 + len, 4};
+  if (crc.get<uint32_t>() != crc32_of(std::span(all.data(), 16 + len)))
+    return corrupt(fmt::format("'{}': header checksum mismatch", r.name_));
+  ASSIGN_OR_RETURN(Json j, parse_json(std::string_view(reinterpret_cast<const char*>(all.data() + 16), len), r.name_));
+  auto h = Header::from_json(j);
+  if (!h) return h.status().with_context(fmt::format("'{}'", r.name_));
+  r.header_ = std::move(*h);
+  r.pos_ = static_cast<int64_t>(all.size());
+  return r;
+}
+
+Result<GroupInfo> Reader::read_record(std::vector<uint8_t>* payload, int64_t offset) {
+  // Fixed part after the tag, then stripe sizes, then the header CRC.
+  auto read = [&](void* buf, size_t n) -> Status {
+    if (offset >= 0) {
+      ssize_t got = ::pread(in_.fd(), buf, n, offset);
+      if (got < 0) return errno_status(fmt::format("read '{}'", name_), errno);
+      if (static_cast<size_t>(got) != n) return corrupt(fmt::format("'{}': truncated at byte {}", name_, offset + got));
+      offset += static_cast<int64_t>(n);
+      return Status::ok();
+    }
+    Status s = in_.read_exact(buf, n);
+    if (!s.is_ok() && s.code() == Code::kCorrupt)
+      return corrupt(fmt::format("'{}': truncated after byte {}", name_, pos_));
+    pos_ += static_cast<int64_t>(n);
+    return s;
+  };
+  const int64_t start = offset >= 0 ? offset : pos_;
+  constexpr size_t kFixed = 8 + 4 + 4 + 8 * 3 + 8 + 4 + 8 * kNumPredictors + 4;
+  std::vector<uint8_t> head(4 + kFixed);
+  RETURN_IF_ERROR(read(head.data(), 4));
+  if (std::memcmp(head.data(), kEndTag, 4) == 0) {
+    GroupInfo end;
+    end.frames = -1;
+    return end;
+  }
+  if (std::memcmp(head.data(), kGroupTag, 4) != 0)
+    return corrupt(fmt::format("'{}': expected a group record at byte {}", name_, start));
+  RETURN_IF_ERROR(read(head.data() + 4, kFixed));
+  Parse p{head.data() + 4, kFixed};
+  GroupInfo g;
+  g.offset = start;
+  g.first_frame = static_cast<int64_t>(p.get<uint64_t>());
+  g.frames = p.get<uint32_t>();
+  g.flags = p.get<uint32_t>();
+  g.lo = p.get<int64_t>();
+  g.hi = p.get<int64_t>();
+  g.bound = p.get<int64_t>();
+  g.step = p.get<double>();
+  g.data_crc = p.get<uint32_t>();
+  for (auto& b : g.stats.blocks) b = static_cast<int64_t>(p.get<uint64_t>());
+  uint32_t stripes = p.get<uint32_t>();
+  const int64_t expect_stripes = stripes_of(header_);
+  if (static_cast<int64_t>(stripes) != expect_stripes)
+    return corrupt(fmt::format("'{}': group at byte {}: {} stripes, expected {}", name_, start, stripes, expect_stripes));
+  std::vector<uint8_t> sizes(stripes * 8 + 4);
+  RETURN_IF_ERROR(read(sizes.data(), sizes.size()));
+  head.insert(head.end(), sizes.begin(), sizes.end() - 4);
+  Parse ps{sizes.data(), sizes.size()};
+  uint64_t total = 0;
+  for (uint32_t k = 0; k < stripes; ++k) {
+    g.stripe_bytes.push_back(ps.get<uint64_t>());
+    total += g.stripe_bytes.back();
+  }
+  uint32_t head_crc = ps.get<uint32_t>();
+  if (head_crc != crc32_of(head))
+    return corrupt(fmt::format("'{}': group record at byte {}: header checksum mismatch", name_, start));
+  std::string label = frames_label(g);
+  if (g.frames < 1 || g.frames > header_.group_frames || g.lo > g.hi || g.bound < 0 ||
+      (header_.frames > 0 && g.first_frame + g.frames > header_.frames))
+    return corrupt(fmt::format("'{}': {}: inconsistent record", name_, label));
+  // A damaged size must not make us allocate without bound: coded data never needs
+  // more than a few times the raw size.
+  const uint64_t limit = static_cast<uint64_t>(g.frames * header_.frame_bytes()) * 4 + (1 << 20);
+  if (total > limit) return corrupt(fmt::format("'{}': {}: payload of {} bytes is implausible", name_, label, total));
+  payload->resize(total + 4);
+  RETURN_IF_ERROR(read(payload->data(), payload->size()).with_context(label));
+  Parse pc{payload->data() + total, 4};
+  if (pc.get<uint32_t>() != crc32_of(std::span(payload->data(), total)))
+    return corrupt(fmt::format("'{}': {}: checksum mismatch in the coded data", name_, label));
+  payload->resize(total);
+  g.record_bytes = static_cast<int64_t>(head.size() + sizes.size() - (stripes * 8) + stripes * 8 + total + 4);
+  return g;
+}
+
+Result<std::optional<GroupInfo>> Reader::next(std::vector<uint8_t>* payload) {
+  if (ended_) return std::optional<GroupInfo>();
+  ASSIGN_OR_RETURN(GroupInfo g, read_record(payload, -1));
+  if (g.frames < 0) {
+    ended_ = true;
+    std::vector<uint8_t> rec(4);
+    std::memcpy(rec.data(), kEndTag, 4);
+    auto take = [&](size_t n) -> Status {
+      size_t at = rec.size();
+      rec.resize(at + n);
+      Status s = in_.read_exact(rec.data() + at, n);
+      return s.is_ok() ? s : corrupt(fmt::format("'{}': truncated end record", name_));
+    };
+    RETURN_IF_ERROR(take(12));
+    Parse p{rec.data() + 4, 12};
+    auto frames = static_cast<int64_t>(p.get<uint64_t>());
+    uint32_t groups = p.get<uint32_t>();
+    if (groups > (1u << 24)) return corrupt(fmt::format("'{}': end record lists {} groups", name_, groups));
+    RETURN_IF_ERROR(take(static_cast<size_t>(groups) * 24 + 4));
+    Parse pl{rec.data() + rec.size() - 4, 4};
+    uint32_t jlen = pl.get<uint32_t>();
+    if (jlen > kMaxHeaderJson) return corrupt(fmt::format("'{}': bad end record", name_));
+    RETURN_IF_ERROR(take(jlen + 4));
+    Parse pc{rec.data() + rec.size() - 4, 4};
+    if (pc.get<uint32_t>() != crc32_of(std::span(rec.data(), rec.size() - 4)))
+      return corrupt(fmt::format("'{}': end record checksum mismatch", name_));
+    auto js = parse_json(std::string_view(reinterpret_cast<const char*>(rec.data() + rec.size() - 4 - jlen), jlen), name_);
+    if (js) end_stats_ = std::move(*js);
+    if (header_.frames > 0 && frames != header_.frames)
+      return corrupt(fmt::format("'{}': end record counts {} frames, header says {}", name_, frames, header_.frames));
+    return std::optional<GroupInfo>();
+  }
+  return std::optional<GroupInfo>(std::move(g));
+}
+
+Result<std::vector<GroupInfo>> Reader::index() {
+  if (file_bytes_ < 0) return unsupported(fmt::format("'{}': random access needs a file, not a pipe", name_));
+  if (file_bytes_ < 16) return corrupt(fmt::format("'{}': truncated (no index)", name_));
+  uint8_t tr[16];
+  if (::pread(in_.fd(), tr, 16, file_bytes_ - 16) != 16) return errno_status(fmt::format("read '{}'", name_), errno);
+  if (std::memcmp(tr + 8, kTrailerMagic, 8) != 0)
+    return corrupt(fmt::format("'{}': truncated or damaged (no index at the end)", name_));
+  Parse p{tr, 8};
+  auto end_off = static_cast<int64_t>(p.get<uint64_t>());
+  int64_t max_len = file_bytes_ - 16 - end_off;
+  if (end_off < 0 || max_len < 20) return corrupt(fmt::format("'{}': bad index offset", name_));
+  std::vector<uint8_t> buf(static_cast<size_t>(max_len));
+  if (::pread(in_.fd(), buf.data(), buf.size(), end_off) != static_cast<ssize_t>(buf.size()))
+    return errno_status(fmt::format("read '{}'", name_), errno);
+  Parse q{buf.data(), buf.size()};
+  q.off = 4;
+  if (std::memcmp(buf.data(), kEndTag, 4) != 0) return corrupt(fmt::format("'{}': bad index record", name_));
+  auto frames = static_cast<int64_t>(q.get<uint64_t>());
+  uint32_t n = q.get<uint32_t>();
+  if (static_cast<uint64_t>(n) * 24 + 24 > buf.size()) return corrupt(fmt::format("'{}': bad index size", name_));
+  std::vector<GroupInfo> out;
+  for (uint32_t i = 0; i < n; ++i) {
+    GroupInfo g;
+    g.first_frame = static_cast<int64_t>(q.get<uint64_t>());
+    g.frames = static_cast<int64_t>(q.get<uint64_t>());
+    g.offset = static_cast<int64_t>(q.get<uint64_t>());
+    out.push_back(g);
+  }
+  uint32_t jlen = q.get<uint32_t>();
+  if (!q.ok || q.off + jlen + 4 != buf.size()) return corrupt(fmt::format("'{}': bad index size", name_));
+  auto js = parse_json(std::string_view(reinterpret_cast<const char*>(buf.data() + q.off), jlen), name_);
+  q.off += jlen;
+  uint32_t crc = q.get<uint32_t>();
+  if (!q.ok || crc != crc32_of(std::span(buf.data(), buf.size() - 4)))
+    return corrupt(fmt::format("'{}': index checksum mismatch", name_));
+  if (js) end_stats_ = std::move(*js);
+  if (header_.frames > 0 && frames != header_.frames)
+    return corrupt(fmt::format("'{}': index counts {} frames, header says {}", name_, frames, header_.frames));
+  return out;
+}
+
+Result<GroupInfo> Reader::read_at(int64_t offset, std::vector<uint8_t>* payload) {
+  ASSIGN_OR_RETURN(GroupInfo g, read_record(payload, offset));
+  if (g.frames < 0) return corrupt(fmt::format("'{}': index points at the end record", name_));
+  return g;
+}
+
+}  // namespace sciflow::codec::tez

@@ -1,0 +1,139 @@
+// codec/tez: the .tez container (specified in man/tezip.5).
+//
+//   file    = header group* end trailer
+//   header  = magic "\x89TEZ\r\n\x1a\n", version (u16 major, u16 minor), u32 n, n bytes of
+//             JSON (dtype, shape, mode, bound, predictor, ...), u32 CRC-32 of all before it
+//   group   = "TZG1" record header (first frame, frames, sample range, bound, stripe sizes,
+//             predictor use, CRC-32 of the decoded frames) + its CRC, then the coded
+//             stripes and a CRC-32 of them
+//   end     = "TZE1" frame count and an index of every group's offset, + CRC
+//   trailer = u64 offset of `end`, "TEZINDEX"
+//
+// Groups are independent (each starts at a keyframe), so they decode in any
+// order and in parallel; stripes of rows within a group are independent too. The
+// file is written front to back, so it streams through pipes; the index at the end
+// gives random access when the file can seek.
+// Thread safety: encode_group_record/decode_group_record are reentrant; Writer and
+// Reader belong to one thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "codec/predictive.hpp"
+#include "core/dtype.hpp"
+#include "core/json.hpp"
+#include "core/status.hpp"
+#include "io/file.hpp"
+
+namespace sciflow::codec::tez {
+
+inline constexpr uint16_t kVersionMajor = 1;
+inline constexpr uint16_t kVersionMinor = 0;
+
+struct Header {
+  DType dtype = DType::kU8;
+  int64_t frames = 0, height = 0, width = 0, channels = 1;
+  std::string mode = "lossless";  // lossless | abs | rel
+  double bound = 0;               // abs: in data units; rel: fraction of the value range
+  Predictor predictor = Predictor::kAuto;
+  int block = 32;
+  int64_t group_frames = 0;       // frames per group (keyframe interval)
+  int64_t stripe_rows = 0;        // rows per independently coded stripe
+  std::string model_hash;         // learned predictor's hash; empty: none
+  std::string source_format;      // hdf5, npy, raw, png
+  std::string dataset;
+  std::vector<std::pair<std::string, std::string>> attributes;
+  std::string created_by;
+
+  int64_t frame_bytes() const { return height * width * channels * dtype_size(dtype); }
+  Json to_json() const;
+  static Result<Header> from_json(const Json& j);
+};
+
+// What a group record says about itself (read without decoding the payload).
+struct GroupInfo {
+  int64_t first_frame = 0, frames = 0;
+  uint32_t flags = 0;           // kFlagFloatGrid
+  int64_t lo = 0, hi = 0, bound = 0;
+  double step = 0;              // float grid step (lossy f32)
+  uint32_t data_crc = 0;        // CRC-32 of the decoded frames' bytes
+  GroupStats stats;
+  std::vector<uint64_t> stripe_bytes;
+  int64_t offset = 0;           // of the record in the file
+  int64_t record_bytes = 0;     // record header + payload + CRCs
+};
+inline constexpr uint32_t kFlagFloatGrid = 1;
+
+// Chooses frames per group and rows per stripe for a series (bounded memory, enough
+// work items for threads, enough frames per group for temporal prediction).
+void choose_layout(Header* h, int64_t group_frames_override);
+
+// Encodes `frames` frames of `raw` (frame layout height x width x channels) as one
+// group record. Uses up to `threads` threads over stripes. `info` receives the record's
+// metadata. `recon_raw`, if given, receives the decoded frames (for lossy checks).
+Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_frame, int64_t frames,
+                                                 const uint8_t* raw, int threads, GroupInfo* info,
+                                                 std::vector<uint8_t>* recon_raw = nullptr);
+
+// Decodes a record read by Reader into `raw` (frames * frame_bytes), checking its CRCs.
+// Errors name the group's frames: "frames 64-127: checksum mismatch".
+Status decode_group_record(const Header& h, const GroupInfo& info, std::span<const uint8_t> payload, uint8_t* raw,
+                           int threads);
+
+// Writes a .tez file front to back.
+class Writer {
+ public:
+  explicit Writer(io::AtomicOutput* out) : out_(out) {}
+  Status write_header(const Header& h);
+  Status write_group(std::span<const uint8_t> record, const GroupInfo& info);
+  // End record (frame count, index, `stats` as JSON) and trailer. Does not commit the output.
+  Status finish(const Json& stats = Json::object());
+  int64_t bytes() const { return offset_; }
+
+ private:
+  io::AtomicOutput* out_;
+  int64_t offset_ = 0;
+  int64_t frames_ = 0;
+  std::vector<GroupInfo> index_;
+};
+
+// Reads a .tez file front to back (pipes work), or by group via the index.
+class Reader {
+ public:
+  // Opens and validates the header. `path` "-" reads stdin.
+  static Result<Reader> open(std::string_view path);
+  const Header& header() const { return header_; }
+  const std::string& name() const { return name_; }
+
+  // The next group; nullopt after the end record (whose frame count is then checked).
+  Result<std::optional<GroupInfo>> next(std::vector<uint8_t>* payload);
+
+  // The index from the end of the file (seekable files only): offsets of all groups.
+  Result<std::vector<GroupInfo>> index();
+  // Reads the group at `offset` (from index()).
+  Result<GroupInfo> read_at(int64_t offset, std::vector<uint8_t>* payload);
+
+  int64_t file_bytes() const { return file_bytes_; }
+  // The JSON statistics of the end record, once next() has reached it (or after index()).
+  const Json& end_stats() const { return end_stats_; }
+
+ private:
+  Result<GroupInfo> read_record(std::vector<uint8_t>* payload, int64_t offset);
+  io::InputFile in_;
+  std::string name_;
+  Header header_;
+  int64_t pos_ = 0;
+  int64_t file_bytes_ = -1;  // -1 when not seekable
+  bool ended_ = false;
+  Json end_stats_ = Json::object();
+};
+
+// True if `head` (at least 8 bytes) starts like a .tez file.
+bool looks_like_tez(std::string_view head);
+
+}  // namespace sciflow::codec::tez

@@ -1,0 +1,69 @@
+// tezip's commands: one options struct and one handler each (docs/STYLE.md).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/cli.hpp"
+#include "codec/tez.hpp"
+#include "io/frames.hpp"
+
+namespace sciflow::tezip {
+
+// How inputs are read (shared by compress and verify --against).
+struct InputOptions {
+  std::string format = "auto";
+  std::string shape;  // raw: T,H,W[,C]
+  std::string dtype;  // raw: u8 ...
+  bool drop_alpha = false;
+};
+
+struct CompressOptions {
+  std::string input;
+  std::string output;  // default INPUT.tez, or stdout for "-"
+  double abs_bound = -1;
+  double rel_bound = -1;
+  std::string predictor = "auto";
+  int64_t group = 0;
+  int block = 32;
+  bool force = false;
+  InputOptions in;
+};
+
+struct DecompressOptions {
+  std::string input;
+  std::string output;
+  std::string frames;  // A:B
+  std::string format = "auto";
+  bool force = false;
+};
+
+struct InfoOptions {
+  std::string input;
+};
+
+struct VerifyOptions {
+  std::string input;
+  std::string against;
+  InputOptions in;
+};
+
+Status run_compress(const CompressOptions& o, cli::Context& ctx);
+Status run_decompress(const DecompressOptions& o, cli::Context& ctx);
+Status run_info(const InfoOptions& o, cli::Context& ctx);
+Status run_verify(const VerifyOptions& o, cli::Context& ctx);
+
+// --- shared helpers (common.cpp) ---
+
+Result<io::ReadOptions> read_options(const InputOptions& o);
+void add_input_options(cli::Definition& def, CLI::App* cmd, InputOptions& o);
+
+// Decodes the groups of `reader` that overlap frames [first, last) with up to
+// `threads` threads, calling `sink(first_frame, frames, data)` in frame order.
+using GroupSink = std::function<Status(int64_t first_frame, int64_t frames, const uint8_t* data)>;
+Status decode_frames(codec::tez::Reader& reader, int64_t first, int64_t last, int threads, const GroupSink& sink);
+
+// Writes a one-line summary to stderr unless quiet.
+void note(const cli::Context& ctx, const std::string& line);
+
+}  // namespace sciflow::tezip

@@ -1,0 +1,123 @@
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <deque>
+#include <future>
+
+#include "core/log.hpp"
+#include "io/file.hpp"
+#include "tools/tezip/commands.hpp"
+
+namespace sciflow::tezip {
+
+Result<io::ReadOptions> read_options(const InputOptions& o) {
+  io::ReadOptions r;
+  r.format = o.format;
+  r.drop_alpha = o.drop_alpha;
+  if (!o.shape.empty()) {
+    ASSIGN_OR_RETURN(r.shape, io::parse_shape(o.shape));
+  }
+  if (!o.dtype.empty()) {
+    r.dtype = parse_dtype(o.dtype);
+    if (!r.dtype) return invalid_argument(fmt::format("unknown dtype '{}' (u8, u16, u32, i8, i16, i32, f32)", o.dtype));
+  }
+  return r;
+}
+
+void add_input_options(cli::Definition& def, CLI::App* cmd, InputOptions& o) {
+  def.choices(cmd->add_option("--format", o.format, "Input format (default: detected from the content)")
+                  ->capture_default_str(),
+              {"auto", "hdf5", "npy", "raw", "png"});
+  def.value_kind(cmd->add_option("--shape", o.shape, "Raw input: frames,height,width[,channels]")->type_name("T,H,W"),
+                 cli::ValueKind::kNone);
+  def.choices(cmd->add_option("--dtype", o.dtype, "Raw input: element type"),
+              {"u8", "u16", "u32", "i8", "i16", "i32", "f32"});
+  cmd->add_flag("--drop-alpha", o.drop_alpha, "PNG with alpha: keep the colour channels only");
+}
+
+void note(const cli::Context& ctx, const std::string& line) {
+  if (ctx.quiet()) return;
+  std::string s = fmt::format("{}: {}\n", ctx.tool(), line);
+  (void)io::write_all(STDERR_FILENO, s, "<stderr>");
+}
+
+Status decode_frames(codec::tez::Reader& reader, int64_t first, int64_t last, int threads, const GroupSink& sink) {
+  const codec::tez::Header& h = reader.header();
+  const int64_t stripes = (h.height + h.stripe_rows - 1) / h.stripe_rows;
+  const int inflight = std::max(1, threads / static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(stripes, threads))));
+  const int per_group = std::max(1, threads / inflight);
+  struct Job {
+    codec::tez::GroupInfo info;
+    std::vector<uint8_t> data;
+    std::future<Status> done;
+  };
+  std::deque<Job> jobs;
+  auto drain_one = [&]() -> Status {
+    Job& j = jobs.front();
+    Status s = j.done.get();
+    if (s.is_ok()) {
+      int64_t a = std::max(first, j.info.first_frame), b = std::min(last, j.info.first_frame + j.info.frames);
+      s = sink(a, b - a, j.data.data() + (a - j.info.first_frame) * h.frame_bytes());
+    }
+    jobs.pop_front();
+    return s;
+  };
+  auto launch = [&](codec::tez::GroupInfo info, std::vector<uint8_t> payload) {
+    jobs.push_back(Job{std::move(info), {}, {}});
+    Job& j = jobs.back();
+    j.data.resize(static_cast<size_t>(j.info.frames * h.frame_bytes()));
+    j.done = std::async(std::launch::async, [&h, &j, payload = std::move(payload), per_group] {
+      return codec::tez::decode_group_record(h, j.info, payload, j.data.data(), per_group);
+    });
+  };
+  auto overlaps = [&](const codec::tez::GroupInfo& g) {
+    return g.first_frame < last && g.first_frame + g.frames > first;
+  };
+  Status status;
+  // Random access through the index when only part of a seekable file is wanted.
+  bool partial = first > 0 || (h.frames > 0 && last < h.frames);
+  if (partial && reader.file_bytes() >= 0) {
+    ASSIGN_OR_RETURN(auto index, reader.index());
+    for (const auto& e : index) {
+      if (!overlaps(e)) continue;
+      std::vector<uint8_t> payload;
+      ASSIGN_OR_RETURN(auto info, reader.read_at(e.offset, &payload));
+      if (info.first_frame != e.first_frame || info.frames != e.frames)
+        return corrupt(fmt::format("'{}': index and group record at byte {} disagree", reader.name(), e.offset));
+      launch(std::move(info), std::move(payload));
+      if (static_cast<int>(jobs.size()) >= inflight) RETURN_IF_ERROR(drain_one());
+    }
+  } else {
+    int64_t expect = 0;
+    for (;;) {
+      std::vector<uint8_t> payload;
+      auto next = reader.next(&payload);
+      if (!next) {
+        status = next.status();
+        break;
+      }
+      if (!next->has_value()) break;
+      codec::tez::GroupInfo info = std::move(**next);
+      if (info.first_frame != expect) {
+        status = corrupt(fmt::format("'{}': group starts at frame {}, expected {}", reader.name(), info.first_frame, expect));
+        break;
+      }
+      expect += info.frames;
+      if (!overlaps(info)) continue;
+      launch(std::move(info), std::move(payload));
+      if (static_cast<int>(jobs.size()) >= inflight) {
+        status = drain_one();
+        if (!status.is_ok()) break;
+      }
+    }
+    if (status.is_ok() && h.frames > 0 && expect != h.frames)
+      status = corrupt(fmt::format("'{}': {} frames, header says {}", reader.name(), expect, h.frames));
+  }
+  while (!jobs.empty()) {
+    Status s = drain_one();
+    if (status.is_ok()) status = s;
+  }
+  return status;
+}
+
+}  // namespace sciflow::tezip
