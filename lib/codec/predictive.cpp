@@ -230,6 +230,16 @@ struct Models {
   }
 };
 
+// Context for coding sample i: how large the residuals around it were (left, above,
+// the same pixel in the previous frame and in the previous channel).
+inline uint64_t activity(const uint32_t* mc, const uint32_t* mp, const uint32_t* mpc, int64_t i, int64_t x, int64_t y,
+                         int64_t w) {
+  uint64_t a = 2 * (uint64_t{x > 0 ? mc[i - 1] : 0u} + (y > 0 ? mc[i - w] : 0u) + (mp ? mp[i] : 0u)) +
+               (x > 0 && y > 0 ? mc[i - w - 1] : 0u) + (y > 0 && x + 1 < w ? mc[i - w + 1] : 0u);
+  if (mpc) a += 2 * uint64_t{mpc[i]};
+  return a;
+}
+
 inline uint32_t saturate(uint64_t v) { return v > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(v); }
 
 template <typename Coder>
@@ -455,6 +465,7 @@ Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const 
       Refs rr = refs_for(L, dec, t, c, mid);
       uint32_t* mc = &mags[static_cast<size_t>(((t & 1) * L.c + c) * L.plane())];
       const uint32_t* mp = t >= 1 ? &mags[static_cast<size_t>((((t - 1) & 1) * L.c + c) * L.plane())] : nullptr;
+      const uint32_t* mpc = c >= 1 ? &mags[static_cast<size_t>(((t & 1) * L.c + c - 1) * L.plane())] : nullptr;
       int64_t* rcur = lossless ? nullptr : rec + t * L.frame() + c * L.plane();
       for (int64_t y = 0; y < L.h; ++y) {
         for (int64_t x = 0; x < L.w; ++x) {
@@ -471,8 +482,7 @@ Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const 
           int64_t r = xo[i] - pred, v;
           if (lossless) v = r;
           else v = r >= 0 ? (r + g.bound) / step : -((-r + g.bound) / step);
-          uint64_t a = 2 * (uint64_t{x > 0 ? mc[i - 1] : 0u} + (y > 0 ? mc[i - L.w] : 0u) + (mp ? mp[i] : 0u)) +
-                       (x > 0 && y > 0 ? mc[i - L.w - 1] : 0u) + (y > 0 && x + 1 < L.w ? mc[i - L.w + 1] : 0u);
+          uint64_t a = activity(mc, mp, mpc, i, x, y, L.w);
           code_residual_enc(rc, m, k * kBuckets + bucket(a), v);
           mc[i] = saturate(static_cast<uint64_t>(v < 0 ? -v : v));
           if (!lossless) rcur[i] = std::clamp(pred + v * step, g.lo, g.hi);
@@ -537,6 +547,7 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
       Refs rr = refs_for(L, rec, t, c, mid);
       uint32_t* mc = &mags[static_cast<size_t>(((t & 1) * L.c + c) * L.plane())];
       const uint32_t* mp = t >= 1 ? &mags[static_cast<size_t>((((t - 1) & 1) * L.c + c) * L.plane())] : nullptr;
+      const uint32_t* mpc = c >= 1 ? &mags[static_cast<size_t>(((t & 1) * L.c + c - 1) * L.plane())] : nullptr;
       int64_t* rcur = rec + t * L.frame() + c * L.plane();
       for (int64_t y = 0; y < L.h; ++y) {
         for (int64_t x = 0; x < L.w; ++x) {
@@ -544,8 +555,7 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
           const int k = choice[static_cast<size_t>((y / B) * bw + x / B)];
           int64_t cand[kNumPredictors];
           predict_all(rr, coef, n, y, x, g.lo, g.hi, cand);
-          uint64_t a = 2 * (uint64_t{x > 0 ? mc[i - 1] : 0u} + (y > 0 ? mc[i - L.w] : 0u) + (mp ? mp[i] : 0u)) +
-                       (x > 0 && y > 0 ? mc[i - L.w - 1] : 0u) + (y > 0 && x + 1 < L.w ? mc[i - L.w + 1] : 0u);
+          uint64_t a = activity(mc, mp, mpc, i, x, y, L.w);
           int64_t v;
           if (!code_residual_dec(rc, m, k * kBuckets + bucket(a), &v))
             return corrupt(fmt::format("frame {} channel {}: invalid residual code", t, c));

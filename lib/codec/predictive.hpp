@@ -43,7 +43,7 @@ struct GroupConfig {
   int64_t hi = 255;      // largest valid sample
   int64_t bound = 0;     // absolute error bound in sample units; 0 = lossless
   Predictor predictor = Predictor::kAuto;
-  int block = 32;        // side of the blocks that choose a predictor
+  int block = 8;         // side of the blocks that choose a predictor
 };
 
 struct GroupStats {

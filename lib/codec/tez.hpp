@@ -41,7 +41,7 @@ struct Header {
   std::string mode = "lossless";  // lossless | abs | rel
   double bound = 0;               // abs: in data units; rel: fraction of the value range
   Predictor predictor = Predictor::kAuto;
-  int block = 32;
+  int block = 8;
   int64_t group_frames = 0;       // frames per group (keyframe interval)
   int64_t stripe_rows = 0;        // rows per independently coded stripe
   std::string model_hash;         // learned predictor's hash; empty: none

@@ -91,6 +91,7 @@ Result<DType> dtype_of(hid_t type, std::string_view what) {
 struct Walk {
   hid_t file;
   std::vector<std::string> paths;
+  std::vector<std::pair<std::string, haddr_t>> seen;  // the same dataset reached by two links counts once
 };
 
 // Visits links (not objects) so that external links (NeXus files) are followed.
@@ -102,7 +103,22 @@ herr_t visit(hid_t group, const char* name, const H5L_info_t* info, void* data) 
     H5Eclear2(H5E_DEFAULT);  // a dangling external link: not a dataset we can read
     return 0;
   }
-  if (oi.type == H5O_TYPE_DATASET) w->paths.push_back(std::string("/") + name);
+  if (oi.type != H5O_TYPE_DATASET) return 0;
+  // Identify the object by the file it lives in and its address there: two external
+  // links to one dataset open its file twice, so fileno alone would differ.
+  std::string file_name;
+  hid_t obj = H5Oopen(group, name, H5P_DEFAULT);
+  if (obj >= 0) {
+    char buf[4096];
+    ssize_t n = H5Fget_name(obj, buf, sizeof buf);
+    if (n > 0) file_name.assign(buf, static_cast<size_t>(std::min<ssize_t>(n, sizeof buf - 1)));
+    H5Oclose(obj);
+  }
+  H5Eclear2(H5E_DEFAULT);
+  std::pair<std::string, haddr_t> id{file_name, oi.addr};
+  if (std::find(w->seen.begin(), w->seen.end(), id) != w->seen.end()) return 0;
+  w->seen.push_back(id);
+  w->paths.push_back(std::string("/") + name);
   return 0;
 }
 
@@ -160,13 +176,15 @@ Status File::close() {
 }
 
 Result<std::vector<DatasetInfo>> File::list_datasets() {
-  Walk w{static_cast<hid_t>(id_), {}};
+  Walk w{static_cast<hid_t>(id_), {}, {}};
   if (H5Lvisit(id_, H5_INDEX_NAME, H5_ITER_INC, visit, &w) < 0)
     return stack_status(Code::kCorrupt, fmt::format("list datasets in '{}'", path_));
   std::vector<DatasetInfo> out;
   for (const auto& p : w.paths) {
-    ASSIGN_OR_RETURN(DatasetInfo i, info(p));
-    out.push_back(std::move(i));
+    auto i = info(p);
+    if (!i && i.status().code() == Code::kUnsupported) continue;  // strings, compounds: not arrays we read
+    if (!i) return i.status();
+    out.push_back(std::move(*i));
   }
   return out;
 }

@@ -38,7 +38,7 @@ class File {
   // temporary name and rename it (see io::AtomicOutput::temp_path()).
   static Result<File> create(std::string_view path);
 
-  // Every dataset in the file, in name order, following soft and external links
+  // Every dataset of numeric type in the file, in name order, following soft and external links
   // (links whose target cannot be opened are skipped).
   Result<std::vector<DatasetInfo>> list_datasets();
   Result<DatasetInfo> info(std::string_view dataset);

@@ -25,7 +25,7 @@ struct CompressOptions {
   double rel_bound = -1;
   std::string predictor = "auto";
   int64_t group = 0;
-  int block = 32;
+  int block = 8;
   bool force = false;
   InputOptions in;
 };
