@@ -2,13 +2,36 @@
 _tezip() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   local cmd= i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    case ${COMP_WORDS[i]} in compress|c|decompress|d|info|verify) cmd=${COMP_WORDS[i]}; break ;; esac
+  done
   case $prev in
     --color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
     -j|--threads) COMPREPLY=(); return ;;
+    -o|--output) case $cmd in compress|c) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --abs) case $cmd in compress|c) COMPREPLY=(); return ;; esac ;;
+    --rel) case $cmd in compress|c) COMPREPLY=(); return ;; esac ;;
+    --predictor) case $cmd in compress|c) COMPREPLY=($(compgen -W 'auto lsq med prev linear' -- "$cur")); return ;; esac ;;
+    --group) case $cmd in compress|c) COMPREPLY=(); return ;; esac ;;
+    --block) case $cmd in compress|c) COMPREPLY=(); return ;; esac ;;
+    --format) case $cmd in compress|c) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png' -- "$cur")); return ;; esac ;;
+    --shape) case $cmd in compress|c) COMPREPLY=(); return ;; esac ;;
+    --dtype) case $cmd in compress|c) COMPREPLY=($(compgen -W 'u8 u16 u32 i8 i16 i32 f32' -- "$cur")); return ;; esac ;;
+    -o|--output) case $cmd in decompress|d) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --frames) case $cmd in decompress|d) COMPREPLY=(); return ;; esac ;;
+    -F|--format) case $cmd in decompress|d) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png' -- "$cur")); return ;; esac ;;
+    --against) case $cmd in verify) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --format) case $cmd in verify) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png' -- "$cur")); return ;; esac ;;
+    --shape) case $cmd in verify) COMPREPLY=(); return ;; esac ;;
+    --dtype) case $cmd in verify) COMPREPLY=($(compgen -W 'u8 u16 u32 i8 i16 i32 f32' -- "$cur")); return ;; esac ;;
   esac
   local words
   case $cmd in
-    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check compress decompress info verify' ;;
+    compress|c) words='-h --help -o --output --abs --rel --predictor --group --block -f --force --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    decompress|d) words='-h --help -o --output --frames -F --format -f --force -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    info) words='-h --help -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    verify) words='-h --help --against --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
   esac
   if [[ $cur == -* || -z $cmd ]]; then
     COMPREPLY=($(compgen -W "$words" -- "$cur"))

@@ -388,17 +388,19 @@ Result<Reader> Reader::open(std::string_view path) {
 
 Result<GroupInfo> Reader::read_record(std::vector<uint8_t>* payload, int64_t offset) {
   // Fixed part after the tag, then stripe sizes, then the header CRC.
+  std::string where;  // "frames 8-11: " once the record header is known
   auto read = [&](void* buf, size_t n) -> Status {
     if (offset >= 0) {
       ssize_t got = ::pread(in_.fd(), buf, n, offset);
       if (got < 0) return errno_status(fmt::format("read '{}'", name_), errno);
-      if (static_cast<size_t>(got) != n) return corrupt(fmt::format("'{}': truncated at byte {}", name_, offset + got));
+      if (static_cast<size_t>(got) != n)
+        return corrupt(fmt::format("'{}': {}truncated at byte {}", name_, where, offset + got));
       offset += static_cast<int64_t>(n);
       return Status::ok();
     }
     Status s = in_.read_exact(buf, n);
     if (!s.is_ok() && s.code() == Code::kCorrupt)
-      return corrupt(fmt::format("'{}': truncated after byte {}", name_, pos_));
+      return corrupt(fmt::format("'{}': {}truncated after byte {}", name_, where, pos_));
     pos_ += static_cast<int64_t>(n);
     return s;
   };
@@ -451,7 +453,8 @@ Result<GroupInfo> Reader::read_record(std::vector<uint8_t>* payload, int64_t off
   const uint64_t limit = static_cast<uint64_t>(g.frames * header_.frame_bytes()) * 4 + (1 << 20);
   if (total > limit) return corrupt(fmt::format("'{}': {}: payload of {} bytes is implausible", name_, label, total));
   payload->resize(total + 4);
-  RETURN_IF_ERROR(read(payload->data(), payload->size()).with_context(label));
+  where = label + ": ";
+  RETURN_IF_ERROR(read(payload->data(), payload->size()));
   Parse pc{payload->data() + total, 4};
   if (pc.get<uint32_t>() != crc32_of(std::span(payload->data(), total)))
     return corrupt(fmt::format("'{}': {}: checksum mismatch in the coded data", name_, label));

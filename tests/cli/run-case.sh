@@ -15,11 +15,12 @@ bin_dir=$(readlink -f "$2")
 src_dir=$(cd "$(dirname "$case_file")/../../.." && pwd)
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/sciflow-cli.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
+captured=$(mktemp -d "${TMPDIR:-/tmp}/sciflow-out.XXXXXX")
+trap 'rm -rf "$scratch" "$captured"' EXIT
 cd "$scratch" || exit 1
 
 PATH="$bin_dir:$PATH" SCIFLOW_SRC="$src_dir" SCIFLOW_BIN="$bin_dir" NO_COLOR=1 \
-  bash "$case_file" < /dev/null > "$scratch/.stdout" 2> "$scratch/.stderr"
+  bash "$case_file" < /dev/null > "$captured/stdout" 2> "$captured/stderr"
 code=$?
 
 fail=0
@@ -50,8 +51,8 @@ check_stream() {  # name file
     sed 's/^/    /' "$actual"
   fi
 }
-check_stream stdout "$scratch/.stdout"
-check_stream stderr "$scratch/.stderr"
+check_stream stdout "$captured/stdout"
+check_stream stderr "$captured/stderr"
 if [[ $fail -eq 0 ]]; then
   echo "ok ${case_file#"$src_dir"/}"
 fi

@@ -141,7 +141,7 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
                            {"threads", threads},
                            {"predictor_blocks", use}});
   }
-  note(ctx, fmt::format("{}: {} frames, {} -> {} (ratio {:.3f}), {}", o.input, h.frames, units::format_bytes(static_cast<double>(raw_bytes)),
+  note(ctx, fmt::format("{}: {} frames, {} -> {} (ratio {:.3f}), {}", io::display_name(o.input), h.frames, units::format_bytes(static_cast<double>(raw_bytes)),
                         units::format_bytes(static_cast<double>(tez_bytes)), ratio, units::format_rate(raw_bytes / std::max(secs, 1e-9))));
   return Status::ok();
 }

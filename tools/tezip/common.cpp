@@ -36,9 +36,8 @@ void add_input_options(cli::Definition& def, CLI::App* cmd, InputOptions& o) {
 }
 
 void note(const cli::Context& ctx, const std::string& line) {
-  if (ctx.quiet()) return;
-  std::string s = fmt::format("{}: {}\n", ctx.tool(), line);
-  (void)io::write_all(STDERR_FILENO, s, "<stderr>");
+  (void)ctx;
+  log::info("{}", line);
 }
 
 Status decode_frames(codec::tez::Reader& reader, int64_t first, int64_t last, int threads, const GroupSink& sink) {

@@ -3,7 +3,7 @@ build=$(dirname "$SCIFLOW_BIN")
 cmake --install "$build" --prefix "$PWD/prefix" > /dev/null || exit 1
 for f in bin/tezip bin/wfrun share/man/man1/tezip.1 share/man/man1/dxfer.1 \
          share/bash-completion/completions/tezip share/zsh/vendor-completions/_tezip \
-         share/fish/vendor_completions.d/tezip.fish; do
+         share/fish/vendor_completions.d/tezip.fish share/man/man5/tezip.5; do
   [[ -e prefix/$f ]] || { echo "missing $f"; exit 1; }
 done
 prefix/bin/tezip --version
