@@ -14,6 +14,7 @@ _tezip() {
     --predictor) case $cmd in compress|c) COMPREPLY=($(compgen -W 'auto lsq med prev linear' -- "$cur")); return ;; esac ;;
     --group) case $cmd in compress|c) COMPREPLY=(); return ;; esac ;;
     --block) case $cmd in compress|c) COMPREPLY=(); return ;; esac ;;
+    --to-h5) case $cmd in compress|c) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --format) case $cmd in compress|c) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png' -- "$cur")); return ;; esac ;;
     --shape) case $cmd in compress|c) COMPREPLY=(); return ;; esac ;;
     --dtype) case $cmd in compress|c) COMPREPLY=($(compgen -W 'u8 u16 u32 i8 i16 i32 f32' -- "$cur")); return ;; esac ;;
@@ -28,7 +29,7 @@ _tezip() {
   local words
   case $cmd in
     '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check compress decompress info verify' ;;
-    compress|c) words='-h --help -o --output --abs --rel --predictor --group --block -f --force --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    compress|c) words='-h --help -o --output --abs --rel --predictor --group --block -f --force --to-h5 --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     decompress|d) words='-h --help -o --output --frames -F --format -f --force -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     info) words='-h --help -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     verify) words='-h --help --against --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;

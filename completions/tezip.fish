@@ -18,6 +18,7 @@ complete -c tezip -n '__fish_seen_subcommand_from compress c' -l predictor -x -a
 complete -c tezip -n '__fish_seen_subcommand_from compress c' -l group -x -d 'Frames per group: a keyframe every N frames (default: by size)'
 complete -c tezip -n '__fish_seen_subcommand_from compress c' -l block -x -d 'Side of the blocks that choose a predictor'
 complete -c tezip -n '__fish_seen_subcommand_from compress c' -s f -l force -d 'Overwrite the output; write binary data to a terminal'
+complete -c tezip -n '__fish_seen_subcommand_from compress c' -l to-h5 -r -F -d 'Write FILE.h5 whose dataset is compressed by the tezip HDF5 filter (instead of a .tez)'
 complete -c tezip -n '__fish_seen_subcommand_from compress c' -l format -x -a 'auto hdf5 npy raw png' -d 'Input format (default: detected from the content)'
 complete -c tezip -n '__fish_seen_subcommand_from compress c' -l shape -x -d 'Raw input: frames,height,width[,channels]'
 complete -c tezip -n '__fish_seen_subcommand_from compress c' -l dtype -x -a 'u8 u16 u32 i8 i16 i32 f32' -d 'Raw input: element type'

@@ -316,7 +316,7 @@ Status Writer::write_header(const Header& h) {
   b.put<uint32_t>(static_cast<uint32_t>(json.size()));
   b.raw(json.data(), json.size());
   b.put<uint32_t>(crc32_of(b.b));
-  RETURN_IF_ERROR(out_->write(b.b));
+  RETURN_IF_ERROR(sink_(b.b));
   offset_ += static_cast<int64_t>(b.b.size());
   return Status::ok();
 }
@@ -326,7 +326,7 @@ Status Writer::write_group(std::span<const uint8_t> record, const GroupInfo& inf
   g.offset = offset_;
   index_.push_back(g);
   frames_ += g.frames;
-  RETURN_IF_ERROR(out_->write(record));
+  RETURN_IF_ERROR(sink_(record));
   offset_ += static_cast<int64_t>(record.size());
   return Status::ok();
 }
@@ -347,12 +347,31 @@ Status Writer::finish(const Json& stats) {
   b.put<uint32_t>(crc32_of(b.b));
   b.put<uint64_t>(static_cast<uint64_t>(offset_));
   b.raw(kTrailerMagic, 8);
-  RETURN_IF_ERROR(out_->write(b.b));
+  RETURN_IF_ERROR(sink_(b.b));
   offset_ += static_cast<int64_t>(b.b.size());
   return Status::ok();
 }
 
 // ---- Reader ------------------------------------------------------------------------------
+
+Status Reader::read_seq(void* buf, size_t n) {
+  if (!use_mem_) return in_.read_exact(buf, n);
+  if (mem_.size() - mem_pos_ < n) {
+    mem_pos_ = mem_.size();
+    return corrupt(fmt::format("read '{}': unexpected end of data", name_));
+  }
+  std::memcpy(buf, mem_.data() + mem_pos_, n);
+  mem_pos_ += n;
+  return Status::ok();
+}
+
+ssize_t Reader::read_pos(void* buf, size_t n, int64_t offset) {
+  if (!use_mem_) return ::pread(in_.fd(), buf, n, offset);
+  if (offset < 0 || static_cast<size_t>(offset) > mem_.size()) return 0;
+  size_t k = std::min(n, mem_.size() - static_cast<size_t>(offset));
+  std::memcpy(buf, mem_.data() + offset, k);
+  return static_cast<ssize_t>(k);
+}
 
 Result<Reader> Reader::open(std::string_view path) {
   Reader r;
@@ -360,8 +379,22 @@ Result<Reader> Reader::open(std::string_view path) {
   r.name_ = r.in_.name();
   struct stat st {};
   if (::fstat(r.in_.fd(), &st) == 0 && S_ISREG(st.st_mode)) r.file_bytes_ = st.st_size;
+  return r.finish_open();
+}
+
+Result<Reader> Reader::open_memory(std::span<const uint8_t> data, std::string name) {
+  Reader r;
+  r.name_ = std::move(name);
+  r.mem_ = data;
+  r.use_mem_ = true;
+  r.file_bytes_ = static_cast<int64_t>(data.size());
+  return r.finish_open();
+}
+
+Result<Reader> Reader::finish_open() {
+  Reader& r = *this;
   uint8_t fixed[16];
-  Status s = r.in_.read_exact(fixed, 16);
+  Status s = r.read_seq(fixed, 16);
   if (!s.is_ok()) return corrupt(fmt::format("'{}': not a .tez file (too short)", r.name_));
   if (std::memcmp(fixed, kMagic, 8) != 0) return corrupt(fmt::format("'{}': not a .tez file (bad magic)", r.name_));
   Parse p{fixed + 8, 8};
@@ -373,7 +406,7 @@ Result<Reader> Reader::open(std::string_view path) {
   if (len > kMaxHeaderJson) return corrupt(fmt::format("'{}': header of {} bytes", r.name_, len));
   std::vector<uint8_t> all(16 + len + 4);
   std::memcpy(all.data(), fixed, 16);
-  s = r.in_.read_exact(all.data() + 16, len + 4);
+  s = r.read_seq(all.data() + 16, len + 4);
   if (!s.is_ok()) return corrupt(fmt::format("'{}': truncated header", r.name_));
   Parse crc{all.data() + 16 + len, 4};
   if (crc.get<uint32_t>() != crc32_of(std::span(all.data(), 16 + len)))
@@ -383,7 +416,24 @@ Result<Reader> Reader::open(std::string_view path) {
   if (!h) return h.status().with_context(fmt::format("'{}'", r.name_));
   r.header_ = std::move(*h);
   r.pos_ = static_cast<int64_t>(all.size());
-  return r;
+  return std::move(r);
+}
+
+Result<std::vector<uint8_t>> encode_buffer(const Header& h, const uint8_t* raw, int threads) {
+  std::vector<uint8_t> out;
+  Writer w([&out](std::span<const uint8_t> b) {
+    out.insert(out.end(), b.begin(), b.end());
+    return Status::ok();
+  });
+  RETURN_IF_ERROR(w.write_header(h));
+  for (int64_t first = 0; first < h.frames; first += h.group_frames) {
+    int64_t n = std::min(h.group_frames, h.frames - first);
+    GroupInfo info;
+    ASSIGN_OR_RETURN(auto rec, encode_group_record(h, first, n, raw + first * h.frame_bytes(), threads, &info));
+    RETURN_IF_ERROR(w.write_group(rec, info));
+  }
+  RETURN_IF_ERROR(w.finish());
+  return out;
 }
 
 Result<GroupInfo> Reader::read_record(std::vector<uint8_t>* payload, int64_t offset) {
@@ -391,14 +441,14 @@ Result<GroupInfo> Reader::read_record(std::vector<uint8_t>* payload, int64_t off
   std::string where;  // "frames 8-11: " once the record header is known
   auto read = [&](void* buf, size_t n) -> Status {
     if (offset >= 0) {
-      ssize_t got = ::pread(in_.fd(), buf, n, offset);
+      ssize_t got = read_pos(buf, n, offset);
       if (got < 0) return errno_status(fmt::format("read '{}'", name_), errno);
       if (static_cast<size_t>(got) != n)
         return corrupt(fmt::format("'{}': {}truncated at byte {}", name_, where, offset + got));
       offset += static_cast<int64_t>(n);
       return Status::ok();
     }
-    Status s = in_.read_exact(buf, n);
+    Status s = read_seq(buf, n);
     if (!s.is_ok() && s.code() == Code::kCorrupt)
       return corrupt(fmt::format("'{}': {}truncated after byte {}", name_, where, pos_));
     pos_ += static_cast<int64_t>(n);
@@ -473,7 +523,7 @@ Result<std::optional<GroupInfo>> Reader::next(std::vector<uint8_t>* payload) {
     auto take = [&](size_t n) -> Status {
       size_t at = rec.size();
       rec.resize(at + n);
-      Status s = in_.read_exact(rec.data() + at, n);
+      Status s = read_seq(rec.data() + at, n);
       return s.is_ok() ? s : corrupt(fmt::format("'{}': truncated end record", name_));
     };
     RETURN_IF_ERROR(take(12));
@@ -502,7 +552,7 @@ Result<std::vector<GroupInfo>> Reader::index() {
   if (file_bytes_ < 0) return unsupported(fmt::format("'{}': random access needs a file, not a pipe", name_));
   if (file_bytes_ < 16) return corrupt(fmt::format("'{}': truncated (no index)", name_));
   uint8_t tr[16];
-  if (::pread(in_.fd(), tr, 16, file_bytes_ - 16) != 16) return errno_status(fmt::format("read '{}'", name_), errno);
+  if (read_pos(tr, 16, file_bytes_ - 16) != 16) return errno_status(fmt::format("read '{}'", name_), errno);
   if (std::memcmp(tr + 8, kTrailerMagic, 8) != 0)
     return corrupt(fmt::format("'{}': truncated or damaged (no index at the end)", name_));
   Parse p{tr, 8};
@@ -510,7 +560,7 @@ Result<std::vector<GroupInfo>> Reader::index() {
   int64_t max_len = file_bytes_ - 16 - end_off;
   if (end_off < 0 || max_len < 20) return corrupt(fmt::format("'{}': bad index offset", name_));
   std::vector<uint8_t> buf(static_cast<size_t>(max_len));
-  if (::pread(in_.fd(), buf.data(), buf.size(), end_off) != static_cast<ssize_t>(buf.size()))
+  if (read_pos(buf.data(), buf.size(), end_off) != static_cast<ssize_t>(buf.size()))
     return errno_status(fmt::format("read '{}'", name_), errno);
   Parse q{buf.data(), buf.size()};
   q.off = 4;

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -88,7 +89,10 @@ Status decode_group_record(const Header& h, const GroupInfo& info, std::span<con
 // Writes a .tez file front to back.
 class Writer {
  public:
-  explicit Writer(io::AtomicOutput* out) : out_(out) {}
+  using Sink = std::function<Status(std::span<const uint8_t>)>;
+  explicit Writer(io::AtomicOutput* out)
+      : sink_([out](std::span<const uint8_t> b) { return out->write(b); }) {}
+  explicit Writer(Sink sink) : sink_(std::move(sink)) {}
   Status write_header(const Header& h);
   Status write_group(std::span<const uint8_t> record, const GroupInfo& info);
   // End record (frame count, index, `stats` as JSON) and trailer. Does not commit the output.
@@ -96,7 +100,7 @@ class Writer {
   int64_t bytes() const { return offset_; }
 
  private:
-  io::AtomicOutput* out_;
+  Sink sink_;
   int64_t offset_ = 0;
   int64_t frames_ = 0;
   std::vector<GroupInfo> index_;
@@ -107,6 +111,8 @@ class Reader {
  public:
   // Opens and validates the header. `path` "-" reads stdin.
   static Result<Reader> open(std::string_view path);
+  // Reads a whole .tez held in memory (the HDF5 filter's chunks); `data` must outlive the reader.
+  static Result<Reader> open_memory(std::span<const uint8_t> data, std::string name);
   const Header& header() const { return header_; }
   const std::string& name() const { return name_; }
 
@@ -124,7 +130,15 @@ class Reader {
 
  private:
   Result<GroupInfo> read_record(std::vector<uint8_t>* payload, int64_t offset);
+  Result<Reader> finish_open();
+  // Sequential read of exactly n bytes (kCorrupt "unexpected end" when short).
+  Status read_seq(void* buf, size_t n);
+  // Positioned read; returns bytes read or -1 with errno.
+  ssize_t read_pos(void* buf, size_t n, int64_t offset);
   io::InputFile in_;
+  std::span<const uint8_t> mem_;
+  bool use_mem_ = false;
+  size_t mem_pos_ = 0;
   std::string name_;
   Header header_;
   int64_t pos_ = 0;
@@ -132,6 +146,10 @@ class Reader {
   bool ended_ = false;
   Json end_stats_ = Json::object();
 };
+
+// A whole .tez file in memory: header, one group per `group_frames` frames, end.
+// Used for HDF5 chunks. `raw` holds h.frames frames.
+Result<std::vector<uint8_t>> encode_buffer(const Header& h, const uint8_t* raw, int threads);
 
 // True if `head` (at least 8 bytes) starts like a .tez file.
 bool looks_like_tez(std::string_view head);

@@ -269,7 +269,8 @@ Status File::write(std::string_view dataset, DType dtype, const std::vector<int6
 }
 
 Status File::create_dataset(std::string_view dataset, DType dtype, const std::vector<int64_t>& shape,
-                            const std::vector<int64_t>& chunks) {
+                            const std::vector<int64_t>& chunks, int filter_id,
+                            const std::vector<unsigned>& cd_values) {
   std::string what = fmt::format("create dataset '{}:{}'", path_, dataset);
   std::string name(dataset);
   Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
@@ -282,6 +283,10 @@ Status File::create_dataset(std::string_view dataset, DType dtype, const std::ve
     if (H5Pset_chunk(dcpl.get(), static_cast<int>(ch.size()), ch.data()) < 0)
       return stack_status(Code::kInvalidArgument, what);
   }
+  if (filter_id > 0 &&
+      H5Pset_filter(dcpl.get(), static_cast<H5Z_filter_t>(filter_id), H5Z_FLAG_MANDATORY, cd_values.size(),
+                    cd_values.data()) < 0)
+    return stack_status(Code::kInvalidArgument, what);
   Handle d(H5Dcreate2(id_, name.c_str(), native_type(dtype), space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
            H5Dclose);
   if (!d.ok()) return stack_status(Code::kIoError, what);

@@ -55,8 +55,10 @@ class File {
                const void* data, const std::vector<int64_t>& chunks = {});
 
   // Creates `dataset` (and parent groups) without writing data, for write_rows().
+  // With `filter_id` > 0 the chunks go through that (registered) filter with `cd_values`.
   Status create_dataset(std::string_view dataset, DType dtype, const std::vector<int64_t>& shape,
-                        const std::vector<int64_t>& chunks);
+                        const std::vector<int64_t>& chunks, int filter_id = 0,
+                        const std::vector<unsigned>& cd_values = {});
   // Writes `count` entries along the first dimension starting at `first`.
   Status write_rows(std::string_view dataset, DType dtype, int64_t first, int64_t count, const void* data);
 

@@ -2,10 +2,13 @@
 #include <fmt/core.h>
 
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <future>
 
+#include "codec/h5filter.hpp"
 #include "codec/samples.hpp"
+#include "io/hdf5.hpp"
 #include "core/cancel.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
@@ -23,17 +26,58 @@ std::string default_output(const std::string& input) {
   return base + ".tez";
 }
 
+// --to-h5: the frames into an HDF5 dataset whose chunks (one group of frames each)
+// go through the tezip filter; any HDF5 program with the plugin reads it.
+Status write_filtered_h5(const CompressOptions& o, const codec::tez::Header& h, io::FrameReader& reader,
+                         cli::Context& ctx) {
+  RETURN_IF_ERROR(codec::h5filter::register_filter());
+  io::OutputOptions oo;
+  oo.overwrite = o.force;
+  ASSIGN_OR_RETURN(io::AtomicOutput out, io::AtomicOutput::create(o.to_h5, oo));
+  ASSIGN_OR_RETURN(io::h5::File f, io::h5::File::create(out.temp_path()));
+  std::string dataset = h.dataset.empty() ? "/data" : h.dataset;
+  std::vector<int64_t> shape = {h.frames, h.height, h.width}, chunks = {std::min(h.group_frames, h.frames), h.height, h.width};
+  if (h.channels > 1) {
+    shape.push_back(h.channels);
+    chunks.push_back(h.channels);
+  }
+  float bound = static_cast<float>(h.bound);
+  unsigned bits;
+  std::memcpy(&bits, &bound, 4);
+  std::vector<unsigned> cd = {1, h.mode == "abs" ? 1u : 0u, h.mode == "abs" ? bits : 0u};
+  RETURN_IF_ERROR(f.create_dataset(dataset, h.dtype, shape, chunks, codec::h5filter::kFilterId, cd));
+  term::ProgressBar bar(ctx.progress("compress", h.frames * h.frame_bytes()));
+  std::vector<uint8_t> buf(static_cast<size_t>(chunks[0] * h.frame_bytes()));
+  for (int64_t done = 0; done < h.frames;) {
+    RETURN_IF_ERROR(cancel::check_cancelled());
+    int64_t want = std::min(chunks[0], h.frames - done);
+    ASSIGN_OR_RETURN(int64_t got, reader.read(want, buf.data()));
+    if (got != want) return corrupt(fmt::format("'{}': ended after {} of {} frames", o.input, done + got, h.frames));
+    RETURN_IF_ERROR(f.write_rows(dataset, h.dtype, done, got, buf.data()));
+    done += got;
+    bar.add(got * h.frame_bytes());
+  }
+  for (const auto& [k, v] : h.attributes) RETURN_IF_ERROR(f.set_attribute(dataset, k, v));
+  RETURN_IF_ERROR(f.close());
+  RETURN_IF_ERROR(out.commit());
+  bar.finish();
+  note(ctx, fmt::format("{} -> {}:{} (tezip HDF5 filter {})", io::display_name(o.input), o.to_h5, dataset,
+                        codec::h5filter::kFilterId));
+  return Status::ok();
+}
+
 }  // namespace
 
 Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   // 1. Options.
   std::string output = o.output.empty() ? default_output(o.input) : o.output;
-  if (output.empty()) return invalid_argument("a glob input needs -o OUTPUT.tez");
+  if (output.empty() && o.to_h5.empty()) return invalid_argument("a glob input needs -o OUTPUT.tez");
   if (ctx.json() && output == "-") return invalid_argument("--json with output to stdout: give -o FILE");
   ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in));
   ASSIGN_OR_RETURN(codec::Predictor predictor, codec::parse_predictor(o.predictor));
 
-  // 2. Open the input; build the header.
+  // 2. Open the input (HDF5 inputs may themselves use the tezip filter); build the header.
+  RETURN_IF_ERROR(codec::h5filter::register_filter());
   ASSIGN_OR_RETURN(auto reader, io::open_frames(o.input, ro));
   const io::SeriesInfo& si = reader->info();
   if (!codec::codec_supports(si.dtype))
@@ -61,6 +105,8 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   if (h.mode == "abs" && !dtype_is_float(h.dtype) && o.abs_bound < 1)
     return invalid_argument(fmt::format("--abs {} is below 1 for integer data: use lossless mode", o.abs_bound));
   codec::tez::choose_layout(&h, o.group);
+  if (h.mode == "rel" && !o.to_h5.empty()) return invalid_argument("--to-h5 takes --abs, not --rel");
+  if (!o.to_h5.empty()) return write_filtered_h5(o, h, *reader, ctx);
 
   // 3. Stream groups through the encoder, several at a time, in order.
   io::OutputOptions oo;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "codec/h5filter.hpp"
 #include "codec/samples.hpp"
 #include "tools/tezip/commands.hpp"
 
@@ -31,6 +32,7 @@ Status run_verify(const VerifyOptions& o, cli::Context& ctx) {
   ASSIGN_OR_RETURN(auto reader, codec::tez::Reader::open(o.input));
   const codec::tez::Header& h = reader.header();
   std::unique_ptr<io::FrameReader> orig;
+  RETURN_IF_ERROR(codec::h5filter::register_filter());
   if (!o.against.empty()) {
     ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in));
     ASSIGN_OR_RETURN(orig, io::open_frames(o.against, ro));

@@ -27,6 +27,7 @@ struct CompressOptions {
   int64_t group = 0;
   int block = 8;
   bool force = false;
+  std::string to_h5;  // write an HDF5 file whose dataset uses the tezip filter
   InputOptions in;
 };
 

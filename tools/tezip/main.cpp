@@ -35,6 +35,10 @@ void define_cli(cli::Definition& def) {
                        ->capture_default_str(),
                    cli::ValueKind::kNone);
     c->add_flag("-f,--force", o.force, "Overwrite the output; write binary data to a terminal");
+    c->add_option("--to-h5", o.to_h5,
+                  "Write FILE.h5 whose dataset is compressed by the tezip HDF5 filter (instead of a .tez)")
+        ->type_name("FILE.h5")
+        ->excludes("--output");
     add_input_options(def, c, o.in);
   }
   {
