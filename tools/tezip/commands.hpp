@@ -49,7 +49,16 @@ struct VerifyOptions {
   InputOptions in;
 };
 
+struct PlanOptions {
+  std::string input;
+  std::string link = "10Gbit/s";
+  int64_t sample_frames = 32;
+  double abs_bound = -1;
+  InputOptions in;
+};
+
 Status run_compress(const CompressOptions& o, cli::Context& ctx);
+Status run_plan(const PlanOptions& o, cli::Context& ctx);
 Status run_decompress(const DecompressOptions& o, cli::Context& ctx);
 Status run_info(const InfoOptions& o, cli::Context& ctx);
 Status run_verify(const VerifyOptions& o, cli::Context& ctx);

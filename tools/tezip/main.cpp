@@ -71,6 +71,24 @@ void define_cli(cli::Definition& def) {
     c->add_option("--against", o.against, "The original frames: report bit-exactness, max error and PSNR");
     add_input_options(def, c, o.in);
   }
+  {
+    auto& o = def.make<PlanOptions>();
+    auto* c = def.command("plan", "Measure a sample: does compress-then-send beat sending raw over a link?",
+                          [&o](cli::Context& ctx) { return run_plan(o, ctx); });
+    c->add_option("input", o.input, "Frames, as for compress")->required();
+    def.value_kind(c->add_option("--link", o.link, "Link rate, e.g. 10Gbit/s, 400MB/s")->capture_default_str(),
+                   cli::ValueKind::kNone);
+    def.value_kind(c->add_option("--sample", o.sample_frames, "Frames to measure")
+                       ->type_name("N")
+                       ->check(CLI::PositiveNumber)
+                       ->capture_default_str(),
+                   cli::ValueKind::kNone);
+    def.value_kind(c->add_option("--abs", o.abs_bound, "Plan for lossy compression with this bound")
+                       ->type_name("E")
+                       ->check(CLI::NonNegativeNumber),
+                   cli::ValueKind::kNone);
+    add_input_options(def, c, o.in);
+  }
 }
 
 }  // namespace sciflow::tezip
