@@ -435,10 +435,11 @@ Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const 
       std::fill(cost.begin(), cost.end(), 0);
       const int64_t* xo = ro.cur;
       for (int64_t y = 0; y < L.h; ++y) {
+        const int64_t brow = (y / B) * bw;
         for (int64_t x = 0; x < L.w; ++x) {
           int64_t cand[kNumPredictors];
           predict_all(ro, coef, n, y, x, g.lo, g.hi, cand);
-          int64_t i = y * L.w + x, b = (y / B) * bw + x / B;
+          int64_t i = y * L.w + x, b = brow + (B == 8 ? x >> 3 : x / B);
           for (int k = 0; k < kNumPredictors; ++k) {
             cands[static_cast<size_t>(k * L.plane() + i)] = cand[k];
             cost[static_cast<size_t>(k * bw * bh + b)] += std::abs(xo[i] - cand[k]);
@@ -468,9 +469,14 @@ Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const 
       const uint32_t* mpc = c >= 1 ? &mags[static_cast<size_t>(((t & 1) * L.c + c - 1) * L.plane())] : nullptr;
       int64_t* rcur = lossless ? nullptr : rec + t * L.frame() + c * L.plane();
       for (int64_t y = 0; y < L.h; ++y) {
-        for (int64_t x = 0; x < L.w; ++x) {
+        const uint8_t* row_choice = &choice[static_cast<size_t>((y / B) * bw)];
+        for (int64_t x = 0, bx = 0, left = B; x < L.w; ++x) {
           const int64_t i = y * L.w + x;
-          const int k = choice[static_cast<size_t>((y / B) * bw + x / B)];
+          const int k = row_choice[bx];
+          if (--left == 0) {  // next block (no division per sample)
+            ++bx;
+            left = B;
+          }
           int64_t pred;
           if (lossless) {
             pred = cands[static_cast<size_t>(k * L.plane() + i)];
@@ -550,9 +556,14 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
       const uint32_t* mpc = c >= 1 ? &mags[static_cast<size_t>(((t & 1) * L.c + c - 1) * L.plane())] : nullptr;
       int64_t* rcur = rec + t * L.frame() + c * L.plane();
       for (int64_t y = 0; y < L.h; ++y) {
-        for (int64_t x = 0; x < L.w; ++x) {
+        const uint8_t* row_choice = &choice[static_cast<size_t>((y / B) * bw)];
+        for (int64_t x = 0, bx = 0, left = B; x < L.w; ++x) {
           const int64_t i = y * L.w + x;
-          const int k = choice[static_cast<size_t>((y / B) * bw + x / B)];
+          const int k = row_choice[bx];
+          if (--left == 0) {
+            ++bx;
+            left = B;
+          }
           int64_t cand[kNumPredictors];
           predict_all(rr, coef, n, y, x, g.lo, g.hi, cand);
           uint64_t a = activity(mc, mp, mpc, i, x, y, L.w);
