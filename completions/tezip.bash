@@ -3,7 +3,7 @@ _tezip() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   local cmd= i
   for ((i = 1; i < COMP_CWORD; i++)); do
-    case ${COMP_WORDS[i]} in compress|c|decompress|d|info|verify) cmd=${COMP_WORDS[i]}; break ;; esac
+    case ${COMP_WORDS[i]} in compress|c|decompress|d|info|verify|plan) cmd=${COMP_WORDS[i]}; break ;; esac
   done
   case $prev in
     --color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
@@ -25,14 +25,21 @@ _tezip() {
     --format) case $cmd in verify) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png' -- "$cur")); return ;; esac ;;
     --shape) case $cmd in verify) COMPREPLY=(); return ;; esac ;;
     --dtype) case $cmd in verify) COMPREPLY=($(compgen -W 'u8 u16 u32 i8 i16 i32 f32' -- "$cur")); return ;; esac ;;
+    --link) case $cmd in plan) COMPREPLY=(); return ;; esac ;;
+    --sample) case $cmd in plan) COMPREPLY=(); return ;; esac ;;
+    --abs) case $cmd in plan) COMPREPLY=(); return ;; esac ;;
+    --format) case $cmd in plan) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png' -- "$cur")); return ;; esac ;;
+    --shape) case $cmd in plan) COMPREPLY=(); return ;; esac ;;
+    --dtype) case $cmd in plan) COMPREPLY=($(compgen -W 'u8 u16 u32 i8 i16 i32 f32' -- "$cur")); return ;; esac ;;
   esac
   local words
   case $cmd in
-    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check compress decompress info verify' ;;
+    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check compress decompress info verify plan' ;;
     compress|c) words='-h --help -o --output --abs --rel --predictor --group --block -f --force --to-h5 --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     decompress|d) words='-h --help -o --output --frames -F --format -f --force -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     info) words='-h --help -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     verify) words='-h --help --against --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    plan) words='-h --help --link --sample --abs --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
   esac
   if [[ $cur == -* || -z $cmd ]]; then
     COMPREPLY=($(compgen -W "$words" -- "$cur"))

@@ -43,3 +43,13 @@ complete -c tezip -n '__fish_seen_subcommand_from verify' -l shape -x -d 'Raw in
 complete -c tezip -n '__fish_seen_subcommand_from verify' -l dtype -x -a 'u8 u16 u32 i8 i16 i32 f32' -d 'Raw input: element type'
 complete -c tezip -n '__fish_seen_subcommand_from verify' -l drop-alpha -d 'PNG with alpha: keep the colour channels only'
 complete -c tezip -n '__fish_seen_subcommand_from verify' -F
+complete -c tezip -n '__fish_use_subcommand' -a plan -d 'Measure a sample: does compress-then-send beat sending raw over a link?'
+complete -c tezip -n '__fish_seen_subcommand_from plan' -s h -l help -d 'Print help and exit'
+complete -c tezip -n '__fish_seen_subcommand_from plan' -l link -x -d 'Link rate, e.g. 10Gbit/s, 400MB/s'
+complete -c tezip -n '__fish_seen_subcommand_from plan' -l sample -x -d 'Frames to measure'
+complete -c tezip -n '__fish_seen_subcommand_from plan' -l abs -x -d 'Plan for lossy compression with this bound'
+complete -c tezip -n '__fish_seen_subcommand_from plan' -l format -x -a 'auto hdf5 npy raw png' -d 'Input format (default: detected from the content)'
+complete -c tezip -n '__fish_seen_subcommand_from plan' -l shape -x -d 'Raw input: frames,height,width[,channels]'
+complete -c tezip -n '__fish_seen_subcommand_from plan' -l dtype -x -a 'u8 u16 u32 i8 i16 i32 f32' -d 'Raw input: element type'
+complete -c tezip -n '__fish_seen_subcommand_from plan' -l drop-alpha -d 'PNG with alpha: keep the colour channels only'
+complete -c tezip -n '__fish_seen_subcommand_from plan' -F
