@@ -26,5 +26,15 @@ done
 step "library self-check on this machine"
 build/bin/tezip --self-check
 
-step "help (tezip)"
-build/bin/tezip --help
+step "tezip: compress a real detector sample (K11 projections, tests/data/README.md)"
+sample=tests/data/k11-projections-128.h5
+out=$(mktemp -d "${TMPDIR:-/tmp}/sciflow-demo.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+build/bin/tezip compress "$sample" -o "$out/k11.tez" -v
+build/bin/tezip info "$out/k11.tez"
+build/bin/tezip verify "$out/k11.tez" --against "$sample"
+if [[ -d ../shared/data/trackpy-brightfield ]]; then
+  step "tezip: 50 bright-field microscopy frames from ../shared/data"
+  build/bin/tezip compress ../shared/data/trackpy-brightfield -o "$out/bf.tez" -v
+  build/bin/tezip verify "$out/bf.tez" --against ../shared/data/trackpy-brightfield
+fi

@@ -18,6 +18,8 @@ PACKAGES=(
   libopenblas-dev
   # tests: man page rendering, python for small helpers
   man-db groff-base zsh fish python3
+  # fuzzing the decoders (libFuzzer with ASan/UBSan)
+  clang libclang-rt-14-dev
 )
 
 if [[ $(id -u) -ne 0 ]]; then

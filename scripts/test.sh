@@ -33,3 +33,6 @@ cmake --build build-asan -j "$jobs" --target sciflow_unit_tests
 step "tests: unit under ASan/UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs" -L unit
+
+step "fuzz: .tez decoder, 60 s (libFuzzer, ASan/UBSan)"
+bash scripts/fuzz.sh "${SCIFLOW_FUZZ_SECONDS:-60}"

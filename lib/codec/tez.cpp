@@ -502,6 +502,12 @@ Result<GroupInfo> Reader::read_record(std::vector<uint8_t>* payload, int64_t off
   // more than a few times the raw size.
   const uint64_t limit = static_cast<uint64_t>(g.frames * header_.frame_bytes()) * 4 + (1 << 20);
   if (total > limit) return corrupt(fmt::format("'{}': {}: payload of {} bytes is implausible", name_, label, total));
+  // Nor may a small payload make us allocate a huge frame buffer: every sample costs
+  // at least one coded decision of at least 0.001 bits (16-bit probabilities), so no
+  // genuine payload holds more than ~7600 samples per byte.
+  const uint64_t samples = static_cast<uint64_t>(g.frames * header_.height * header_.width * header_.channels);
+  if (samples > (total + 64) * 8192)
+    return corrupt(fmt::format("'{}': {}: {} bytes cannot hold {} samples", name_, label, total, samples));
   payload->resize(total + 4);
   where = label + ": ";
   RETURN_IF_ERROR(read(payload->data(), payload->size()));

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer target for the .tez decoder with clang (ASan + UBSan) and
+# runs it for a bounded time on a seed corpus of small .tez files made by the
+# freshly built tezip. A crash, leak, hang or oversized allocation fails.
+#
+#   bash scripts/fuzz.sh [SECONDS]      (default 60; needs build/bin from scripts/test.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+jobs=${SCIFLOW_JOBS:-$(nproc)}
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCIFLOW_FUZZ=ON \
+  -DSCIFLOW_BUILD_TOOLS=OFF > /dev/null
+cmake --build build-fuzz -j "$jobs" --target tez_decode_fuzzer
+
+corpus=$(mktemp -d "${TMPDIR:-/tmp}/tez-corpus.XXXXXX")
+trap 'rm -rf "$corpus"' EXIT
+i=0
+for spec in "4,9,11 u8" "3,6,7,3 u16" "6,5,5 i16" "2,3,4 f32" "5,12,3 u32"; do
+  read -r shape dtype <<<"$spec"
+  for mode in "" "--abs 2"; do
+    [[ $dtype == f32 && -n $mode ]] && mode="--abs 0.01"
+    build/bin/make_frames write "$corpus/in.raw" --shape "$shape" --dtype "$dtype" --seed $i
+    # shellcheck disable=SC2086 # mode is a list of words
+    build/bin/tezip c "$corpus/in.raw" --shape "$shape" --dtype "$dtype" --group 2 $mode -o "$corpus/seed$i.tez" -q
+    i=$((i + 1))
+  done
+done
+rm -f "$corpus/in.raw"
+build-fuzz/tests/tez_decode_fuzzer -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+  "$corpus" 2>&1 | tail -n 12
