@@ -25,6 +25,9 @@ cmake --build build -j "$jobs"
 step "tests: unit, cli, docs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
+step "fuzz: .tez decoder, 60 s (libFuzzer, ASan/UBSan)"
+bash scripts/fuzz.sh "${SCIFLOW_FUZZ_SECONDS:-60}"
+
 step "build: AddressSanitizer + UBSan (library and unit tests)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSCIFLOW_WERROR=ON -DSCIFLOW_SANITIZE=ON \
   -DSCIFLOW_BUILD_TOOLS=OFF > /dev/null
@@ -33,6 +36,3 @@ cmake --build build-asan -j "$jobs" --target sciflow_unit_tests
 step "tests: unit under ASan/UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs" -L unit
-
-step "fuzz: .tez decoder, 60 s (libFuzzer, ASan/UBSan)"
-bash scripts/fuzz.sh "${SCIFLOW_FUZZ_SECONDS:-60}"

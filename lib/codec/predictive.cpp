@@ -12,7 +12,7 @@
 namespace sciflow::codec {
 namespace {
 
-constexpr int kMaxFeatures = 20;
+constexpr int kMaxFeatures = 24;
 constexpr int kCoefShift = 16;      // coefficients are fixed point with 16 fraction bits
 constexpr int kCoefBits = 28;       // stored as unsigned offset values of this width
 constexpr int64_t kCoefLimit = (int64_t{1} << (kCoefBits - 1)) - 1;
@@ -35,7 +35,7 @@ struct Refs {
 
 int feature_count(int level, bool chan) {
   int n = level == 0 ? 6 : (level == 1 ? 13 : 18);
-  return n + (chan ? 1 : 0) + 1;  // + bias
+  return n + (chan ? 3 : 0) + 1;  // + bias
 }
 
 inline int64_t med3(int64_t w, int64_t n, int64_t nw) {
@@ -78,7 +78,12 @@ inline int64_t gather(const Refs& r, int64_t y, int64_t x, int64_t* f, int64_t* 
     f[k++] = NN - base;
     f[k++] = WW - base;
     f[k++] = m - base;
-    if (r.pc) f[k++] = r.pc[i] - (hw ? r.pc[i - 1] : (hn ? r.pc[i - w] : r.pc[i]));
+    if (r.pc) {  // the previous channel, already decoded at this pixel: its local gradients
+      const int64_t* pc = r.pc;
+      f[k++] = pc[i] - (hw ? pc[i - 1] : (hn ? pc[i - w] : pc[i]));
+      f[k++] = pc[i] - (hn ? pc[i - w] : pc[i]);
+      f[k++] = pc[i] - (hnw ? pc[i - w - 1] : pc[i]);
+    }
     cand[1] = m;
     cand[2] = m;
     cand[3] = m;
@@ -113,7 +118,12 @@ inline int64_t gather(const Refs& r, int64_t y, int64_t x, int64_t* f, int64_t* 
       f[k++] = at(p2, y, x + 1) - P;
       cand[3] = 2 * P - p2[i];
     }
-    if (r.pc) f[k++] = r.pc[i] - r.pc1[i];
+    if (r.pc) {  // the previous channel: its change since the last frame, and its local gradients
+      const int64_t* pc = r.pc;
+      f[k++] = pc[i] - r.pc1[i];
+      f[k++] = pc[i] - (hw ? pc[i - 1] : pc[i]);
+      f[k++] = pc[i] - (hn ? pc[i - w] : pc[i]);
+    }
   }
   f[k++] = 1;
   return base;
