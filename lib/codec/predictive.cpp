@@ -28,6 +28,7 @@ struct Refs {
   const int64_t* p2 = nullptr;   // two frames back (level 2)
   const int64_t* pc = nullptr;   // previous channel, this frame (channel > 0)
   const int64_t* pc1 = nullptr;  // previous channel, previous frame (channel > 0, level >= 1)
+  const int64_t* pres = nullptr; // previous channel's coded residuals, this frame (null: use 0)
   int64_t h = 0, w = 0;
   int level = 0;
   int64_t mid = 0;
@@ -35,7 +36,7 @@ struct Refs {
 
 int feature_count(int level, bool chan) {
   int n = level == 0 ? 6 : (level == 1 ? 13 : 18);
-  return n + (chan ? 3 : 0) + 1;  // + bias
+  return n + (chan ? 4 : 0) + 1;  // + bias
 }
 
 inline int64_t med3(int64_t w, int64_t n, int64_t nw) {
@@ -83,6 +84,7 @@ inline int64_t gather(const Refs& r, int64_t y, int64_t x, int64_t* f, int64_t* 
       f[k++] = pc[i] - (hw ? pc[i - 1] : (hn ? pc[i - w] : pc[i]));
       f[k++] = pc[i] - (hn ? pc[i - w] : pc[i]);
       f[k++] = pc[i] - (hnw ? pc[i - w - 1] : pc[i]);
+      f[k++] = r.pres ? r.pres[i] : 0;
     }
     cand[1] = m;
     cand[2] = m;
@@ -123,6 +125,7 @@ inline int64_t gather(const Refs& r, int64_t y, int64_t x, int64_t* f, int64_t* 
       f[k++] = pc[i] - r.pc1[i];
       f[k++] = pc[i] - (hw ? pc[i - 1] : pc[i]);
       f[k++] = pc[i] - (hn ? pc[i - w] : pc[i]);
+      f[k++] = r.pres ? r.pres[i] : 0;
     }
   }
   f[k++] = 1;
@@ -401,13 +404,16 @@ Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const 
   // Coefficients: per plane for large planes, else one set per (level, channel) for the group.
   const bool per_plane = L.plane() >= kFitPlanePixels;
   std::vector<int64_t> group_coef(static_cast<size_t>(3 * L.c * kMaxFeatures), 0);
-  auto fit = [&](int level, int64_t c, std::span<const int64_t> ts, int64_t* coef) {
+  auto fit = [&](int level, int64_t c, std::span<const int64_t> ts, int64_t* coef, const int64_t* pres) {
     Normal ne;
     ne.n = feature_count(level, c > 0);
     int64_t total = static_cast<int64_t>(ts.size()) * L.plane();
     int64_t stride = std::max<int64_t>(1, total / kFitSamples);
-    for (size_t k = 0; k < ts.size(); ++k)
-      accumulate(ne, refs_for(L, orig, ts[k], c, mid), stride, static_cast<int64_t>(k) * 7);
+    for (size_t k = 0; k < ts.size(); ++k) {
+      Refs r = refs_for(L, orig, ts[k], c, mid);
+      r.pres = pres;
+      accumulate(ne, r, stride, static_cast<int64_t>(k) * 7);
+    }
     solve(ne, coef);
     for (int j = 0; j < ne.n; ++j) rc.encode_direct(static_cast<uint64_t>(coef[j] + kCoefLimit), kCoefBits);
   };
@@ -416,7 +422,7 @@ Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const 
       std::vector<int64_t> ts;
       for (int64_t t = level; t < frames; ++t)
         if (std::min<int64_t>(t, 2) == level) ts.push_back(t);
-      for (int64_t c = 0; c < L.c; ++c) fit(level, c, ts, &group_coef[(level * L.c + c) * kMaxFeatures]);
+      for (int64_t c = 0; c < L.c; ++c) fit(level, c, ts, &group_coef[(level * L.c + c) * kMaxFeatures], nullptr);
     }
   }
 
@@ -426,6 +432,7 @@ Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const 
   std::vector<int64_t> cost(static_cast<size_t>(kNumPredictors * bw * bh));
   std::vector<uint8_t> choice(static_cast<size_t>(bw * bh));
   std::vector<uint32_t> mags(static_cast<size_t>(2 * L.c * L.plane()), 0);  // |v| of this and the previous frame
+  std::vector<int64_t> resid(static_cast<size_t>(L.c * L.plane()), 0);      // signed residuals of this frame
   int64_t plane_coef[kMaxFeatures];
 
   for (int64_t t = 0; t < frames; ++t) {
@@ -433,15 +440,17 @@ Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const 
       const int level = static_cast<int>(std::min<int64_t>(t, 2));
       const int n = feature_count(level, c > 0);
       const int64_t* coef;
+      const int64_t* pres = c >= 1 ? &resid[static_cast<size_t>((c - 1) * L.plane())] : nullptr;
       if (per_plane) {
         int64_t one[1] = {t};
-        fit(level, c, one, plane_coef);
+        fit(level, c, one, plane_coef, pres);
         coef = plane_coef;
       } else {
         coef = &group_coef[(level * L.c + c) * kMaxFeatures];
       }
       // Candidates on the original samples choose each block's predictor.
       Refs ro = refs_for(L, orig, t, c, mid);
+      ro.pres = pres;
       std::fill(cost.begin(), cost.end(), 0);
       const int64_t* xo = ro.cur;
       for (int64_t y = 0; y < L.h; ++y) {
@@ -474,6 +483,8 @@ Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const 
       }
       // Code the residuals.
       Refs rr = refs_for(L, dec, t, c, mid);
+      rr.pres = pres;
+      int64_t* rres = &resid[static_cast<size_t>(c * L.plane())];
       uint32_t* mc = &mags[static_cast<size_t>(((t & 1) * L.c + c) * L.plane())];
       const uint32_t* mp = t >= 1 ? &mags[static_cast<size_t>((((t - 1) & 1) * L.c + c) * L.plane())] : nullptr;
       const uint32_t* mpc = c >= 1 ? &mags[static_cast<size_t>(((t & 1) * L.c + c - 1) * L.plane())] : nullptr;
@@ -500,6 +511,7 @@ Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const 
           else v = r >= 0 ? (r + g.bound) / step : -((-r + g.bound) / step);
           uint64_t a = activity(mc, mp, mpc, i, x, y, L.w);
           code_residual_enc(rc, m, k * kBuckets + bucket(a), v);
+          rres[i] = v * step;
           mc[i] = saturate(static_cast<uint64_t>(v < 0 ? -v : v));
           if (!lossless) rcur[i] = std::clamp(pred + v * step, g.lo, g.hi);
         }
@@ -537,6 +549,7 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
   const int64_t bw = (L.w + B - 1) / B, bh = (L.h + B - 1) / B;
   std::vector<uint8_t> choice(static_cast<size_t>(bw * bh));
   std::vector<uint32_t> mags(static_cast<size_t>(2 * L.c * L.plane()), 0);
+  std::vector<int64_t> resid(static_cast<size_t>(L.c * L.plane()), 0);
   int64_t plane_coef[kMaxFeatures];
 
   for (int64_t t = 0; t < frames; ++t) {
@@ -561,6 +574,8 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
         prev_choice = k;
       }
       Refs rr = refs_for(L, rec, t, c, mid);
+      rr.pres = c >= 1 ? &resid[static_cast<size_t>((c - 1) * L.plane())] : nullptr;
+      int64_t* rres = &resid[static_cast<size_t>(c * L.plane())];
       uint32_t* mc = &mags[static_cast<size_t>(((t & 1) * L.c + c) * L.plane())];
       const uint32_t* mp = t >= 1 ? &mags[static_cast<size_t>((((t - 1) & 1) * L.c + c) * L.plane())] : nullptr;
       const uint32_t* mpc = c >= 1 ? &mags[static_cast<size_t>(((t & 1) * L.c + c - 1) * L.plane())] : nullptr;
@@ -581,6 +596,7 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
           if (!code_residual_dec(rc, m, k * kBuckets + bucket(a), &v))
             return corrupt(fmt::format("frame {} channel {}: invalid residual code", t, c));
           mc[i] = saturate(static_cast<uint64_t>(v < 0 ? -v : v));
+          rres[i] = v * step;
           int64_t val = cand[k] + v * step;
           if (g.bound == 0) {
             if (val < g.lo || val > g.hi)
