@@ -125,6 +125,7 @@ AtomicOutput::AtomicOutput(AtomicOutput&& o) noexcept
     : fd_(std::exchange(o.fd_, -1)),
       is_stdout_(o.is_stdout_),
       committed_(std::exchange(o.committed_, true)),
+      direct_(o.direct_),
       mode_(o.mode_),
       written_(o.written_),
       path_(std::move(o.path_)),
@@ -136,6 +137,7 @@ AtomicOutput& AtomicOutput::operator=(AtomicOutput&& o) noexcept {
     fd_ = std::exchange(o.fd_, -1);
     is_stdout_ = o.is_stdout_;
     committed_ = std::exchange(o.committed_, true);
+    direct_ = o.direct_;
     mode_ = o.mode_;
     written_ = o.written_;
     path_ = std::move(o.path_);
@@ -159,6 +161,14 @@ Result<AtomicOutput> AtomicOutput::create(std::string_view path, const OutputOpt
   struct stat st {};
   if (::stat(out.path_.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return errno_status(quoted("create", path), EISDIR);
+    if (!S_ISREG(st.st_mode)) {
+      // A device or a FIFO (-o /dev/null, a named pipe): nothing to rename, write to it directly.
+      int fd = ::open(out.path_.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0) return errno_status(quoted("open", path), errno);
+      out.fd_ = fd;
+      out.direct_ = true;
+      return out;
+    }
     if (!options.overwrite)
       return Status(Code::kAlreadyExists, fmt::format("'{}' already exists (use -f to overwrite)", path));
   }
@@ -192,6 +202,11 @@ Status AtomicOutput::commit() {
     fd_ = -1;
     return Status::ok();
   }
+  if (direct_) {
+    committed_ = true;
+    if (::close(std::exchange(fd_, -1)) != 0) return errno_status(quoted("close", path_), errno);
+    return Status::ok();
+  }
   mode_t mask = ::umask(0);
   ::umask(mask);
   if (::fchmod(fd_, mode_ & ~mask) != 0) return errno_status(quoted("chmod", temp_), errno);
@@ -221,7 +236,7 @@ void AtomicOutput::abort() {
     return;
   }
   if (fd_ >= 0) ::close(std::exchange(fd_, -1));
-  if (!temp_.empty()) ::unlink(temp_.c_str());
+  if (!temp_.empty() && !direct_) ::unlink(temp_.c_str());
 }
 
 Status write_file_atomic(std::string_view path, std::string_view data, const OutputOptions& options) {

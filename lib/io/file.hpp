@@ -59,7 +59,8 @@ struct OutputOptions {
 };
 
 // An output that appears under its final name only after commit().
-// For "-" it writes straight to stdout (a pipe cannot be atomic).
+// For "-" it writes straight to stdout, and to an existing device or FIFO
+// (-o /dev/null) straight to it: neither can be renamed into place.
 // The temp file ".<name>.tmp.XXXXXX" lives in the target's directory so that
 // rename(2) is atomic; it is removed on abort(), on destruction without
 // commit(), and so on every error path and on SIGINT/SIGTERM (which unwind).
@@ -91,6 +92,7 @@ class AtomicOutput {
   int fd_ = -1;
   bool is_stdout_ = false;
   bool committed_ = false;
+  bool direct_ = false;  // a device or FIFO, written in place
   mode_t mode_ = 0644;
   int64_t written_ = 0;
   std::string path_;

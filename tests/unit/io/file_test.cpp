@@ -127,6 +127,15 @@ TEST_CASE("atomic output: SIGTERM mid-write leaves nothing behind") {
   CHECK(d.names().empty());
 }
 
+TEST_CASE("atomic output: devices are written in place") {
+  auto out = AtomicOutput::create("/dev/null");
+  REQUIRE(out);
+  CHECK(out->temp_path().empty());
+  REQUIRE(out->write("discarded").is_ok());
+  REQUIRE(out->commit().is_ok());
+  CHECK(fs::exists("/dev/null"));
+}
+
 TEST_CASE("input: '-' is stdin, missing files are named") {
   auto in = InputFile::open("-");
   REQUIRE(in);
