@@ -29,6 +29,7 @@ struct Refs {
   const int64_t* pc = nullptr;   // previous channel, this frame (channel > 0)
   const int64_t* pc1 = nullptr;  // previous channel, previous frame (channel > 0, level >= 1)
   const int64_t* pres = nullptr; // previous channel's coded residuals, this frame (null: use 0)
+  const int64_t* target = nullptr;  // fitting only: the values to predict (default: cur)
   int64_t h = 0, w = 0;
   int level = 0;
   int64_t mid = 0;
@@ -166,7 +167,7 @@ void accumulate(Normal& ne, const Refs& r, int64_t step, int64_t offset) {
   for (int64_t i = offset % std::max<int64_t>(step, 1); i < total; i += step) {
     int64_t y = i / r.w, x = i % r.w;
     int64_t base = interior(r, y, x) ? gather<true>(r, y, x, f, cand) : gather<false>(r, y, x, f, cand);
-    double t = static_cast<double>(r.cur[i] - base);
+    double t = static_cast<double>((r.target ? r.target[i] : r.cur[i]) - base);
     double fd[kMaxFeatures];
     for (int j = 0; j < ne.n; ++j) fd[j] = static_cast<double>(f[j]);
     for (int j = 0; j < ne.n; ++j) {
@@ -376,9 +377,13 @@ Result<Predictor> parse_predictor(std::string_view name) {
   return invalid_argument(fmt::format("unknown predictor '{}' (auto, lsq, med, prev, linear)", name));
 }
 
-Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
-                                          GroupStats* stats, std::vector<int64_t>* recon_out) {
-  RETURN_IF_ERROR(check_config(g, frames, samples.size()));
+namespace {
+
+// One encoding pass. The least-squares fits see `fit_features` (the originals, or a
+// previous pass's reconstruction) around each sample and learn to predict the original.
+Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
+                                         GroupStats* stats, std::vector<int64_t>* recon_out,
+                                         const int64_t* fit_features) {
   const Layout L{g.channels, g.height, g.width};
   const int64_t step = 2 * g.bound + 1, mid = g.lo + (g.hi - g.lo) / 2;
   const bool lossless = g.bound == 0;
@@ -410,7 +415,8 @@ Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const 
     int64_t total = static_cast<int64_t>(ts.size()) * L.plane();
     int64_t stride = std::max<int64_t>(1, total / kFitSamples);
     for (size_t k = 0; k < ts.size(); ++k) {
-      Refs r = refs_for(L, orig, ts[k], c, mid);
+      Refs r = refs_for(L, fit_features ? fit_features : orig, ts[k], c, mid);
+      r.target = orig + ts[k] * L.frame() + c * L.plane();
       r.pres = pres;
       accumulate(ne, r, stride, static_cast<int64_t>(k) * 7);
     }
@@ -525,6 +531,25 @@ Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const 
     else *recon_out = std::move(recon_buf);
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
+                                          GroupStats* stats, std::vector<int64_t>* recon_out) {
+  RETURN_IF_ERROR(check_config(g, frames, samples.size()));
+  if (g.bound == 0) return encode_pass(g, samples, frames, stats, recon_out, nullptr);
+  // Lossy: the decoder predicts from reconstructed samples, which carry quantisation
+  // noise the originals lack. A second pass fits the predictors on the first pass's
+  // reconstruction; the smaller result wins, so this never costs ratio.
+  GroupStats st1, st2;
+  std::vector<int64_t> rec1, rec2;
+  ASSIGN_OR_RETURN(auto first, encode_pass(g, samples, frames, &st1, &rec1, nullptr));
+  ASSIGN_OR_RETURN(auto second, encode_pass(g, samples, frames, &st2, &rec2, rec1.data()));
+  const bool use_second = second.size() < first.size();
+  if (stats) *stats = use_second ? st2 : st1;
+  if (recon_out) *recon_out = std::move(use_second ? rec2 : rec1);
+  return use_second ? std::move(second) : std::move(first);
 }
 
 Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t frames, std::span<int64_t> out) {
