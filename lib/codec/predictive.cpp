@@ -238,7 +238,7 @@ struct Models {
     depth = std::max(1, bit_length(static_cast<uint64_t>(max_e)));
     const size_t ctxs = static_cast<size_t>(kNumPredictors) * kBuckets;
     exp.resize(ctxs << depth);
-    sign.resize(ctxs);
+    sign.resize(ctxs * 9);
     mant.resize(ctxs * static_cast<size_t>(max_e + 1) * 3);
     choice.resize((kNumPredictors + 1) * 4);
   }
@@ -254,10 +254,17 @@ inline uint64_t activity(const uint32_t* mc, const uint32_t* mp, const uint32_t*
   return a;
 }
 
+// Signs of the residuals to the left and above (3 x 3): a predictor that is
+// locally biased leaves same-signed residuals next to each other.
+inline int sign_context(const int64_t* res, int64_t i, int64_t x, int64_t y, int64_t w) {
+  auto sg = [](int64_t v) { return v > 0 ? 2 : (v < 0 ? 0 : 1); };
+  return (x > 0 ? sg(res[i - 1]) : 1) * 3 + (y > 0 ? sg(res[i - w]) : 1);
+}
+
 inline uint32_t saturate(uint64_t v) { return v > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(v); }
 
 template <typename Coder>
-inline void code_residual_enc(Coder& rc, Models& m, int ctx, int64_t v) {
+inline void code_residual_enc(Coder& rc, Models& m, int ctx, int sctx, int64_t v) {
   uint64_t u = v < 0 ? static_cast<uint64_t>(-v) : static_cast<uint64_t>(v);
   int e = bit_length(u);
   BitModel* tree = &m.exp[static_cast<size_t>(ctx) << m.depth];
@@ -268,7 +275,7 @@ inline void code_residual_enc(Coder& rc, Models& m, int ctx, int64_t v) {
     node = node * 2 + bit;
   }
   if (e == 0) return;
-  rc.encode(m.sign[ctx], v < 0);
+  rc.encode(m.sign[static_cast<size_t>(ctx) * 9 + static_cast<size_t>(sctx)], v < 0);
   if (e < 2) return;
   uint64_t rest = u - (uint64_t{1} << (e - 1));
   int nb = e - 1;
@@ -281,7 +288,7 @@ inline void code_residual_enc(Coder& rc, Models& m, int ctx, int64_t v) {
   }
 }
 
-inline bool code_residual_dec(RangeDecoder& rc, Models& m, int ctx, int64_t* v) {
+inline bool code_residual_dec(RangeDecoder& rc, Models& m, int ctx, int sctx, int64_t* v) {
   BitModel* tree = &m.exp[static_cast<size_t>(ctx) << m.depth];
   int node = 1;
   for (int i = 0; i < m.depth; ++i) node = node * 2 + rc.decode(tree[node]);
@@ -291,7 +298,7 @@ inline bool code_residual_dec(RangeDecoder& rc, Models& m, int ctx, int64_t* v) 
     return true;
   }
   if (e > m.max_e) return false;
-  int neg = rc.decode(m.sign[ctx]);
+  int neg = rc.decode(m.sign[static_cast<size_t>(ctx) * 9 + static_cast<size_t>(sctx)]);
   uint64_t u = 1;
   if (e >= 2) {
     int nb = e - 1;
@@ -516,7 +523,7 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
           if (lossless) v = r;
           else v = r >= 0 ? (r + g.bound) / step : -((-r + g.bound) / step);
           uint64_t a = activity(mc, mp, mpc, i, x, y, L.w);
-          code_residual_enc(rc, m, k * kBuckets + bucket(a), v);
+          code_residual_enc(rc, m, k * kBuckets + bucket(a), sign_context(rres, i, x, y, L.w), v);
           rres[i] = v * step;
           mc[i] = saturate(static_cast<uint64_t>(v < 0 ? -v : v));
           if (!lossless) rcur[i] = std::clamp(pred + v * step, g.lo, g.hi);
@@ -618,7 +625,7 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
           predict_all(rr, coef, n, y, x, g.lo, g.hi, cand);
           uint64_t a = activity(mc, mp, mpc, i, x, y, L.w);
           int64_t v;
-          if (!code_residual_dec(rc, m, k * kBuckets + bucket(a), &v))
+          if (!code_residual_dec(rc, m, k * kBuckets + bucket(a), sign_context(rres, i, x, y, L.w), &v))
             return corrupt(fmt::format("frame {} channel {}: invalid residual code", t, c));
           mc[i] = saturate(static_cast<uint64_t>(v < 0 ? -v : v));
           rres[i] = v * step;
