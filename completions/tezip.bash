@@ -15,20 +15,20 @@ _tezip() {
     --group) case $cmd in compress|c) COMPREPLY=(); return ;; esac ;;
     --block) case $cmd in compress|c) COMPREPLY=(); return ;; esac ;;
     --to-h5) case $cmd in compress|c) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
-    --format) case $cmd in compress|c) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png' -- "$cur")); return ;; esac ;;
+    --format) case $cmd in compress|c) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png tiff' -- "$cur")); return ;; esac ;;
     --shape) case $cmd in compress|c) COMPREPLY=(); return ;; esac ;;
     --dtype) case $cmd in compress|c) COMPREPLY=($(compgen -W 'u8 u16 u32 i8 i16 i32 f32' -- "$cur")); return ;; esac ;;
     -o|--output) case $cmd in decompress|d) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --frames) case $cmd in decompress|d) COMPREPLY=(); return ;; esac ;;
-    -F|--format) case $cmd in decompress|d) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png' -- "$cur")); return ;; esac ;;
+    -F|--format) case $cmd in decompress|d) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png tiff' -- "$cur")); return ;; esac ;;
     --against) case $cmd in verify) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
-    --format) case $cmd in verify) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png' -- "$cur")); return ;; esac ;;
+    --format) case $cmd in verify) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png tiff' -- "$cur")); return ;; esac ;;
     --shape) case $cmd in verify) COMPREPLY=(); return ;; esac ;;
     --dtype) case $cmd in verify) COMPREPLY=($(compgen -W 'u8 u16 u32 i8 i16 i32 f32' -- "$cur")); return ;; esac ;;
     --link) case $cmd in plan) COMPREPLY=(); return ;; esac ;;
     --sample) case $cmd in plan) COMPREPLY=(); return ;; esac ;;
     --abs) case $cmd in plan) COMPREPLY=(); return ;; esac ;;
-    --format) case $cmd in plan) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png' -- "$cur")); return ;; esac ;;
+    --format) case $cmd in plan) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png tiff' -- "$cur")); return ;; esac ;;
     --shape) case $cmd in plan) COMPREPLY=(); return ;; esac ;;
     --dtype) case $cmd in plan) COMPREPLY=($(compgen -W 'u8 u16 u32 i8 i16 i32 f32' -- "$cur")); return ;; esac ;;
   esac

@@ -3,11 +3,14 @@
 #include <fmt/core.h>
 #include <glob.h>
 #include <png.h>
+#include <tiffio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <csetjmp>
+#include <cstdarg>
+#include <mutex>
 #include <cstdio>
 #include <cstring>
 #include <bit>
@@ -376,6 +379,150 @@ Result<std::unique_ptr<FrameReader>> open_png_sequence(std::vector<std::string> 
       new PngSequenceReader(std::move(files), std::move(info), drop_alpha, src_channels, std::move(first)));
 }
 
+// ---- TIFF ---------------------------------------------------------------------------
+
+// libtiff reports through global handlers; keep the last message for our Status.
+thread_local std::string g_tiff_error;
+void tiff_error(const char* module, const char* fmt_str, va_list ap) {
+  char buf[512];
+  std::vsnprintf(buf, sizeof buf, fmt_str, ap);
+  g_tiff_error = module ? fmt::format("{}: {}", module, buf) : std::string(buf);
+}
+void tiff_quiet(const char*, const char*, va_list) {}
+void install_tiff_handlers() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    TIFFSetErrorHandler(tiff_error);
+    TIFFSetWarningHandler(tiff_quiet);
+  });
+}
+
+struct TiffCloser {
+  void operator()(TIFF* t) const { TIFFClose(t); }
+};
+using TiffPtr = std::unique_ptr<TIFF, TiffCloser>;
+
+struct TiffPage {
+  int64_t width = 0, height = 0, channels = 0;
+  DType dtype = DType::kU8;
+};
+
+Result<TiffPage> tiff_page(TIFF* t, const std::string& path) {
+  uint32_t w = 0, h = 0;
+  uint16_t bits = 8, spp = 1, fmt_code = SAMPLEFORMAT_UINT, planar = PLANARCONFIG_CONTIG;
+  TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &w);
+  TIFFGetField(t, TIFFTAG_IMAGELENGTH, &h);
+  TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &bits);
+  TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLESPERPIXEL, &spp);
+  TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLEFORMAT, &fmt_code);
+  TIFFGetFieldDefaulted(t, TIFFTAG_PLANARCONFIG, &planar);
+  if (TIFFIsTiled(t)) return unsupported(fmt::format("'{}': tiled TIFF (only strips are read)", path));
+  if (planar != PLANARCONFIG_CONTIG && spp > 1)
+    return unsupported(fmt::format("'{}': planar-separate TIFF", path));
+  TiffPage p;
+  p.width = w;
+  p.height = h;
+  p.channels = spp;
+  std::optional<DType> dt;
+  if (fmt_code == SAMPLEFORMAT_IEEEFP && bits == 32) dt = DType::kF32;
+  else if (fmt_code == SAMPLEFORMAT_INT) dt = bits == 8 ? DType::kI8 : bits == 16 ? DType::kI16 : bits == 32 ? DType::kI32 : std::optional<DType>();
+  else if (fmt_code == SAMPLEFORMAT_UINT) dt = bits == 8 ? DType::kU8 : bits == 16 ? DType::kU16 : bits == 32 ? DType::kU32 : std::optional<DType>();
+  if (!dt) return unsupported(fmt::format("'{}': {}-bit TIFF samples of format {}", path, bits, fmt_code));
+  if (w == 0 || h == 0 || spp < 1 || spp > 4) return corrupt(fmt::format("'{}': bad TIFF dimensions", path));
+  p.dtype = *dt;
+  return p;
+}
+
+Result<TiffPtr> tiff_open(const std::string& path, const char* mode) {
+  install_tiff_handlers();
+  g_tiff_error.clear();
+  TIFF* t = TIFFOpen(path.c_str(), mode);
+  if (!t) {
+    if (::access(path.c_str(), F_OK) != 0) return errno_status(fmt::format("open '{}'", path), errno);
+    return corrupt(fmt::format("open '{}': {}", path, g_tiff_error.empty() ? "not a TIFF file" : g_tiff_error));
+  }
+  return TiffPtr(t);
+}
+
+// Frames from a list of TIFF files, each with one or more pages (multi-page TIFF).
+class TiffSequenceReader : public FrameReader {
+ public:
+  TiffSequenceReader(std::vector<std::string> files, SeriesInfo info, bool drop_alpha, int64_t src_channels)
+      : files_(std::move(files)), drop_alpha_(drop_alpha), src_channels_(src_channels) {
+    info_ = std::move(info);
+  }
+  Result<int64_t> read(int64_t max_frames, uint8_t* buf) override {
+    int64_t n = 0;
+    const int64_t es = dtype_size(info_.dtype);
+    std::vector<uint8_t> row(static_cast<size_t>(info_.width * src_channels_ * es));
+    while (n < max_frames) {
+      if (!tif_) {
+        if (next_file_ >= files_.size()) break;
+        ASSIGN_OR_RETURN(tif_, tiff_open(files_[next_file_], "r"));
+        path_ = files_[next_file_++];
+        page_ = 0;
+      } else if (!TIFFReadDirectory(tif_.get())) {
+        tif_.reset();
+        continue;
+      }
+      ASSIGN_OR_RETURN(TiffPage p, tiff_page(tif_.get(), path_));
+      if (p.width != info_.width || p.height != info_.height || p.channels != src_channels_ || p.dtype != info_.dtype)
+        return invalid_argument(fmt::format("'{}' page {}: {}x{}x{} {}, the first frame was {}x{}x{} {}", path_, page_,
+                                            p.width, p.height, p.channels, dtype_name(p.dtype), info_.width,
+                                            info_.height, src_channels_, dtype_name(info_.dtype)));
+      uint8_t* dst = buf + n * info_.frame_bytes();
+      for (int64_t y = 0; y < info_.height; ++y) {
+        g_tiff_error.clear();
+        if (TIFFReadScanline(tif_.get(), row.data(), static_cast<uint32_t>(y), 0) < 0)
+          return corrupt(fmt::format("read '{}' page {} row {}: {}", path_, page_, y, g_tiff_error));
+        uint8_t* out = dst + y * info_.width * info_.channels * es;
+        if (src_channels_ == info_.channels) {
+          std::memcpy(out, row.data(), row.size());
+        } else {
+          for (int64_t x = 0; x < info_.width; ++x)
+            std::memcpy(out + x * info_.channels * es, row.data() + x * src_channels_ * es,
+                        static_cast<size_t>(info_.channels * es));
+        }
+      }
+      ++page_;
+      ++n;
+    }
+    return n;
+  }
+
+ private:
+  std::vector<std::string> files_;
+  bool drop_alpha_;
+  int64_t src_channels_;
+  size_t next_file_ = 0;
+  TiffPtr tif_;
+  std::string path_;
+  int64_t page_ = 0;
+};
+
+Result<std::unique_ptr<FrameReader>> open_tiff_sequence(std::vector<std::string> files, std::string_view spec,
+                                                        bool drop_alpha) {
+  if (files.empty()) return not_found(fmt::format("'{}': no TIFF files", spec));
+  std::sort(files.begin(), files.end());
+  SeriesInfo info;
+  info.format = "tiff";
+  int64_t pages = 0, src_channels = 0;
+  for (const auto& f : files) {
+    ASSIGN_OR_RETURN(TiffPtr t, tiff_open(f, "r"));
+    if (pages == 0) {
+      ASSIGN_OR_RETURN(TiffPage p, tiff_page(t.get(), f));
+      info.width = p.width;
+      info.height = p.height;
+      info.dtype = p.dtype;
+      src_channels = p.channels;
+    }
+    pages += TIFFNumberOfDirectories(t.get());
+  }
+  info.frames = pages;
+  info.channels = drop_alpha && (src_channels == 2 || src_channels == 4) ? src_channels - 1 : src_channels;
+  return std::unique_ptr<FrameReader>(new TiffSequenceReader(std::move(files), std::move(info), drop_alpha, src_channels));
+}
+
 bool has_magic(const std::string& head, const unsigned char* magic, size_t n) {
   return head.size() >= n && std::memcmp(head.data(), magic, n) == 0;
 }
@@ -427,8 +574,9 @@ Result<std::vector<int64_t>> parse_shape(std::string_view text) {
 Result<std::unique_ptr<FrameReader>> open_frames(std::string_view spec_view, const ReadOptions& o) {
   std::string spec(spec_view);
   const std::string& fmtname = o.format;
-  if (fmtname != "auto" && fmtname != "hdf5" && fmtname != "npy" && fmtname != "raw" && fmtname != "png")
-    return invalid_argument(fmt::format("unknown input format '{}' (auto, hdf5, npy, raw, png)", fmtname));
+  if (fmtname != "auto" && fmtname != "hdf5" && fmtname != "npy" && fmtname != "raw" && fmtname != "png" &&
+      fmtname != "tiff")
+    return invalid_argument(fmt::format("unknown input format '{}' (auto, hdf5, npy, raw, png, tiff)", fmtname));
 
   // Image sequences: a directory or a glob.
   struct stat st {};
@@ -440,7 +588,7 @@ Result<std::unique_ptr<FrameReader>> open_frames(std::string_view spec_view, con
       for (const auto& e : fs::directory_iterator(spec, ec)) {
         std::string ext = e.path().extension().string();
         std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-        if (ext == ".png") files.push_back(e.path().string());
+        if (ext == ".png" || ext == ".tif" || ext == ".tiff") files.push_back(e.path().string());
       }
       if (ec) return errno_status(fmt::format("read directory '{}'", spec), ec.value());
     } else {
@@ -451,6 +599,16 @@ Result<std::unique_ptr<FrameReader>> open_frames(std::string_view spec_view, con
       globfree(&g);
       if (rc == GLOB_NOMATCH) return not_found(fmt::format("'{}': no files match", spec));
     }
+    if (files.empty()) return not_found(fmt::format("'{}': no PNG or TIFF files", spec));
+    auto is_tiff = [](const std::string& f) {
+      std::string ext = fs::path(f).extension().string();
+      std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+      return ext == ".tif" || ext == ".tiff";
+    };
+    size_t tiffs = static_cast<size_t>(std::count_if(files.begin(), files.end(), is_tiff));
+    if (tiffs != 0 && tiffs != files.size())
+      return invalid_argument(fmt::format("'{}': mixes PNG and TIFF files", spec));
+    if (tiffs) return open_tiff_sequence(std::move(files), spec, o.drop_alpha);
     return open_png_sequence(std::move(files), spec, o.drop_alpha);
   }
 
@@ -468,6 +626,9 @@ Result<std::unique_ptr<FrameReader>> open_frames(std::string_view spec_view, con
   std::string kind = fmtname;
   if (kind == "auto") {
     if (has_magic(head, kHdf5Magic, 8)) kind = "hdf5";
+    else if (head.size() >= 4 && (head.compare(0, 4, "II*\0", 4) == 0 || head.compare(0, 4, "MM\0*", 4) == 0 ||
+                                  head.compare(0, 4, "II+\0", 4) == 0 || head.compare(0, 4, "MM\0+", 4) == 0))
+      kind = "tiff";
     else if (head.rfind(kNpyMagic, 0) == 0) kind = "npy";
     else if (has_magic(head, kPngMagic, 8)) kind = "png";
     else kind = "raw";
@@ -485,6 +646,10 @@ Result<std::unique_ptr<FrameReader>> open_frames(std::string_view spec_view, con
   if (kind == "png") {
     if (spec == "-") return unsupported("PNG from stdin: give the file or directory");
     return open_png_sequence({spec}, spec, o.drop_alpha);
+  }
+  if (kind == "tiff") {
+    if (spec == "-") return unsupported("TIFF from stdin: give the file or directory");
+    return open_tiff_sequence({spec}, spec, o.drop_alpha);
   }
   return open_raw(std::move(in), std::move(head), o);
 }
@@ -572,10 +737,60 @@ class PngDirWriter : public FrameWriter {
   bool committed_ = false;
 };
 
+class TiffWriter : public FrameWriter {
+ public:
+  TiffWriter(AtomicOutput out, TiffPtr tif, SeriesInfo info)
+      : out_(std::move(out)), tif_(std::move(tif)), info_(std::move(info)) {}
+  Status write(int64_t frames, const uint8_t* buf) override {
+    const int64_t es = dtype_size(info_.dtype);
+    const uint16_t fmt_code = dtype_is_float(info_.dtype) ? SAMPLEFORMAT_IEEEFP
+                              : dtype_is_signed(info_.dtype) ? SAMPLEFORMAT_INT
+                                                             : SAMPLEFORMAT_UINT;
+    for (int64_t k = 0; k < frames; ++k, ++done_) {
+      TIFF* t = tif_.get();
+      TIFFSetField(t, TIFFTAG_IMAGEWIDTH, static_cast<uint32_t>(info_.width));
+      TIFFSetField(t, TIFFTAG_IMAGELENGTH, static_cast<uint32_t>(info_.height));
+      TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, static_cast<uint16_t>(es * 8));
+      TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, static_cast<uint16_t>(info_.channels));
+      TIFFSetField(t, TIFFTAG_SAMPLEFORMAT, fmt_code);
+      TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+      TIFFSetField(t, TIFFTAG_PHOTOMETRIC, info_.channels >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK);
+      if (info_.channels == 2 || info_.channels == 4) {
+        uint16_t extra = EXTRASAMPLE_UNASSALPHA;
+        TIFFSetField(t, TIFFTAG_EXTRASAMPLES, 1, &extra);
+      }
+      TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, TIFFDefaultStripSize(t, 0));
+      TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_NONE);
+      const uint8_t* frame = buf + k * info_.frame_bytes();
+      const int64_t row_bytes = info_.width * info_.channels * es;
+      for (int64_t y = 0; y < info_.height; ++y) {
+        g_tiff_error.clear();
+        if (TIFFWriteScanline(t, const_cast<uint8_t*>(frame + y * row_bytes), static_cast<uint32_t>(y), 0) < 0)
+          return io_error(fmt::format("write '{}': {}", out_.path(), g_tiff_error));
+      }
+      if (!TIFFWriteDirectory(t)) return io_error(fmt::format("write '{}': {}", out_.path(), g_tiff_error));
+    }
+    return Status::ok();
+  }
+  Status commit() override {
+    if (done_ != info_.frames)
+      return internal_error(fmt::format("'{}': {} of {} frames written", out_.path(), done_, info_.frames));
+    TIFFClose(tif_.release());
+    return out_.commit();
+  }
+
+ private:
+  AtomicOutput out_;
+  TiffPtr tif_;
+  SeriesInfo info_;
+  int64_t done_ = 0;
+};
+
 std::string format_for_name(const std::string& spec, const std::string& fallback) {
   auto ends = [&](std::string_view s) { return spec.size() >= s.size() && spec.compare(spec.size() - s.size(), s.size(), s) == 0; };
   if (ends(".h5") || ends(".hdf5") || ends(".nxs") || ends(".hdf")) return "hdf5";
   if (ends(".npy")) return "npy";
+  if (ends(".tif") || ends(".tiff")) return "tiff";
   if (ends(".raw") || ends(".bin")) return "raw";
   if (ends("/")) return "png";
   return fallback.empty() ? "raw" : fallback;
@@ -587,12 +802,13 @@ Result<std::unique_ptr<FrameWriter>> create_frames(std::string_view spec_view, c
                                                    const WriteOptions& o) {
   std::string spec(spec_view);
   SeriesInfo info = info_in;
-  std::string kind = o.format == "auto" ? (spec == "-" && (info.format == "hdf5" || info.format == "png")
+  std::string kind = o.format == "auto" ? (spec == "-" && (info.format == "hdf5" || info.format == "png" ||
+                                                             info.format == "tiff")
                                                ? std::string("npy")
                                                : format_for_name(spec, info.format))
                                         : o.format;
-  if (kind != "hdf5" && kind != "npy" && kind != "raw" && kind != "png")
-    return invalid_argument(fmt::format("unknown output format '{}' (hdf5, npy, raw, png)", kind));
+  if (kind != "hdf5" && kind != "npy" && kind != "raw" && kind != "png" && kind != "tiff")
+    return invalid_argument(fmt::format("unknown output format '{}' (hdf5, npy, raw, png, tiff)", kind));
   OutputOptions oo;
   oo.overwrite = o.overwrite;
   oo.allow_tty = o.allow_tty;
@@ -615,8 +831,16 @@ Result<std::unique_ptr<FrameWriter>> create_frames(std::string_view spec_view, c
     return std::unique_ptr<FrameWriter>(new StreamWriter(std::move(out), std::move(info)));
   }
   if (spec == "-") return unsupported(fmt::format("{} output to stdout: give a file name (or use -F npy)", kind));
+  if (kind == "tiff") {
+    ASSIGN_OR_RETURN(AtomicOutput out, AtomicOutput::create(spec, oo));
+    if (out.temp_path().empty()) return unsupported(fmt::format("TIFF output to '{}': give a regular file", spec));
+    const bool big = info.frames * info.frame_bytes() > (int64_t{3} << 30);
+    ASSIGN_OR_RETURN(TiffPtr t, tiff_open(out.temp_path(), big ? "w8" : "w"));
+    return std::unique_ptr<FrameWriter>(new TiffWriter(std::move(out), std::move(t), std::move(info)));
+  }
   if (kind == "hdf5") {
     ASSIGN_OR_RETURN(AtomicOutput out, AtomicOutput::create(spec, oo));
+    if (out.temp_path().empty()) return unsupported(fmt::format("HDF5 output to '{}': give a regular file", spec));
     ASSIGN_OR_RETURN(h5::File f, h5::File::create(out.temp_path()));
     if (info.dataset.empty()) info.dataset = "/data";
     std::vector<int64_t> shape = {info.frames, info.height, info.width};

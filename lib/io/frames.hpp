@@ -1,7 +1,8 @@
 // io/frames: read and write series of frames (a time axis of 2-D images, each
 // pixel with one or more channels) from and to the formats detectors and
 // analysis codes use: HDF5 datasets (NeXus external links followed), .npy, raw
-// binary, and PNG sequences (a directory, a glob, or single files).
+// binary, PNG sequences and TIFF files (a directory, a glob, single or multi-page
+// files; a TIFF output is one multi-page file).
 //
 // Frames are handed over in memory as `frames x height x width x channels`
 // elements of the series' dtype, native byte order. Readers stream: they never
@@ -28,7 +29,7 @@ struct SeriesInfo {
   DType dtype = DType::kU8;
   int64_t frames = 0;
   int64_t height = 0, width = 0, channels = 1;
-  std::string format;   // "hdf5", "npy", "raw", "png"
+  std::string format;   // "hdf5", "npy", "raw", "png", "tiff"
   std::string dataset;  // HDF5 dataset path, when format == "hdf5"
   std::vector<std::pair<std::string, std::string>> attributes;  // HDF5 string attributes of the dataset
   int64_t frame_elements() const { return height * width * channels; }
@@ -36,7 +37,7 @@ struct SeriesInfo {
 };
 
 struct ReadOptions {
-  std::string format = "auto";         // auto, hdf5, npy, raw, png
+  std::string format = "auto";         // auto, hdf5, npy, raw, png, tiff
   std::vector<int64_t> shape;          // raw: T,H,W or T,H,W,C
   std::optional<DType> dtype;          // raw: element type
   bool drop_alpha = false;             // PNG RGBA / grey+alpha: keep colour channels only
@@ -60,7 +61,7 @@ class FrameReader {
 Result<std::unique_ptr<FrameReader>> open_frames(std::string_view spec, const ReadOptions& options);
 
 struct WriteOptions {
-  std::string format = "auto";  // auto (from the name, else `info.format`), hdf5, npy, raw, png
+  std::string format = "auto";  // auto (from the name, else `info.format`), hdf5, npy, raw, png, tiff
   bool overwrite = true;
   bool allow_tty = false;
 };

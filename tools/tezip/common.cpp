@@ -27,7 +27,7 @@ Result<io::ReadOptions> read_options(const InputOptions& o) {
 void add_input_options(cli::Definition& def, CLI::App* cmd, InputOptions& o) {
   def.choices(cmd->add_option("--format", o.format, "Input format (default: detected from the content)")
                   ->capture_default_str(),
-              {"auto", "hdf5", "npy", "raw", "png"});
+              {"auto", "hdf5", "npy", "raw", "png", "tiff"});
   def.value_kind(cmd->add_option("--shape", o.shape, "Raw input: frames,height,width[,channels]")->type_name("T,H,W"),
                  cli::ValueKind::kNone);
   def.choices(cmd->add_option("--dtype", o.dtype, "Raw input: element type"),

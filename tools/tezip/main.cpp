@@ -11,7 +11,7 @@ void define_cli(cli::Definition& def) {
     auto* c = def.command("compress", "Compress a series of frames into a .tez file",
                           [&o](cli::Context& ctx) { return run_compress(o, ctx); });
     c->alias("c");
-    c->add_option("input", o.input, "Frames: FILE.h5[:/dataset], FILE.npy, a PNG directory or glob, raw FILE, or -")
+    c->add_option("input", o.input, "Frames: FILE.h5[:/dataset], FILE.npy, PNG/TIFF files (a directory, a glob, multi-page TIFF), raw FILE, or -")
         ->required();
     c->add_option("-o,--output", o.output, "Output .tez file (default: INPUT.tez; stdout for -)");
     auto* abs = c->add_option("--abs", o.abs_bound, "Lossy: absolute error bound E, |x - x'| <= E for every sample")
@@ -48,13 +48,13 @@ void define_cli(cli::Definition& def) {
     c->alias("d");
     c->add_option("input", o.input, ".tez file, or - for stdin")->required();
     c->add_option("-o,--output", o.output,
-                  "Output: FILE.h5, FILE.npy, FILE.raw, a directory for PNG, or - (default: INPUT without .tez)");
+                  "Output: FILE.h5, FILE.npy, FILE.tif (multi-page), FILE.raw, a directory for PNG, or - (default: INPUT without .tez)");
     def.value_kind(c->add_option("--frames", o.frames, "Only frames A to B-1 (A:B, either may be omitted)")
                        ->type_name("A:B"),
                    cli::ValueKind::kNone);
     def.choices(c->add_option("-F,--format", o.format, "Output format (default: from the name, else the original's)")
                     ->capture_default_str(),
-                {"auto", "hdf5", "npy", "raw", "png"});
+                {"auto", "hdf5", "npy", "raw", "png", "tiff"});
     c->add_flag("-f,--force", o.force, "Overwrite the output; write binary data to a terminal");
   }
   {
