@@ -4,15 +4,8 @@
 #
 #   bash scripts/demo.sh            (as root on Debian 12, or with passwordless sudo)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-jobs=${SCIFLOW_JOBS:-$(nproc)}
-
-step() { printf '\n== %s\n' "$*" >&2; }
-
-if [[ ${SCIFLOW_SKIP_SETUP:-0} != 1 ]]; then
-  step "setup: Debian packages"
-  bash scripts/setup-debian.sh
-fi
+# shellcheck source=scripts/common.sh
+source "$(dirname "$0")/common.sh"
 
 step "build"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null

@@ -1,22 +1,15 @@
 #!/usr/bin/env bash
 # Installs what sciflow needs, builds it with warnings as errors, and runs every
-# test: unit (doctest), CLI cases, generated-docs drift, then the unit tests again
-# under AddressSanitizer + UndefinedBehaviorSanitizer. This is the README's test
-# command and exactly what .ci/run calls.
+# test: unit (doctest), CLI cases, generated-docs drift, a bounded libFuzzer run
+# of the .tez decoder, then the unit tests again under AddressSanitizer +
+# UndefinedBehaviorSanitizer. This is the README's test command and exactly what
+# .ci/run calls. SCIFLOW_FUZZ_SECONDS sets the fuzzing time (default 60).
 #
 #   bash scripts/test.sh            (as root on Debian 12, or with passwordless sudo)
 #
-# Environment: SCIFLOW_SKIP_SETUP=1 skips the package step; SCIFLOW_JOBS sets build jobs.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-jobs=${SCIFLOW_JOBS:-$(nproc)}
-
-step() { printf '\n== %s\n' "$*" >&2; }
-
-if [[ ${SCIFLOW_SKIP_SETUP:-0} != 1 ]]; then
-  step "setup: Debian packages"
-  bash scripts/setup-debian.sh
-fi
+# shellcheck source=scripts/common.sh
+source "$(dirname "$0")/common.sh"
 
 step "build (warnings are errors)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCIFLOW_WERROR=ON > /dev/null

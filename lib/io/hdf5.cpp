@@ -247,25 +247,8 @@ Status File::read(std::string_view dataset, DType dtype, void* out, int64_t byte
 
 Status File::write(std::string_view dataset, DType dtype, const std::vector<int64_t>& shape,
                    const void* data, const std::vector<int64_t>& chunks) {
-  std::string what = fmt::format("write '{}:{}'", path_, dataset);
-  std::string name(dataset);
-  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
-  H5Pset_create_intermediate_group(lcpl.get(), 1);
-  std::vector<hsize_t> dims(shape.begin(), shape.end());
-  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
-  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-  if (!chunks.empty()) {
-    std::vector<hsize_t> ch(chunks.begin(), chunks.end());
-    if (H5Pset_chunk(dcpl.get(), static_cast<int>(ch.size()), ch.data()) < 0)
-      return stack_status(Code::kInvalidArgument, what);
-  }
-  Handle d(H5Dcreate2(id_, name.c_str(), native_type(dtype), space.get(), lcpl.get(), dcpl.get(),
-                      H5P_DEFAULT),
-           H5Dclose);
-  if (!d.ok()) return stack_status(Code::kIoError, what);
-  if (H5Dwrite(d.get(), native_type(dtype), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-    return stack_status(Code::kIoError, what);
-  return Status::ok();
+  RETURN_IF_ERROR(create_dataset(dataset, dtype, shape, chunks));
+  return write_rows(dataset, dtype, 0, shape.empty() ? 0 : shape[0], data);
 }
 
 Status File::create_dataset(std::string_view dataset, DType dtype, const std::vector<int64_t>& shape,
