@@ -12,8 +12,9 @@ void define_cli(cli::Definition& def) {
                           [&o](cli::Context& ctx) { return run_compress(o, ctx); });
     c->alias("c");
     c->add_option("input", o.input, "Frames: FILE.h5[:/dataset], FILE.npy, PNG/TIFF files (a directory, a glob, multi-page TIFF), raw FILE, or -")
+        ->type_name("FRAMES")
         ->required();
-    c->add_option("-o,--output", o.output, "Output .tez file (default: INPUT.tez; stdout for -)");
+    c->add_option("-o,--output", o.output, "Output .tez file (default: INPUT.tez; stdout for -)")->type_name("FILE");
     auto* abs = c->add_option("--abs", o.abs_bound, "Lossy: absolute error bound E, |x - x'| <= E for every sample")
                     ->type_name("E")
                     ->check(CLI::NonNegativeNumber);
@@ -46,9 +47,10 @@ void define_cli(cli::Definition& def) {
     auto* c = def.command("decompress", "Decompress a .tez file back to frames",
                           [&o](cli::Context& ctx) { return run_decompress(o, ctx); });
     c->alias("d");
-    c->add_option("input", o.input, ".tez file, or - for stdin")->required();
+    c->add_option("input", o.input, ".tez file, or - for stdin")->type_name("FILE.tez")->required();
     c->add_option("-o,--output", o.output,
-                  "Output: FILE.h5, FILE.npy, FILE.tif (multi-page), FILE.raw, a directory for PNG, or - (default: INPUT without .tez)");
+                  "Output: FILE.h5, FILE.npy, FILE.tif (multi-page), FILE.raw, a directory for PNG, or - (default: INPUT without .tez)")
+        ->type_name("FILE");
     def.value_kind(c->add_option("--frames", o.frames, "Only frames A to B-1 (A:B, either may be omitted)")
                        ->type_name("A:B"),
                    cli::ValueKind::kNone);
@@ -61,21 +63,22 @@ void define_cli(cli::Definition& def) {
     auto& o = def.make<InfoOptions>();
     auto* c = def.command("info", "Describe a .tez file: shape, mode, ratio, predictor use",
                           [&o](cli::Context& ctx) { return run_info(o, ctx); });
-    c->add_option("input", o.input, ".tez file, or - for stdin")->required();
+    c->add_option("input", o.input, ".tez file, or - for stdin")->type_name("FILE.tez")->required();
   }
   {
     auto& o = def.make<VerifyOptions>();
     auto* c = def.command("verify", "Check a .tez file's checksums, and compare it with the original",
                           [&o](cli::Context& ctx) { return run_verify(o, ctx); });
-    c->add_option("input", o.input, ".tez file, or - for stdin")->required();
-    c->add_option("--against", o.against, "The original frames: report bit-exactness, max error and PSNR");
+    c->add_option("input", o.input, ".tez file, or - for stdin")->type_name("FILE.tez")->required();
+    c->add_option("--against", o.against, "The original frames: report bit-exactness, max error and PSNR")
+        ->type_name("FRAMES");
     add_input_options(def, c, o.in);
   }
   {
     auto& o = def.make<PlanOptions>();
     auto* c = def.command("plan", "Measure a sample: does compress-then-send beat sending raw over a link?",
                           [&o](cli::Context& ctx) { return run_plan(o, ctx); });
-    c->add_option("input", o.input, "Frames, as for compress")->required();
+    c->add_option("input", o.input, "Frames, as for compress")->type_name("FRAMES")->required();
     def.value_kind(c->add_option("--link", o.link, "Link rate, e.g. 10Gbit/s, 400MB/s")->capture_default_str(),
                    cli::ValueKind::kNone);
     def.value_kind(c->add_option("--sample", o.sample_frames, "Frames to measure")
