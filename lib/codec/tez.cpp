@@ -419,6 +419,20 @@ Result<Reader> Reader::finish_open() {
   return std::move(r);
 }
 
+bool scene_changed(const Header& h, const uint8_t* prev, const uint8_t* cur) {
+  const int64_t n = h.height * h.width * h.channels;
+  std::vector<int64_t> a(static_cast<size_t>(n)), b(static_cast<size_t>(n));
+  to_samples(h.dtype, prev, 1, h.height, h.width, h.channels, a.data());
+  to_samples(h.dtype, cur, 1, h.height, h.width, h.channels, b.data());
+  double temporal = 0, spatial = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    temporal += std::fabs(static_cast<double>(b[static_cast<size_t>(i)] - a[static_cast<size_t>(i)]));
+    if (i % h.width != 0) spatial += std::fabs(static_cast<double>(b[static_cast<size_t>(i)] - b[static_cast<size_t>(i - 1)]));
+  }
+  // Noise alone makes both about equal; a cut makes the temporal change dominate.
+  return temporal > 2.0 * spatial + static_cast<double>(n);
+}
+
 Result<std::vector<uint8_t>> encode_buffer(const Header& h, const uint8_t* raw, int threads) {
   std::vector<uint8_t> out;
   Writer w([&out](std::span<const uint8_t> b) {

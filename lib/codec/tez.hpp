@@ -147,6 +147,11 @@ class Reader {
   Json end_stats_ = Json::object();
 };
 
+// TEZip's dynamic window: true when frame `cur` differs from the frame before it
+// more than from itself shifted by one pixel (a scene change: a flat field after
+// projections, a new sample), so that a new group (keyframe) should start at it.
+bool scene_changed(const Header& h, const uint8_t* prev, const uint8_t* cur);
+
 // A whole .tez file in memory: header, one group per `group_frames` frames, end.
 // Used for HDF5 chunks. `raw` holds h.frames frames.
 Result<std::vector<uint8_t>> encode_buffer(const Header& h, const uint8_t* raw, int threads);

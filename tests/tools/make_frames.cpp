@@ -18,6 +18,7 @@ namespace {
 struct Options {
   std::string out, shape = "8,32,40", dtype = "u16", format = "auto", dataset = "/entry/data/data";
   double noise = 3.0;
+  double brightness = 0;  // added to the scene (fraction of the range): a "flat field"
   uint32_t seed = 1;
 };
 
@@ -56,7 +57,7 @@ sciflow::Status make(const Options& o) {
       for (int64_t x = 0; x < info.width; ++x)
         for (int64_t c = 0; c < info.channels; ++c) {
           double cx = 0.3 * info.width + 0.7 * t, cy = 0.5 * info.height;
-          double base = 0.3 + 0.2 * std::sin(0.2 * x + 0.1 * y) + (std::hypot(x - cx, y - cy) < info.height / 4.0 ? 0.3 : 0) + 0.05 * c;
+          double base = 0.3 + 0.2 * std::sin(0.2 * x + 0.1 * y) + (std::hypot(x - cx, y - cy) < info.height / 4.0 ? 0.3 : 0) + 0.05 * c + o.brightness;
           double v = lo + (hi - lo) * base + (info.dtype == sciflow::DType::kF32 ? n(rng) * 1e-3 : n(rng));
           v = std::clamp(v, lo, hi);
           uint8_t* p = frame.data() + ((y * info.width + x) * info.channels + c) * es;
@@ -87,6 +88,7 @@ void define(sciflow::cli::Definition& def) {
   c->add_option("--dataset", g_opts.dataset, "HDF5 dataset");
   c->add_option("--noise", g_opts.noise, "Noise sigma");
   c->add_option("--seed", g_opts.seed, "Random seed");
+  c->add_option("--brightness", g_opts.brightness, "Added to the scene, as a fraction of the range");
 }
 
 }  // namespace

@@ -140,23 +140,40 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
     return cancel::check_cancelled();
   };
   auto start = std::chrono::steady_clock::now();
-  int64_t done = 0;
+  // Groups hold up to group_frames frames, and a scene change starts a new one
+  // (the frame that differs is carried over as the next group's keyframe).
+  const int64_t fb = h.frame_bytes();
+  std::vector<uint8_t> carry;
+  int64_t done = 0, read_total = 0;
   while (done < h.frames) {
     RETURN_IF_ERROR(cancel::check_cancelled());
     Job j;
-    int64_t want = std::min(h.group_frames, h.frames - done);
-    j.raw.resize(static_cast<size_t>(want * h.frame_bytes()));
-    ASSIGN_OR_RETURN(int64_t got, reader->read(want, j.raw.data()));
-    if (got != want)
-      return corrupt(fmt::format("'{}': ended after {} of {} frames", o.input, done + got, h.frames));
     j.first = done;
-    j.frames = got;
+    j.raw.reserve(static_cast<size_t>(std::min(h.group_frames, h.frames - done) * fb));
+    if (!carry.empty()) {
+      j.raw = std::move(carry);
+      carry.clear();
+      j.frames = 1;
+    }
+    while (j.frames < h.group_frames && read_total < h.frames) {
+      size_t at = j.raw.size();
+      j.raw.resize(at + static_cast<size_t>(fb));
+      ASSIGN_OR_RETURN(int64_t got, reader->read(1, j.raw.data() + at));
+      if (got != 1) return corrupt(fmt::format("'{}': ended after {} of {} frames", o.input, read_total, h.frames));
+      ++read_total;
+      if (j.frames > 0 && codec::tez::scene_changed(h, j.raw.data() + at - fb, j.raw.data() + at)) {
+        carry.assign(j.raw.begin() + static_cast<std::ptrdiff_t>(at), j.raw.end());
+        j.raw.resize(at);
+        break;
+      }
+      ++j.frames;
+    }
     jobs.push_back(std::move(j));
     Job& jj = jobs.back();
     jj.done = std::async(std::launch::async, [&h, &jj, per_group] {
       return codec::tez::encode_group_record(h, jj.first, jj.frames, jj.raw.data(), per_group, &jj.info);
     });
-    done += got;
+    done += jj.frames;
     if (static_cast<int>(jobs.size()) >= inflight) RETURN_IF_ERROR(drain_one());
   }
   while (!jobs.empty()) RETURN_IF_ERROR(drain_one());

@@ -11,11 +11,13 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
   const codec::tez::Header& h = reader.header();
   std::array<int64_t, codec::kNumPredictors> blocks{};
   int64_t groups = 0, frames = 0, coded = 0, lossless_groups = 0;
+  Json starts = Json::array();
   for (;;) {
     std::vector<uint8_t> payload;
     ASSIGN_OR_RETURN(auto next, reader.next(&payload));
     if (!next) break;
     ++groups;
+    starts.push_back(next->first_frame);
     frames += next->frames;
     coded += static_cast<int64_t>(payload.size());
     if (next->bound == 0 && !(next->flags & codec::tez::kFlagFloatGrid)) ++lossless_groups;
@@ -36,6 +38,7 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
     Json j = h.to_json();
     j["file"] = o.input;
     j["groups"] = groups;
+    j["group_starts"] = starts;
     j["raw_bytes"] = raw;
     j["file_bytes"] = file_bytes;
     j["coded_bytes"] = coded;
