@@ -178,8 +178,7 @@ void choose_layout(Header* h, int64_t group_frames_override) {
 }
 
 Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_frame, int64_t frames,
-                                                 const uint8_t* raw, int threads, GroupInfo* info,
-                                                 std::vector<uint8_t>* recon_raw) {
+                                                 const uint8_t* raw, int threads, GroupInfo* info) {
   const int64_t H = h.height, W = h.width, C = h.channels, n = frames * C * H * W;
   GroupInfo g;
   g.first_frame = first_frame;
@@ -247,7 +246,6 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
     check = decoded;
   }
   g.data_crc = crc32_of(check);
-  if (recon_raw) recon_raw->assign(check.begin(), check.end());
 
   Bytes rec;
   rec.raw(kGroupTag, 4);
@@ -529,7 +527,7 @@ Result<GroupInfo> Reader::read_record(std::vector<uint8_t>* payload, int64_t off
   if (pc.get<uint32_t>() != crc32_of(std::span(payload->data(), total)))
     return corrupt(fmt::format("'{}': {}: checksum mismatch in the coded data", name_, label));
   payload->resize(total);
-  g.record_bytes = static_cast<int64_t>(head.size() + sizes.size() - (stripes * 8) + stripes * 8 + total + 4);
+  g.record_bytes = static_cast<int64_t>(head.size() + 4 + total + 4);  // header, its CRC, payload, its CRC
   return g;
 }
 

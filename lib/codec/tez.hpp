@@ -76,10 +76,9 @@ void choose_layout(Header* h, int64_t group_frames_override);
 
 // Encodes `frames` frames of `raw` (frame layout height x width x channels) as one
 // group record. Uses up to `threads` threads over stripes. `info` receives the record's
-// metadata. `recon_raw`, if given, receives the decoded frames (for lossy checks).
+// metadata.
 Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_frame, int64_t frames,
-                                                 const uint8_t* raw, int threads, GroupInfo* info,
-                                                 std::vector<uint8_t>* recon_raw = nullptr);
+                                                 const uint8_t* raw, int threads, GroupInfo* info);
 
 // Decodes a record read by Reader into `raw` (frames * frame_bytes), checking its CRCs.
 // Errors name the group's frames: "frames 64-127: checksum mismatch".
