@@ -3,10 +3,14 @@
 # runs it for a bounded time on a seed corpus of small .tez files made by the
 # freshly built tezip. A crash, leak, hang or oversized allocation fails.
 #
-#   bash scripts/fuzz.sh [SECONDS]      (default 60; needs build/bin from scripts/test.sh)
+#   bash scripts/fuzz.sh [RUNS] [SEED]   (default 300000 runs, seed 1; needs build/bin)
+#
+# A fixed seed and run count make the test run reproducible (the same inputs every
+# time); run with more runs and another seed to search further.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-60}
+runs=${1:-300000}
+seed=${2:-1}
 jobs=${SCIFLOW_JOBS:-$(nproc)}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCIFLOW_FUZZ=ON \
   -DSCIFLOW_BUILD_TOOLS=OFF > /dev/null
@@ -26,5 +30,13 @@ for spec in "4,9,11 u8" "3,6,7,3 u16" "6,5,5 i16" "2,3,4 f32" "5,12,3 u32"; do
   done
 done
 rm -f "$corpus/in.raw"
-build-fuzz/tests/tez_decode_fuzzer -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-  "$corpus" 2>&1 | tail -n 12
+# Inputs that once crashed it come first; a new crash is saved under build-fuzz/.
+cp tests/fuzz/regressions/* "$corpus"/
+build-fuzz/tests/tez_decode_fuzzer -runs="$runs" -seed="$seed" -max_total_time=600 -rss_limit_mb=2048 -timeout=10 \
+  -print_final_stats=1 \
+  -artifact_prefix=build-fuzz/ "$corpus" > build-fuzz/fuzz.log 2>&1 || {
+  grep -E 'ERROR|SUMMARY|what\(\)|#[0-9]+ .* in sciflow' build-fuzz/fuzz.log | head -n 30
+  echo "fuzz: a crash was found; the input is saved as build-fuzz/crash-*; full log in build-fuzz/fuzz.log" >&2
+  exit 1
+}
+tail -n 6 build-fuzz/fuzz.log

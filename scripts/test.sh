@@ -3,7 +3,7 @@
 # test: unit (doctest), CLI cases, generated-docs drift, a bounded libFuzzer run
 # of the .tez decoder, then the unit tests again under AddressSanitizer +
 # UndefinedBehaviorSanitizer. This is the README's test command and exactly what
-# .ci/run calls. SCIFLOW_FUZZ_SECONDS sets the fuzzing time (default 60).
+# .ci/run calls. SCIFLOW_FUZZ_RUNS sets the number of fuzzer inputs (default 300000).
 #
 #   bash scripts/test.sh            (as root on Debian 12, or with passwordless sudo)
 #
@@ -18,8 +18,8 @@ cmake --build build -j "$jobs"
 step "tests: unit, cli, docs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
-step "fuzz: .tez decoder, 60 s (libFuzzer, ASan/UBSan)"
-bash scripts/fuzz.sh "${SCIFLOW_FUZZ_SECONDS:-60}"
+step "fuzz: .tez decoder, 300000 inputs, fixed seed (libFuzzer, ASan/UBSan)"
+bash scripts/fuzz.sh "${SCIFLOW_FUZZ_RUNS:-300000}"
 
 step "build: AddressSanitizer + UBSan (library and unit tests)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSCIFLOW_WERROR=ON -DSCIFLOW_SANITIZE=ON \

@@ -23,6 +23,9 @@ Result<Json> parse_json(std::string_view text, std::string_view what) {
     // nlohmann's text looks like "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..."
     if (auto p = cause.find("syntax error"); p != std::string::npos) cause = cause.substr(p);
     return corrupt(fmt::format("{}:{}:{}: {}", what, line, col, cause));
+  } catch (const Json::exception& e) {
+    // Valid syntax the library still refuses, e.g. a number beyond double's range.
+    return corrupt(fmt::format("{}: {}", what, e.what()));
   }
 }
 

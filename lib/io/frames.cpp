@@ -447,8 +447,8 @@ Result<TiffPtr> tiff_open(const std::string& path, const char* mode) {
 // Frames from a list of TIFF files, each with one or more pages (multi-page TIFF).
 class TiffSequenceReader : public FrameReader {
  public:
-  TiffSequenceReader(std::vector<std::string> files, SeriesInfo info, bool drop_alpha, int64_t src_channels)
-      : files_(std::move(files)), drop_alpha_(drop_alpha), src_channels_(src_channels) {
+  TiffSequenceReader(std::vector<std::string> files, SeriesInfo info, int64_t src_channels)
+      : files_(std::move(files)), src_channels_(src_channels) {
     info_ = std::move(info);
   }
   Result<int64_t> read(int64_t max_frames, uint8_t* buf) override {
@@ -492,8 +492,7 @@ class TiffSequenceReader : public FrameReader {
 
  private:
   std::vector<std::string> files_;
-  bool drop_alpha_;
-  int64_t src_channels_;
+  int64_t src_channels_;  // in the files; info_.channels drops alpha when asked
   size_t next_file_ = 0;
   TiffPtr tif_;
   std::string path_;
@@ -520,7 +519,7 @@ Result<std::unique_ptr<FrameReader>> open_tiff_sequence(std::vector<std::string>
   }
   info.frames = pages;
   info.channels = drop_alpha && (src_channels == 2 || src_channels == 4) ? src_channels - 1 : src_channels;
-  return std::unique_ptr<FrameReader>(new TiffSequenceReader(std::move(files), std::move(info), drop_alpha, src_channels));
+  return std::unique_ptr<FrameReader>(new TiffSequenceReader(std::move(files), std::move(info), src_channels));
 }
 
 bool has_magic(const std::string& head, const unsigned char* magic, size_t n) {

@@ -84,6 +84,10 @@ TEST_CASE("json: parse errors carry line and column") {
   CHECK(bad.status().code() == Code::kCorrupt);
   CHECK(bad.status().message().rfind("m.json:3:5: ", 0) == 0);
   CHECK(to_json_line(Json{{"k", "v"}}) == R"({"k":"v"})");
+  // Found by the fuzzer: a number too large for a double threw instead of failing.
+  auto huge = parse_json(R"({"bound": 5.00e494568})", "h.json");
+  REQUIRE_FALSE(huge);
+  CHECK(huge.status().code() == Code::kCorrupt);
 }
 
 }  // namespace sciflow
