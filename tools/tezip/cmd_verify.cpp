@@ -48,6 +48,7 @@ Status run_verify(const VerifyOptions& o, cli::Context& ctx) {
   bool exact = true;
   double max_err = 0, sq = 0, lo = std::numeric_limits<double>::infinity(), hi = -lo;
   int64_t count = 0, frames = 0, worst_frame = -1;
+  std::string rel_problem;
   std::vector<uint8_t> buf;
   RETURN_IF_ERROR(decode_frames(reader, 0, std::numeric_limits<int64_t>::max(), ctx.threads(),
                                 [&](int64_t first, int64_t n, const uint8_t* data) -> Status {
@@ -58,6 +59,8 @@ Status run_verify(const VerifyOptions& o, cli::Context& ctx) {
                                   if (got != n) return corrupt(fmt::format("'{}' ended early", o.against));
                                   if (std::memcmp(buf.data(), data, buf.size()) != 0) exact = false;
                                   const int64_t per = h.frame_bytes() / es;
+                                  double group_err = 0, group_lo = std::numeric_limits<double>::infinity(),
+                                         group_hi = -group_lo;
                                   for (int64_t i = 0; i < n * per; ++i) {
                                     double a = element(h.dtype, buf.data() + i * es), b = element(h.dtype, data + i * es);
                                     double d = std::fabs(a - b);
@@ -67,10 +70,21 @@ Status run_verify(const VerifyOptions& o, cli::Context& ctx) {
                                       worst_frame = first + i / per;
                                     }
                                     sq += d * d;
+                                    group_err = std::max(group_err, std::isnan(d) ? HUGE_VAL : d);
                                     if (std::isfinite(a)) {
-                                      lo = std::min(lo, a);
-                                      hi = std::max(hi, a);
+                                      group_lo = std::min(group_lo, a);
+                                      group_hi = std::max(group_hi, a);
                                     }
+                                  }
+                                  lo = std::min(lo, group_lo);
+                                  hi = std::max(hi, group_hi);
+                                  // --rel bounds each group's error by its share of its own value range.
+                                  if (h.mode == "rel" && rel_problem.empty()) {
+                                    double allowed = h.bound * (group_hi - group_lo);
+                                    if (!dtype_is_float(h.dtype)) allowed = std::floor(allowed);
+                                    if (group_err > allowed * (1 + 1e-12))
+                                      rel_problem = fmt::format("frames {}-{}: max error {} exceeds {} x range = {}", first,
+                                                                first + n - 1, group_err, h.bound, allowed);
                                   }
                                   count += n * per;
                                   return Status::ok();
@@ -90,6 +104,9 @@ Status run_verify(const VerifyOptions& o, cli::Context& ctx) {
   } else if (h.mode == "abs" && max_err > h.bound) {
     within = false;
     problem = fmt::format("max error {} exceeds the bound {} (frame {})", max_err, h.bound, worst_frame);
+  } else if (!rel_problem.empty()) {
+    within = false;
+    problem = rel_problem;
   }
   if (ctx.json()) {
     RETURN_IF_ERROR(ctx.print_json({{"file", o.input},
