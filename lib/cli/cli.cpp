@@ -187,11 +187,7 @@ int run(const ToolInfo& tool, int argc, char** argv, DefineFn define) {
   // 3. Parse, with no side effects; usage errors are one line and exit 2.
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    int rc = app.exit(e);
-    std::cout.flush();
-    return rc == 0 && std::cout ? kExitOk : kExitFailure;
-  } catch (const CLI::CallForAllHelp& e) {
+  } catch (const CLI::Success& e) {  // --help (CLI11 signals it as a "successful" parse error)
     int rc = app.exit(e);
     std::cout.flush();
     return rc == 0 && std::cout ? kExitOk : kExitFailure;

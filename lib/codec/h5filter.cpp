@@ -9,21 +9,16 @@
 #include "codec/samples.hpp"
 #include "codec/tez.hpp"
 #include "core/log.hpp"
+#include "io/hdf5.hpp"
 
 namespace sciflow::codec::h5filter {
 namespace {
 
+// The element type, if tezip codes it.
 Result<DType> dtype_of(hid_t type) {
-  H5T_class_t cls = H5Tget_class(type);
-  size_t size = H5Tget_size(type);
-  bool is_signed = cls == H5T_INTEGER && H5Tget_sign(type) == H5T_SGN_2;
-  if (cls == H5T_INTEGER) {
-    if (size == 1) return is_signed ? DType::kI8 : DType::kU8;
-    if (size == 2) return is_signed ? DType::kI16 : DType::kU16;
-    if (size == 4) return is_signed ? DType::kI32 : DType::kU32;
-  }
-  if (cls == H5T_FLOAT && size == 4) return DType::kF32;
-  return unsupported("tezip filter: element type not supported (u8 u16 u32 i8 i16 i32 f32)");
+  ASSIGN_OR_RETURN(DType dt, io::h5::dtype_of_type(type, "tezip filter"));
+  if (!codec_supports(dt)) return unsupported("tezip filter: element type not supported (u8 u16 u32 i8 i16 i32 f32)");
+  return dt;
 }
 
 htri_t can_apply(hid_t dcpl, hid_t type, hid_t space) {

@@ -166,6 +166,15 @@ Result<Header> Header::from_json(const Json& j) {
   return h;
 }
 
+ThreadSplit split_threads(const Header& h, int threads) {
+  threads = std::max(1, threads);
+  const int64_t busy = std::max<int64_t>(1, std::min<int64_t>(stripes_of(h), threads));
+  ThreadSplit t;
+  t.groups_in_flight = std::max(1, threads / static_cast<int>(busy));
+  t.threads_per_group = std::max(1, threads / t.groups_in_flight);
+  return t;
+}
+
 void choose_layout(Header* h, int64_t group_frames_override) {
   int64_t fb = std::max<int64_t>(h->frame_bytes(), 1);
   int64_t g = group_frames_override > 0 ? group_frames_override

@@ -70,6 +70,14 @@ struct GroupInfo {
 };
 inline constexpr uint32_t kFlagFloatGrid = 1;
 
+// How `threads` are shared: groups coded at once, and threads inside each group
+// (over its stripes). Small frames have one stripe, so parallelism comes from groups.
+struct ThreadSplit {
+  int groups_in_flight = 1;
+  int threads_per_group = 1;
+};
+ThreadSplit split_threads(const Header& h, int threads);
+
 // Chooses frames per group and rows per stripe for a series (bounded memory, enough
 // work items for threads, enough frames per group for temporal prediction).
 void choose_layout(Header* h, int64_t group_frames_override);

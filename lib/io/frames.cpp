@@ -522,6 +522,13 @@ Result<std::unique_ptr<FrameReader>> open_tiff_sequence(std::vector<std::string>
   return std::unique_ptr<FrameReader>(new TiffSequenceReader(std::move(files), std::move(info), src_channels));
 }
 
+// ".TIF" -> ".tif"
+std::string lower_extension(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
 bool has_magic(const std::string& head, const unsigned char* magic, size_t n) {
   return head.size() >= n && std::memcmp(head.data(), magic, n) == 0;
 }
@@ -585,8 +592,7 @@ Result<std::unique_ptr<FrameReader>> open_frames(std::string_view spec_view, con
     if (is_dir) {
       std::error_code ec;
       for (const auto& e : fs::directory_iterator(spec, ec)) {
-        std::string ext = e.path().extension().string();
-        std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+        std::string ext = lower_extension(e.path());
         if (ext == ".png" || ext == ".tif" || ext == ".tiff") files.push_back(e.path().string());
       }
       if (ec) return errno_status(fmt::format("read directory '{}'", spec), ec.value());
@@ -600,8 +606,7 @@ Result<std::unique_ptr<FrameReader>> open_frames(std::string_view spec_view, con
     }
     if (files.empty()) return not_found(fmt::format("'{}': no PNG or TIFF files", spec));
     auto is_tiff = [](const std::string& f) {
-      std::string ext = fs::path(f).extension().string();
-      std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::string ext = lower_extension(f);
       return ext == ".tif" || ext == ".tiff";
     };
     size_t tiffs = static_cast<size_t>(std::count_if(files.begin(), files.end(), is_tiff));

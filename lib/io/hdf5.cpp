@@ -68,7 +68,10 @@ hid_t native_type(DType t) {
   return H5T_NATIVE_UINT8;
 }
 
-Result<DType> dtype_of(hid_t type, std::string_view what) {
+}  // namespace
+
+Result<DType> dtype_of_type(int64_t type_id, std::string_view what) {
+  const hid_t type = static_cast<hid_t>(type_id);
   H5T_class_t cls = H5Tget_class(type);
   size_t size = H5Tget_size(type);
   if (cls == H5T_INTEGER) {
@@ -87,6 +90,8 @@ Result<DType> dtype_of(hid_t type, std::string_view what) {
   return unsupported(fmt::format("{}: unsupported HDF5 element type (class {}, {} bytes)", what,
                                  static_cast<int>(cls), size));
 }
+
+namespace {
 
 struct Walk {
   hid_t file;
@@ -202,7 +207,7 @@ Result<DatasetInfo> File::info(std::string_view dataset) {
   if (!type.ok() || !space.ok()) return stack_status(Code::kCorrupt, what);
   DatasetInfo out;
   out.path = name;
-  ASSIGN_OR_RETURN(out.dtype, dtype_of(type.get(), what));
+  ASSIGN_OR_RETURN(out.dtype, dtype_of_type(type.get(), what));
   int rank = H5Sget_simple_extent_ndims(space.get());
   if (rank < 0) return stack_status(Code::kCorrupt, what);
   std::vector<hsize_t> dims(static_cast<size_t>(rank));

@@ -76,6 +76,9 @@ class File {
   std::string path_;
 };
 
+// The DType of HDF5 datatype `type_id` (an hid_t); kUnsupported naming `what` otherwise.
+Result<DType> dtype_of_type(int64_t type_id, std::string_view what);
+
 // "HDF5 1.10.8"
 std::string library_version();
 

@@ -10,6 +10,7 @@
 #include "codec/samples.hpp"
 #include "io/hdf5.hpp"
 #include "core/cancel.hpp"
+#include "core/log.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
 #include "tools/tezip/commands.hpp"
@@ -61,7 +62,7 @@ Status write_filtered_h5(const CompressOptions& o, const codec::tez::Header& h, 
   RETURN_IF_ERROR(f.close());
   RETURN_IF_ERROR(out.commit());
   bar.finish();
-  note(ctx, fmt::format("{} -> {}:{} (tezip HDF5 filter {})", io::display_name(o.input), o.to_h5, dataset,
+  log::info("{}", fmt::format("{} -> {}:{} (tezip HDF5 filter {})", io::display_name(o.input), o.to_h5, dataset,
                         codec::h5filter::kFilterId));
   return Status::ok();
 }
@@ -116,9 +117,8 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   codec::tez::Writer writer(&out);
   RETURN_IF_ERROR(writer.write_header(h));
   const int threads = ctx.threads();
-  const int64_t stripes = (h.height + h.stripe_rows - 1) / h.stripe_rows;
-  const int inflight = std::max(1, threads / static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(stripes, threads))));
-  const int per_group = std::max(1, threads / inflight);
+  const codec::tez::ThreadSplit split = codec::tez::split_threads(h, threads);
+  const int inflight = split.groups_in_flight, per_group = split.threads_per_group;
   term::ProgressBar bar(ctx.progress("compress", h.frames * h.frame_bytes()));
 
   struct Job {
@@ -204,7 +204,7 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
                            {"threads", threads},
                            {"predictor_blocks", use}});
   }
-  note(ctx, fmt::format("{}: {} frames, {} -> {} (ratio {:.3f}), {}", io::display_name(o.input), h.frames, units::format_bytes(static_cast<double>(raw_bytes)),
+  log::info("{}", fmt::format("{}: {} frames, {} -> {} (ratio {:.3f}), {}", io::display_name(o.input), h.frames, units::format_bytes(static_cast<double>(raw_bytes)),
                         units::format_bytes(static_cast<double>(tez_bytes)), ratio, units::format_rate(raw_bytes / std::max(secs, 1e-9))));
   return Status::ok();
 }

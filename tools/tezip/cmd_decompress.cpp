@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/cancel.hpp"
+#include "core/log.hpp"
 #include "core/units.hpp"
 #include "tools/tezip/commands.hpp"
 
@@ -79,7 +80,7 @@ Status run_decompress(const DecompressOptions& o, cli::Context& ctx) {
     return ctx.print_json({{"input", o.input}, {"output", output}, {"frames", si.frames}, {"bytes", bytes},
                            {"seconds", secs}, {"mb_per_s", secs > 0 ? bytes / secs / 1e6 : 0}});
   if (output != "-")
-    note(ctx, fmt::format("{}: {} frames -> {}, {}", o.input, si.frames, output, units::format_rate(bytes / std::max(secs, 1e-9))));
+    log::info("{}", fmt::format("{}: {} frames -> {}, {}", o.input, si.frames, output, units::format_rate(bytes / std::max(secs, 1e-9))));
   return Status::ok();
 }
 

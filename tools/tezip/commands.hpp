@@ -73,7 +73,4 @@ void add_input_options(cli::Definition& def, CLI::App* cmd, InputOptions& o);
 using GroupSink = std::function<Status(int64_t first_frame, int64_t frames, const uint8_t* data)>;
 Status decode_frames(codec::tez::Reader& reader, int64_t first, int64_t last, int threads, const GroupSink& sink);
 
-// A one-line summary on stderr with -v (like a quiet Unix filter, silent by default).
-void note(const cli::Context& ctx, const std::string& line);
-
 }  // namespace sciflow::tezip

@@ -35,16 +35,10 @@ void add_input_options(cli::Definition& def, CLI::App* cmd, InputOptions& o) {
   cmd->add_flag("--drop-alpha", o.drop_alpha, "PNG with alpha: keep the colour channels only");
 }
 
-void note(const cli::Context& ctx, const std::string& line) {
-  (void)ctx;
-  log::info("{}", line);
-}
-
 Status decode_frames(codec::tez::Reader& reader, int64_t first, int64_t last, int threads, const GroupSink& sink) {
   const codec::tez::Header& h = reader.header();
-  const int64_t stripes = (h.height + h.stripe_rows - 1) / h.stripe_rows;
-  const int inflight = std::max(1, threads / static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(stripes, threads))));
-  const int per_group = std::max(1, threads / inflight);
+  const codec::tez::ThreadSplit split = codec::tez::split_threads(h, threads);
+  const int inflight = split.groups_in_flight, per_group = split.threads_per_group;
   struct Job {
     codec::tez::GroupInfo info;
     std::vector<uint8_t> data;
