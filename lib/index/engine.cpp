@@ -241,7 +241,16 @@ class HnswEngine : public Engine {
       const float* qi = q + i * dim_;
       TopK top(p.k);
       try {
-        if (!allow) {
+        if (allow && p.allowed >= 0 && p.allowed <= std::max<int64_t>(1024, n / 50)) {
+          // A selective filter: exact distances to the few admitted vectors.
+          auto fn = space_->get_dist_func();
+          void* param = space_->get_dist_func_param();
+          for (int64_t l = 0; l < n; ++l) {
+            if (!allow(l)) continue;
+            auto v = hnsw_->getDataByLabel<float>(static_cast<hnswlib::labeltype>(l));
+            top.push(to_dist(fn(qi, v.data(), param)), l);
+          }
+        } else if (!allow) {
           auto r = hnsw_->searchKnn(qi, static_cast<size_t>(std::min<int64_t>(p.k, std::max<int64_t>(n, 1))));
           while (!r.empty()) {
             top.push(to_dist(r.top().first), static_cast<int64_t>(r.top().second));
@@ -393,6 +402,8 @@ class FaissEngine : public Engine {
       if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(index_.get())) {
         faiss::SearchParametersIVF sp;
         sp.nprobe = static_cast<size_t>(std::min<int64_t>(p.nprobe > 0 ? p.nprobe : 16, static_cast<int64_t>(ivf->nlist)));
+        // A selective filter: visit every list, so that its few matches are all seen.
+        if (allow && p.allowed >= 0 && p.allowed <= std::max<int64_t>(1024, ivf->ntotal / 50)) sp.nprobe = ivf->nlist;
         if (allow) sp.sel = &sel;
         index_->search(nq, q, p.k, dist, labels, &sp);
       } else {
@@ -465,7 +476,8 @@ class FaissEngine : public Engine {
       }
       if (dim_ % m != 0) return invalid_argument(fmt::format("--pq-m {} does not divide the dimension {}", m, dim_));
       int bits = p_.pq_bits;
-      while (bits > 1 && (int64_t{1} << bits) > n) --bits;  // k-means needs at least 2^bits points
+      // FAISS's k-means wants 39 training points per centroid: fewer bits for small sets.
+      while (bits > 1 && 39 * (int64_t{1} << bits) > n) --bits;
       auto ivf = std::make_unique<faiss::IndexIVFPQ>(quantizer_.get(), dim_, static_cast<size_t>(nlist),
                                                      static_cast<size_t>(m), static_cast<size_t>(bits), mt);
       ivf->cp.seed = static_cast<int>(p_.seed);

@@ -54,6 +54,9 @@ struct SearchParams {
   int ef = 0;      // hnsw: candidate list (0: max(k, 64))
   int nprobe = 0;  // ivf: lists visited (0: 16, at most nlist)
   int threads = 1;
+  // How many labels `allow` admits, when known (-1: unknown). Few enough, and the
+  // engines search exhaustively among them, so selective filters lose no recall.
+  int64_t allowed = -1;
 };
 
 // Which labels may be returned; null means all.

@@ -450,9 +450,11 @@ Result<SearchResults> Index::search(const float* queries, int64_t nq, const Sear
   } else if (m.n_deleted > 0 && m.kind != EngineKind::kHnsw) {  // hnswlib skips its deleted labels itself
     allow = [&m](int64_t l) { return l >= 0 && static_cast<size_t>(l) < m.deleted.size() && !m.deleted[static_cast<size_t>(l)]; };
   }
+  SearchParams sp = p;
+  if (where) sp.allowed = std::count(allowed.begin(), allowed.end(), 1);
   std::vector<int64_t> labels(static_cast<size_t>(nq * p.k));
   r.distances.resize(static_cast<size_t>(nq * p.k));
-  RETURN_IF_ERROR(m.engine->search(q, nq, p, allow, r.distances.data(), labels.data()));
+  RETURN_IF_ERROR(m.engine->search(q, nq, sp, allow, r.distances.data(), labels.data()));
   r.ids.resize(labels.size());
   for (size_t i = 0; i < labels.size(); ++i) {
     int64_t l = labels[i];

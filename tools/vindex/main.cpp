@@ -121,6 +121,24 @@ void define_cli(cli::Definition& def) {
                    cli::ValueKind::kDirectory);
     c->add_flag("--no-verify", o.no_verify, "Check sizes only, not SHA-256");
   }
+  {
+    auto& o = def.make<EmbedOptions>();
+    auto* c = def.command("embed", "Turn frames into vectors with a TorchScript model (one vector per frame)",
+                          [&o](cli::Context& ctx) { return run_embed(o, ctx); });
+    c->add_option("model", o.model, "TorchScript model file (torch.jit.save); gets float32 batch x channels x height x width")
+        ->type_name("MODEL")
+        ->required();
+    c->add_option("input", o.input, "Frames: FILE.h5[:/dataset], FILE.npy, PNG/TIFF files (a directory or a glob)")
+        ->type_name("FRAMES")
+        ->required();
+    c->add_option("-o,--output", o.output, "Vectors: FILE.npy, FILE.fvecs, FILE.h5, FILE.jsonl or - (JSONL)")
+        ->type_name("VECTORS")
+        ->required();
+    number(def, c->add_option("--batch", o.batch, "Frames per forward pass")->type_name("N")->check(CLI::Range(1, 65536))->capture_default_str());
+    def.choices(c->add_option("--device", o.device, "Where the model runs")->capture_default_str(), {"cpu", "cuda"});
+    c->add_flag("--drop-alpha", o.drop_alpha, "PNG with alpha: keep the colour channels only");
+    c->add_flag("-f,--force", o.force, "Overwrite the output");
+  }
 }
 
 }  // namespace sciflow::vindex

@@ -1,0 +1,41 @@
+// ml/script_model: run a TorchScript model (a file saved by torch.jit.save or
+// torch::jit::Module::save) on batches of float arrays, on the CPU or a CUDA GPU.
+// libtorch types stay in script_model.cpp.
+// Thread safety: one model per thread (forward() is not re-entrant here).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.hpp"
+
+namespace sciflow::ml {
+
+// True when libtorch sees a usable CUDA device.
+bool cuda_available();
+// "libtorch 1.13.1".
+std::string torch_version();
+
+class ScriptModel {
+ public:
+  ScriptModel();
+  ~ScriptModel();
+  ScriptModel(ScriptModel&&) noexcept;
+  ScriptModel& operator=(ScriptModel&&) noexcept;
+
+  // Loads `path` onto `device` ("cpu" or "cuda"); kUnavailable for cuda without a GPU.
+  static Result<ScriptModel> load(const std::string& path, const std::string& device);
+
+  // Runs forward() on `input` of `shape` (row-major, float32) and returns the
+  // output flattened to [shape[0], rest]; `*out_cols` receives the row length.
+  Result<std::vector<float>> forward(const std::vector<float>& input, const std::vector<int64_t>& shape,
+                                     int64_t* out_cols);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sciflow::ml
