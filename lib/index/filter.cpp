@@ -38,7 +38,7 @@ class Parser {
 
  private:
   Status error(std::string what) const {
-    return invalid_argument(fmt::format("--where: column {}: {}", tok_.kind == Token::kEnd ? s_.size() + 1 : tok_.column, what));
+    return invalid_argument(fmt::format("--where: column {}: {}", tok_.column, what));
   }
 
   bool is_word(std::string_view w) const { return tok_.kind == Token::kName && tok_.text == w; }
