@@ -2,13 +2,50 @@
 _vindex() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   local cmd= i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    case ${COMP_WORDS[i]} in build|add|delete|compact|search|eval|info|embed) cmd=${COMP_WORDS[i]}; break ;; esac
+  done
   case $prev in
     --color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
     -j|--threads) COMPREPLY=(); return ;;
+    -o|--output) case $cmd in build) COMPREPLY=($(compgen -d -- "$cur")); return ;; esac ;;
+    --metric) case $cmd in build) COMPREPLY=($(compgen -W 'l2 ip cosine' -- "$cur")); return ;; esac ;;
+    --engine) case $cmd in build) COMPREPLY=($(compgen -W 'hnsw ivf-flat ivf-pq flat' -- "$cur")); return ;; esac ;;
+    --m) case $cmd in build) COMPREPLY=(); return ;; esac ;;
+    --ef-construction) case $cmd in build) COMPREPLY=(); return ;; esac ;;
+    --nlist) case $cmd in build) COMPREPLY=(); return ;; esac ;;
+    --pq-m) case $cmd in build) COMPREPLY=(); return ;; esac ;;
+    --pq-bits) case $cmd in build) COMPREPLY=(); return ;; esac ;;
+    --seed) case $cmd in build) COMPREPLY=(); return ;; esac ;;
+    --shard) case $cmd in build) COMPREPLY=(); return ;; esac ;;
+    --format) case $cmd in build) COMPREPLY=($(compgen -W 'auto fvecs bvecs npy hdf5 jsonl' -- "$cur")); return ;; esac ;;
+    --format) case $cmd in add) COMPREPLY=($(compgen -W 'auto fvecs bvecs npy hdf5 jsonl' -- "$cur")); return ;; esac ;;
+    --ids-from) case $cmd in delete) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    -k) case $cmd in search) COMPREPLY=(); return ;; esac ;;
+    --ef) case $cmd in search) COMPREPLY=(); return ;; esac ;;
+    --nprobe) case $cmd in search) COMPREPLY=(); return ;; esac ;;
+    --where) case $cmd in search) COMPREPLY=(); return ;; esac ;;
+    -o|--output) case $cmd in search) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --format) case $cmd in search) COMPREPLY=($(compgen -W 'auto fvecs bvecs npy hdf5 jsonl' -- "$cur")); return ;; esac ;;
+    -k) case $cmd in eval) COMPREPLY=(); return ;; esac ;;
+    --ef) case $cmd in eval) COMPREPLY=(); return ;; esac ;;
+    --nprobe) case $cmd in eval) COMPREPLY=(); return ;; esac ;;
+    --min-time) case $cmd in eval) COMPREPLY=(); return ;; esac ;;
+    -o|--output) case $cmd in embed) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --batch) case $cmd in embed) COMPREPLY=(); return ;; esac ;;
+    --device) case $cmd in embed) COMPREPLY=($(compgen -W 'cpu cuda' -- "$cur")); return ;; esac ;;
   esac
   local words
   case $cmd in
-    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check build add delete compact search eval info embed' ;;
+    build) words='-h --help -o --output --metric --engine --m --ef-construction --nlist --pq-m --pq-bits --seed --shard -f --force --format -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    add) words='-h --help --format -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    delete) words='-h --help --ids-from --compact -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    compact) words='-h --help -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    search) words='-h --help -k --ef --nprobe --where -o --output --no-verify --format -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    eval) words='-h --help -k --ef --nprobe --min-time --no-verify -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    info) words='-h --help --no-verify -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    embed) words='-h --help -o --output --batch --device --drop-alpha -f --force -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
   esac
   if [[ $cur == -* || -z $cmd ]]; then
     COMPREPLY=($(compgen -W "$words" -- "$cur"))
