@@ -19,7 +19,7 @@ PACKAGES=(
   # BLAS: libtorch and FAISS are ~20x slower on the reference BLAS
   libopenblas-dev
   # tests: man page rendering, python for small helpers
-  man-db groff-base zsh fish python3
+  man-db groff-base zsh fish python3 time
   # fuzzing the decoders (libFuzzer with ASan/UBSan)
   clang libclang-rt-14-dev
 )

@@ -1,21 +1,85 @@
 #include "ml/script_model.hpp"
 
-#include <torch/cuda.h>
-#include <torch/script.h>
-#include <torch/version.h>
+#include <dlfcn.h>
+#include <unistd.h>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
+
+#include <cstdlib>
+#include <mutex>
+
+#include "ml/backend.hpp"
 
 namespace sciflow::ml {
+namespace {
 
-bool cuda_available() { return torch::cuda::is_available(); }
+struct Plugin {
+  void* handle = nullptr;
+  LoadModelFn load = nullptr;
+  CudaAvailableFn cuda = nullptr;
+  TorchVersionFn version = nullptr;
+  Status status;
+};
 
-std::string torch_version() { return fmt::format("libtorch {}", TORCH_VERSION); }
+std::string exe_dir() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  std::string p(buf, static_cast<size_t>(n));
+  return p.substr(0, p.rfind('/'));
+}
+
+// $SCIFLOW_ML_PLUGIN, else beside the executable (a build tree), else the
+// installed ../lib/sciflow and ../lib/<multiarch>/sciflow.
+const Plugin& plugin() {
+  static Plugin p;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::vector<std::string> candidates;
+    if (const char* env = std::getenv("SCIFLOW_ML_PLUGIN"); env && *env) candidates.push_back(env);
+    std::string dir = exe_dir();
+    candidates.push_back(dir + "/" + kPluginName);
+    candidates.push_back(dir + "/../lib/sciflow/" + kPluginName);
+    candidates.push_back(dir + "/../lib/x86_64-linux-gnu/sciflow/" + kPluginName);
+    candidates.push_back(dir + "/../lib/aarch64-linux-gnu/sciflow/" + kPluginName);
+    std::string tried;
+    for (const auto& c : candidates) {
+      if (::access(c.c_str(), R_OK) != 0) {
+        tried += " " + c;
+        continue;
+      }
+      p.handle = ::dlopen(c.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (!p.handle) {
+        p.status = Status(Code::kUnavailable, fmt::format("{}: cannot load the libtorch plugin: {}", c, ::dlerror()));
+        return;
+      }
+      p.load = reinterpret_cast<LoadModelFn>(::dlsym(p.handle, kLoadModelSymbol));
+      p.cuda = reinterpret_cast<CudaAvailableFn>(::dlsym(p.handle, kCudaAvailableSymbol));
+      p.version = reinterpret_cast<TorchVersionFn>(::dlsym(p.handle, kTorchVersionSymbol));
+      if (!p.load || !p.cuda || !p.version)
+        p.status = Status(Code::kUnavailable, fmt::format("{}: not a sciflow libtorch plugin of this version", c));
+      return;
+    }
+    p.status = Status(Code::kUnavailable,
+                      fmt::format("the libtorch plugin {} is not installed (looked for:{}); set SCIFLOW_ML_PLUGIN", kPluginName, tried));
+  });
+  return p;
+}
+
+}  // namespace
+
+bool cuda_available() {
+  const Plugin& p = plugin();
+  return p.status.is_ok() && p.cuda();
+}
+
+std::string torch_version() {
+  const Plugin& p = plugin();
+  return p.status.is_ok() ? fmt::format("libtorch {}", p.version()) : "libtorch (plugin not found)";
+}
 
 struct ScriptModel::Impl {
-  torch::jit::Module module;
-  torch::Device device = torch::kCPU;
-  std::string path;
+  std::unique_ptr<ModelBackend> backend;
 };
 
 ScriptModel::ScriptModel() : impl_(std::make_unique<Impl>()) {}
@@ -24,48 +88,25 @@ ScriptModel::ScriptModel(ScriptModel&&) noexcept = default;
 ScriptModel& ScriptModel::operator=(ScriptModel&&) noexcept = default;
 
 Result<ScriptModel> ScriptModel::load(const std::string& path, const std::string& device) {
+  if (device != "cpu" && device != "cuda") return invalid_argument(fmt::format("--device '{}': expected cpu or cuda", device));
+  const Plugin& p = plugin();
+  RETURN_IF_ERROR(p.status);
+  std::string err;
+  int code = 0;
+  ModelBackend* b = p.load(path.c_str(), device.c_str(), &err, &code);
+  if (!b) return Status(static_cast<Code>(code), err);
   ScriptModel m;
-  if (device == "cuda") {
-    if (!cuda_available()) return Status(Code::kUnavailable, "--device cuda: no CUDA device is available to libtorch here");
-    m.impl_->device = torch::kCUDA;
-  } else if (device != "cpu") {
-    return invalid_argument(fmt::format("--device '{}': expected cpu or cuda", device));
-  }
-  try {
-    m.impl_->module = torch::jit::load(path, m.impl_->device);
-    m.impl_->module.eval();
-  } catch (const c10::Error& e) {
-    std::string what = e.what_without_backtrace();
-    if (what.find("open file failed") != std::string::npos || what.find("No such file") != std::string::npos)
-      return not_found(fmt::format("{}: cannot open the model file", path));
-    return corrupt(fmt::format("{}: not a TorchScript model: {}", path, what.substr(0, what.find('\n'))));
-  } catch (const std::exception& e) {
-    return corrupt(fmt::format("{}: not a TorchScript model: {}", path, e.what()));
-  }
-  m.impl_->path = path;
+  m.impl_->backend.reset(b);
   return m;
 }
 
 Result<std::vector<float>> ScriptModel::forward(const std::vector<float>& input, const std::vector<int64_t>& shape,
                                                 int64_t* out_cols) {
-  try {
-    torch::NoGradGuard no_grad;
-    auto x = torch::from_blob(const_cast<float*>(input.data()), shape, torch::kFloat32).to(impl_->device);
-    auto y = impl_->module.forward({x});
-    if (!y.isTensor())
-      return invalid_argument(fmt::format("{}: forward() returned a {}, not a tensor", impl_->path, y.tagKind()));
-    auto t = y.toTensor().to(torch::kCPU, torch::kFloat32).contiguous();
-    if (t.dim() < 1 || t.size(0) != shape[0])
-      return invalid_argument(fmt::format("{}: forward() returned shape {} for a batch of {}", impl_->path,
-                                          fmt::format("{}", fmt::join(t.sizes(), "x")), shape[0]));
-    t = t.reshape({shape[0], -1});
-    *out_cols = t.size(1);
-    return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
-  } catch (const c10::Error& e) {
-    std::string what = e.what_without_backtrace();
-    return invalid_argument(fmt::format("{}: forward() failed on input of shape {}: {}", impl_->path,
-                                        fmt::format("{}", fmt::join(shape, "x")), what.substr(0, what.find('\n'))));
-  }
+  std::vector<float> out;
+  std::string err;
+  int code = 0;
+  if (!impl_->backend->forward(input.data(), shape, &out, out_cols, &err, &code)) return Status(static_cast<Code>(code), err);
+  return out;
 }
 
 }  // namespace sciflow::ml

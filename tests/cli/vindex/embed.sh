@@ -43,3 +43,8 @@ else
   grep -q "no CUDA device" cuda.err && echo "cuda: consistent"
 fi
 ls bad.npy 2>/dev/null || echo "no partial output"
+# Without the libtorch plugin beside it or installed, embed says what is missing;
+# every other command runs without ever loading libtorch.
+mkdir alone && cp "$SCIFLOW_BIN/vindex" alone/
+alone/vindex embed pool.pt frames.npy -o y.npy 2>&1 | sed 's/ (looked for:.*//'
+alone/vindex info idx --json > /dev/null && echo "info without the plugin: ok"
