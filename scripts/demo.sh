@@ -9,7 +9,7 @@ source "$(dirname "$0")/common.sh"
 
 step "build"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
-cmake --build build -j "$jobs" --target tezip dxfer vindex trainctl servectl wfrun
+cmake --build build -j "$jobs" --target tezip dxfer vindex trainctl servectl wfrun sciflow_torch
 
 step "the six tools"
 for t in tezip dxfer vindex trainctl servectl wfrun; do
@@ -31,3 +31,6 @@ if [[ -d ../shared/data/trackpy-brightfield ]]; then
   build/bin/tezip compress ../shared/data/trackpy-brightfield -o "$out/bf.tez" -v
   build/bin/tezip verify "$out/bf.tez" --against ../shared/data/trackpy-brightfield
 fi
+
+step "vindex: index SIFT10K, recall against its published ground truth (tests/data/siftsmall)"
+bash examples/vindex-sift.sh

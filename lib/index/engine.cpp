@@ -251,11 +251,19 @@ class HnswEngine : public Engine {
             top.push(to_dist(fn(qi, v.data(), param)), l);
           }
         } else if (!allow) {
+          // hnswlib's answer is a max-heap of at most k: unload it back to front.
           auto r = hnsw_->searchKnn(qi, static_cast<size_t>(std::min<int64_t>(p.k, std::max<int64_t>(n, 1))));
-          while (!r.empty()) {
-            top.push(to_dist(r.top().first), static_cast<int64_t>(r.top().second));
-            r.pop();
+          float* d = dist + i * p.k;
+          int64_t* l = labels + i * p.k;
+          for (int64_t j = static_cast<int64_t>(r.size()); j < p.k; ++j) {
+            d[j] = INFINITY;
+            l[j] = -1;
           }
+          for (int64_t j = static_cast<int64_t>(r.size()) - 1; j >= 0; --j, r.pop()) {
+            d[j] = to_dist(r.top().first);
+            l[j] = static_cast<int64_t>(r.top().second);
+          }
+          return;
         } else {
           // Over-fetch until k allowed results are found or the whole graph was asked for.
           for (int64_t kk = std::min(n, std::max<int64_t>(2 * p.k, 32));; kk = std::min(n, kk * 4)) {
