@@ -40,6 +40,7 @@ struct Loader {
   std::map<std::string, std::string> params;
   std::map<std::string, config::Mark> param_marks;
   std::vector<RawStep> raw;
+  std::map<std::string, size_t> raw_index;
   std::vector<std::pair<const config::Node*, std::string>> raw_services;
   std::deque<config::Document> docs;  // kept alive (and in place): raw steps point into them
   std::vector<std::unique_ptr<config::Diagnostics>> diags;
@@ -108,9 +109,12 @@ struct Loader {
         dg.error(ss->mark, "steps: expected a mapping of step names to steps");
       } else {
         for (const auto& e : ss->entries) {
-          for (const auto& r : raw)
-            if (r.name == e.key)
-              dg.error(e.key_mark, fmt::format("step '{}' is defined twice (first in {}:{})", e.key, r.file, r.mark.line));
+          if (auto it = raw_index.find(e.key); it != raw_index.end()) {
+            const RawStep& r = raw[it->second];
+            dg.error(e.key_mark, fmt::format("step '{}' is defined twice (first in {}:{})", e.key, r.file, r.mark.line));
+            continue;
+          }
+          raw_index[e.key] = raw.size();
           raw.push_back({e.key, &e.value, path, e.key_mark});
         }
       }
@@ -334,8 +338,7 @@ Result<Pipeline> load_pipeline(const std::string& path, const LoadOptions& optio
     }
     auto explicit_needs = string_list(n.find("needs"), d, "needs");
     for (const auto& need : explicit_needs) {
-      bool known = false;
-      for (const auto& o : L.raw) known |= o.name == need;
+      bool known = L.raw_index.count(need) > 0;
       if (!known) d.error(n.find("needs")->mark, fmt::format("step '{}': needs unknown step '{}'", r.name, need));
     }
     auto make = [&](const std::string* item) {
@@ -386,19 +389,30 @@ Result<Pipeline> load_pipeline(const std::string& path, const LoadOptions& optio
     }
   }
   // Concrete edges: explicit needs (a scattered group means all its items), then files.
+  std::map<std::string, std::string> producer;  // normalised output path -> step
+  for (const auto& o : p.steps)
+    for (const auto& out : o.outputs) producer[fs::path(out).lexically_normal().string()] = o.name;
   for (auto& s : p.steps) {
     std::vector<std::string> needs;
     for (const auto& g : s.needs)
       for (const auto& m : members[g]) needs.push_back(m);
-    for (const auto& in : s.inputs)
-      for (const auto& o : p.steps)
-        if (&o != &s)
-          for (const auto& out : o.outputs)
-            if (reads(in, out)) needs.push_back(o.name);
+    for (const auto& in : s.inputs) {
+      std::string norm = fs::path(in).lexically_normal().string();
+      if (auto it = producer.find(norm); it != producer.end() && it->second != s.name) needs.push_back(it->second);
+      // Globs and directories can name many outputs: those need a scan.
+      bool scan = has_glob(in) || producer.lower_bound(norm + "/") != producer.end();
+      if (!scan) continue;
+      for (const auto& [out, name] : producer)
+        if (name != s.name && out != norm && reads(in, out)) needs.push_back(name);
+    }
     // ${step.NAME.outputs} in the command reads NAME's outputs.
-    for (const auto& [g, names] : members)
-      if (s.raw_run.find("${step." + g + ".outputs}") != std::string::npos)
-        for (const auto& m : names) needs.push_back(m);
+    for (size_t at = s.raw_run.find("${step."); at != std::string::npos; at = s.raw_run.find("${step.", at + 1)) {
+      size_t end = s.raw_run.find(".outputs}", at);
+      if (end == std::string::npos) break;
+      auto it = members.find(s.raw_run.substr(at + 7, end - at - 7));
+      if (it != members.end())
+        for (const auto& m : it->second) needs.push_back(m);
+    }
     std::sort(needs.begin(), needs.end());
     needs.erase(std::unique(needs.begin(), needs.end()), needs.end());
     s.needs = needs;

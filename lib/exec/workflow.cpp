@@ -118,6 +118,22 @@ class Db {
   std::string path_;
 };
 
+// Like make: a command without shell syntax is run directly (one process
+// start saved per step); anything else goes to /bin/sh -c.
+std::vector<std::string> command_argv(const std::string& command) {
+  if (command.find_first_of("|&;<>()$`\\\"'*?[]#~=%{}\n") != std::string::npos) return {"/bin/sh", "-c", command};
+  std::vector<std::string> argv;
+  for (size_t p = 0; p < command.size();) {
+    size_t b = command.find_first_not_of(" \t", p);
+    if (b == std::string::npos) break;
+    size_t e = command.find_first_of(" \t", b);
+    argv.push_back(command.substr(b, e == std::string::npos ? std::string::npos : e - b));
+    p = e == std::string::npos ? command.size() : e;
+  }
+  if (argv.empty()) return {"/bin/sh", "-c", command};
+  return argv;
+}
+
 // ---- cache keys ------------------------------------------------------------------------------
 
 Result<std::string> file_hash(const std::string& path) {
@@ -141,8 +157,19 @@ std::vector<std::string> expand(const std::string& pattern, const std::string& w
   return out;
 }
 
-// The program a command starts: its first word, looked up in PATH.
+// The program a command starts: its first word, looked up in PATH (once per word).
+Json program_stamp_uncached(const std::string& command, const std::string& workdir);
 Json program_stamp(const std::string& command, const std::string& workdir) {
+  static std::mutex mu;
+  static std::map<std::string, Json> cache;
+  size_t b = command.find_first_not_of(" \t");
+  std::string word = b == std::string::npos ? "" : command.substr(b, command.find_first_of(" \t;|&<>", b) - b);
+  std::lock_guard<std::mutex> l(mu);
+  auto it = cache.find(word);
+  if (it != cache.end()) return it->second;
+  return cache[word] = program_stamp_uncached(command, workdir);
+}
+Json program_stamp_uncached(const std::string& command, const std::string& workdir) {
   size_t b = command.find_first_not_of(" \t");
   if (b == std::string::npos) return nullptr;
   size_t e = command.find_first_of(" \t;|&<>", b);
@@ -368,8 +395,25 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
   int running = 0;
   bool stop = false;
   std::condition_variable cv;
-  std::vector<std::thread> threads;
+  std::map<size_t, std::thread> threads;
+  std::vector<size_t> finished_threads;  // steps whose threads have ended (joined by the scheduler)
   std::map<std::string, RunningService> services;
+  // Steps whose needs are all done, in pipeline order; a step waits here for CPUs.
+  std::set<size_t> ready;
+  std::vector<size_t> waiting(n, 0);
+  std::vector<std::vector<size_t>> dependents(n);
+  for (size_t i = 0; i < n; ++i)
+    for (const auto& need : p.steps[i].needs) {
+      dependents[index[need]].push_back(i);
+      ++waiting[i];
+    }
+  for (size_t i = 0; i < n; ++i)
+    if (waiting[i] == 0) ready.insert(i);
+  // Called (under the lock) when step i is done, whatever its outcome.
+  auto finish = [&](size_t i) {
+    for (size_t d : dependents[i])
+      if (--waiting[d] == 0) ready.insert(d);
+  };
 
   auto stop_service = [&](RunningService& rs) {
     if (rs.pid <= 0) return;
@@ -443,7 +487,7 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
                   {"reason", reason}, {"host", host}, {"inputs", key.detail["inputs"]}});
       }
       ProcessSpec ps;
-      ps.argv = {"/bin/sh", "-c", s.run};
+      ps.argv = command_argv(s.run);
       ps.cwd = workdir;
       ps.env = s.env;
       ps.env.emplace_back("WFRUN_DIR", sd);
@@ -543,49 +587,59 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
     }
     free_cpus += std::min(std::max(1, o.jobs), s.resources.cpus);
     --running;
+    finish(i);
+    finished_threads.push_back(i);
     cv.notify_all();
   };
 
+  // What the database knows of every step, read once (a no-op rerun of 10,000
+  // steps must decide in well under a second).
+  std::map<std::string, std::vector<std::string>> recorded;
+  RETURN_IF_ERROR(db.query("SELECT name, key, status, detail FROM steps", {}, [&](const std::vector<std::string>& r) {
+    recorded[r[0]] = {r[1], r[2], r[3]};
+  }));
   Status fatal;
   {
     std::unique_lock<std::mutex> l(mu);
     for (;;) {
       if (cancel::cancelled()) stop = true;
-      bool launched = false, pending_left = false;
-      for (size_t i = 0; i < n && !stop; ++i) {
-        if (state[i] != kPending) continue;
+      for (size_t i : finished_threads) {
+        threads[i].join();
+        threads.erase(i);
+      }
+      finished_threads.clear();
+      bool progress = false;
+      for (auto it = ready.begin(); it != ready.end() && !stop;) {
+        size_t i = *it;
         const Step& s = p.steps[i];
-        bool ready = true, blocked = false, upstream_ran = false;
+        auto done_now = [&](const char* status, std::string reason, bool ok) {
+          state[i] = kDone;
+          satisfied[i] = ok;
+          reports[i].status = status;
+          reports[i].reason = std::move(reason);
+          it = ready.erase(it);
+          finish(i);
+          progress = true;
+        };
+        bool blocked = false, upstream_ran = false;
         std::string upstream;
         for (const auto& need : s.needs) {
           size_t j = index[need];
-          if (state[j] != kDone) ready = false;
-          else if (!satisfied[j]) blocked = true;
+          if (!satisfied[j]) blocked = true;
           else if (ran[j] && !upstream_ran) upstream_ran = true, upstream = need;
         }
         if (blocked) {
-          state[i] = kDone;
-          reports[i].status = "blocked";
-          reports[i].reason = "a step it needs did not succeed";
-          launched = true;  // state changed: look again
-          continue;
-        }
-        if (!ready) {
-          pending_left = true;
+          done_now("blocked", "a step it needs did not succeed", false);
           continue;
         }
         if (!s.when_true) {
-          state[i] = kDone;
-          satisfied[i] = true;
-          reports[i].status = "skipped";
-          reports[i].reason = fmt::format("when: {} is false", s.when);
           if (!o.dry_run) emit(Json{{"event", "step_skipped"}, {"step", s.name}, {"when", s.when}});
-          launched = true;
+          done_now("skipped", fmt::format("when: {} is false", s.when), true);
           continue;
         }
         int cpus = std::min(std::max(1, o.jobs), s.resources.cpus);
         if (cpus > free_cpus) {
-          pending_left = true;
+          ++it;
           continue;
         }
         // Decide: cached, or run (and why).
@@ -600,27 +654,21 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
         std::string reason;
         Json then;
         std::string then_key, then_status;
-        Status looked = db.query("SELECT key, status, detail FROM steps WHERE name = ?", {s.name},
-                                 [&](const std::vector<std::string>& r) {
-                                   then_key = r[0];
-                                   then_status = r[1];
-                                   auto j = parse_json(r[2], "state");
-                                   if (j) then = *j;
-                                 });
-        if (!looked.is_ok()) {
-          fatal = looked;
-          stop = true;
-          break;
+        if (auto rec = recorded.find(s.name); rec != recorded.end()) {
+          then_key = rec->second[0];
+          then_status = rec->second[1];
+          if (then_status == "ok" && then_key != key->key) {  // only then is the detail needed
+            auto j = parse_json(rec->second[2], "state");
+            if (j) then = *j;
+          }
         }
         if (!key->missing_input.empty() && !o.dry_run) {
-          state[i] = kDone;
-          reports[i].status = "failed";
-          reports[i].reason = fmt::format("input {} does not exist", key->missing_input);
           reports[i].exit_code = 1;
           ++sum.failed;
           if (!o.keep_going) stop = true;
-          emit(Json{{"event", "step_end"}, {"step", s.name}, {"status", "failed"}, {"reason", reports[i].reason}});
-          launched = true;
+          std::string why = fmt::format("input {} does not exist", key->missing_input);
+          emit(Json{{"event", "step_end"}, {"step", s.name}, {"status", "failed"}, {"reason", why}});
+          done_now("failed", why, false);
           continue;
         }
         if (then_status.empty()) reason = "never ran here";
@@ -635,24 +683,17 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
               break;
             }
           }
-        if (o.dry_run && !key->missing_input.empty() && reason.empty()) reason = fmt::format("input {} does not exist yet", key->missing_input);
+        if (o.dry_run && !key->missing_input.empty() && reason.empty())
+          reason = fmt::format("input {} does not exist yet", key->missing_input);
         if (reason.empty()) {
-          state[i] = kDone;
-          satisfied[i] = true;
-          reports[i].status = "cached";
-          reports[i].reason = "unchanged";
           ++sum.cached;
           if (!o.dry_run) emit(Json{{"event", "step_cached"}, {"step", s.name}});
-          launched = true;
+          done_now("cached", "unchanged", true);
           continue;
         }
         if (o.dry_run) {
-          state[i] = kDone;
-          satisfied[i] = true;
           ran[i] = true;  // downstream steps would run too
-          reports[i].status = "would-run";
-          reports[i].reason = reason;
-          launched = true;
+          done_now("would-run", reason, true);
           continue;
         }
         // Services first (outside the lock: health checks take time).
@@ -674,17 +715,18 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
         state[i] = kRunning;
         free_cpus -= cpus;
         ++running;
-        launched = true;
-        threads.emplace_back(execute, i, std::move(key).value(), reason);
+        progress = true;
+        it = ready.erase(it);
+        threads.emplace(i, std::thread(execute, i, std::move(key).value(), reason));
       }
       // Stop services no pending or running step needs any more.
       for (auto& [name, rs] : services) {
         if (rs.pid <= 0) continue;
         bool needed = false;
-        for (size_t i = 0; i < n; ++i) {
+        for (size_t i = 0; i < n && !needed; ++i) {
           if (state[i] == kDone) continue;
           const auto& users = rs.svc->used_by;
-          needed |= users.empty() || std::find(users.begin(), users.end(), p.steps[i].name) != users.end();
+          needed = users.empty() || std::find(users.begin(), users.end(), p.steps[i].name) != users.end();
         }
         if (!needed || (stop && running == 0)) {
           l.unlock();
@@ -692,12 +734,12 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
           l.lock();
         }
       }
-      if (running == 0 && (!pending_left || stop) && !launched) break;
-      if (launched) continue;
+      if (running == 0 && (ready.empty() || stop) && !progress) break;
+      if (progress) continue;
       cv.wait_for(l, std::chrono::milliseconds(200));
     }
   }
-  for (auto& t : threads) t.join();
+  for (auto& [i, t] : threads) t.join();
   for (auto& [name, rs] : services) stop_service(rs);
   for (size_t i = 0; i < n; ++i) {
     if (state[i] == kPending) {
