@@ -2,13 +2,27 @@
 _wfrun() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   local cmd= i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    case ${COMP_WORDS[i]} in run|status|log|dag) cmd=${COMP_WORDS[i]}; break ;; esac
+  done
   case $prev in
     --color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
     -j|--threads) COMPREPLY=(); return ;;
+    -p|--param) case $cmd in run) COMPREPLY=(); return ;; esac ;;
+    -C|--directory) case $cmd in run) COMPREPLY=($(compgen -d -- "$cur")); return ;; esac ;;
+    -C|--directory) case $cmd in status) COMPREPLY=($(compgen -d -- "$cur")); return ;; esac ;;
+    -C|--directory) case $cmd in log) COMPREPLY=($(compgen -d -- "$cur")); return ;; esac ;;
+    -n|--lines) case $cmd in log) COMPREPLY=(); return ;; esac ;;
+    -p|--param) case $cmd in dag) COMPREPLY=(); return ;; esac ;;
+    -C|--directory) case $cmd in dag) COMPREPLY=($(compgen -d -- "$cur")); return ;; esac ;;
   esac
   local words
   case $cmd in
-    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check run status log dag' ;;
+    run) words='-h --help -p --param -C --directory -k --keep-going -n --dry-run -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    status) words='-h --help -C --directory -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    log) words='-h --help -C --directory -n --lines -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    dag) words='-h --help -p --param -C --directory -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
   esac
   if [[ $cur == -* || -z $cmd ]]; then
     COMPREPLY=($(compgen -W "$words" -- "$cur"))

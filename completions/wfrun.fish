@@ -8,3 +8,23 @@ complete -c wfrun -l color -x -a 'auto always never' -d 'Colour on stderr: auto,
 complete -c wfrun -s j -l threads -x -d 'Worker threads (default: one per core)'
 complete -c wfrun -l version -d 'Print the version and exit'
 complete -c wfrun -l self-check -d 'Check this build\'s libraries on this machine and exit'
+complete -c wfrun -n '__fish_use_subcommand' -a run -d 'Run a pipeline: each step whose inputs, command or parameters changed, in order'
+complete -c wfrun -n '__fish_seen_subcommand_from run' -s h -l help -d 'Print help and exit'
+complete -c wfrun -n '__fish_seen_subcommand_from run' -s p -l param -x -d 'Set a parameter (repeatable)'
+complete -c wfrun -n '__fish_seen_subcommand_from run' -s C -l directory -x -a '(__fish_complete_directories)' -d 'Work directory: commands run there, state in DIR/.wfrun'
+complete -c wfrun -n '__fish_seen_subcommand_from run' -s k -l keep-going -d 'After a failure, still run the steps that do not depend on it'
+complete -c wfrun -n '__fish_seen_subcommand_from run' -s n -l dry-run -d 'List what would run and why; run nothing'
+complete -c wfrun -n '__fish_seen_subcommand_from run' -F
+complete -c wfrun -n '__fish_use_subcommand' -a status -d 'Show the last run and each step\'s state in a work directory'
+complete -c wfrun -n '__fish_seen_subcommand_from status' -s h -l help -d 'Print help and exit'
+complete -c wfrun -n '__fish_seen_subcommand_from status' -s C -l directory -x -a '(__fish_complete_directories)' -d 'Work directory: commands run there, state in DIR/.wfrun'
+complete -c wfrun -n '__fish_use_subcommand' -a log -d 'Show a step\'s last stderr and the command that reproduces it'
+complete -c wfrun -n '__fish_seen_subcommand_from log' -s h -l help -d 'Print help and exit'
+complete -c wfrun -n '__fish_seen_subcommand_from log' -s C -l directory -x -a '(__fish_complete_directories)' -d 'Work directory: commands run there, state in DIR/.wfrun'
+complete -c wfrun -n '__fish_seen_subcommand_from log' -s n -l lines -x -d 'Lines of stderr to show'
+complete -c wfrun -n '__fish_seen_subcommand_from log' -F
+complete -c wfrun -n '__fish_use_subcommand' -a dag -d 'Print the pipeline\'s steps and dependencies as Graphviz dot'
+complete -c wfrun -n '__fish_seen_subcommand_from dag' -s h -l help -d 'Print help and exit'
+complete -c wfrun -n '__fish_seen_subcommand_from dag' -s p -l param -x -d 'Set a parameter (repeatable)'
+complete -c wfrun -n '__fish_seen_subcommand_from dag' -s C -l directory -x -a '(__fish_complete_directories)' -d 'Work directory: commands run there, state in DIR/.wfrun'
+complete -c wfrun -n '__fish_seen_subcommand_from dag' -F

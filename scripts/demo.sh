@@ -34,3 +34,6 @@ fi
 
 step "vindex: index SIFT10K, recall against its published ground truth (tests/data/siftsmall)"
 bash examples/vindex-sift.sh
+
+step "wfrun: the example pipeline on the K11 sample (examples/wfrun-beamline.yaml)"
+bash examples/wfrun-beamline.sh
