@@ -7,25 +7,30 @@
 # peer, build CPU-seconds and memory per vector; then batch search against one
 # query per call.
 #
-#   bench/vindex-bench.sh [--data DIR] [--bin DIR] [--n N] [--skip-large]
+#   bench/vindex-bench.sh [--data DIR] [--bin DIR] [--n N] [--skip-large] [--skip-peer-builds]
 #
 # Sets: SIFT10K (../shared/data/ann/siftsmall, published ground truth) and a
 # generated clustered set of N x 128 (default 1,000,000; 1,000 clusters, 1,000
 # queries; exact ground truth from vindex's flat engine, which is FAISS
-# IndexFlatL2 with BLAS). --skip-large runs SIFT10K only.
+# IndexFlatL2 with BLAS). --skip-large runs SIFT10K only. "same-graph" is plain
+# hnswlib searching the graph vindex built (loaded from its engine file), which
+# isolates vindex's own overhead; --skip-peer-builds leaves out the peers' own
+# builds (minutes each at 1M).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=$here/../shared/data
 bin=$here/build/bin
 n_large=1000000
 skip_large=0
+skip_peer_builds=0
 while (($#)); do
   case $1 in
     --data) data=$2; shift 2 ;;
     --bin) bin=$2; shift 2 ;;
     --n) n_large=$2; shift 2 ;;
     --skip-large) skip_large=1; shift ;;
-    *) echo "usage: $0 [--data DIR] [--bin DIR] [--n N] [--skip-large]" >&2; exit 2 ;;
+    --skip-peer-builds) skip_peer_builds=1; shift ;;
+    *) echo "usage: $0 [--data DIR] [--bin DIR] [--n N] [--skip-large] [--skip-peer-builds]" >&2; exit 2 ;;
   esac
 done
 vindex=$bin/vindex
@@ -54,12 +59,16 @@ run_set() {  # name base query groundtruth ef...
     "$vindex" eval "$work/$name.idx" "$query" "$gt" -k 10 --ef "$ef" -j1 --json --no-verify |
       python3 -c "import json,sys; j=json.load(sys.stdin); print(json.dumps({'engine':'vindex','ef':$ef,'recall':j['recall'],'qps_per_cpu_second':j['qps_per_cpu_second'],'build_cpu_seconds':$u+$s,'max_rss_bytes':$rss*1024,'index_bytes_per_vector':$mem}))" >> "$out"
   done
-  "$peers" hnswlib "$base" "$query" "$gt" 32 200 "${efs[@]}" >> "$out"
-  "$peers" faiss-hnsw "$base" "$query" "$gt" 32 200 "${efs[@]}" >> "$out"
+  # The same graph searched by plain hnswlib (vindex's engine file is an hnswlib index).
+  "$peers" hnswlib-load "$work/$name.idx"/engine-*.hnsw "$query" "$gt" "${efs[@]}" | sed 's/"engine":"hnswlib-load"/"engine":"same-graph"/' >> "$out"
+  if ((skip_peer_builds == 0)); then
+    "$peers" hnswlib "$base" "$query" "$gt" 32 200 "${efs[@]}" >> "$out"
+    "$peers" faiss-hnsw "$base" "$query" "$gt" 32 200 "${efs[@]}" >> "$out"
+  fi
   python3 - "$out" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-engines = ["vindex", "hnswlib", "faiss-hnsw"]
+engines = [e for e in ["vindex", "same-graph", "hnswlib", "faiss-hnsw"] if any(r["engine"] == e for r in rows)]
 print(f"{'engine':<11} {'ef':>4} {'recall@10':>9} {'q/CPU-s':>9}")
 for r in rows:
     print(f"{r['engine']:<11} {r['ef']:>4} {r['recall']:>9.4f} {r['qps_per_cpu_second']:>9.0f}")
@@ -74,12 +83,13 @@ for target in (0.95, 0.99):
         b = best[e]
         line += f"{e} {b['qps_per_cpu_second']:.0f} (ef {b['ef']})  " if b else f"{e} not reached  "
     v = best["vindex"]
-    for e in ("hnswlib", "faiss-hnsw"):
+    for e in engines[1:]:
         if v and best[e]:
             line += f"vindex/{e} {v['qps_per_cpu_second'] / best[e]['qps_per_cpu_second']:.2f}x  "
     print(line)
 for e in engines:
     r = next(r for r in rows if r["engine"] == e)
+    if e == "same-graph": continue
     mem = r.get("index_bytes_per_vector")
     extra = f", index {mem:.0f} B/vector" if mem else f", RSS growth {r['rss_growth_per_vector']:.0f} B/vector"
     print(f"build {e}: {r['build_cpu_seconds']:.2f} CPU-s, max RSS {r['max_rss_bytes'] / 2**20:.0f} MiB{extra}")

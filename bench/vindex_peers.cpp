@@ -6,6 +6,9 @@
 //   vindex_peers hnswlib|faiss-hnsw BASE.fvecs QUERY.fvecs GT.ivecs M EFC EF...
 //       one JSON line per ef: recall@10, queries per CPU-second (one query per
 //       call, one thread, repeated for >= 1 s), build CPU-seconds, max RSS
+//   vindex_peers hnswlib-load ENGINE.hnsw QUERY.fvecs GT.ivecs EF...
+//       searches the very graph vindex built (its engine file is an hnswlib
+//       index) with plain hnswlib: the same graph, only the code path differs
 //   vindex_peers gen N DIM CLUSTERS SEED OUT.fvecs
 //       N points of a fixed mixture of CLUSTERS Gaussians (the "generated 1M x 128" set)
 #include <faiss/IndexHNSW.h>
@@ -89,17 +92,24 @@ int gen(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "gen") return gen(argc, argv);
-  if (argc < 8) {
+  bool load = argc >= 2 && std::string(argv[1]) == "hnswlib-load";
+  if (load && argc < 6) {
+    std::fprintf(stderr, "usage: vindex_peers hnswlib-load ENGINE QUERY GT EF...\n");
+    return 2;
+  }
+  if (!load && argc < 8) {
     std::fprintf(stderr, "usage: vindex_peers hnswlib|faiss-hnsw BASE QUERY GT M EFC EF...\n");
     return 2;
   }
   std::string engine = argv[1];
-  int d, dq, k_gt;
-  size_t n, nq, ngt;
-  auto base = read_xvecs<float>(argv[2], &d, &n);
+  int d = 0, dq, k_gt;
+  size_t n = 0, nq, ngt;
+  std::vector<float> base;
+  if (!load) base = read_xvecs<float>(argv[2], &d, &n);
   auto query = read_xvecs<float>(argv[3], &dq, &nq);
   auto gt = read_xvecs<int>(argv[4], &k_gt, &ngt);
-  int m = std::stoi(argv[5]), efc = std::stoi(argv[6]);
+  int m = load ? 0 : std::stoi(argv[5]), efc = load ? 0 : std::stoi(argv[6]);
+  int first_ef = load ? 5 : 7;
   const int k = 10;
   long rss0 = max_rss_kib();
 
@@ -107,7 +117,12 @@ int main(int argc, char** argv) {
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw;
   std::unique_ptr<faiss::IndexHNSWFlat> fh;
   double c0 = cpu_seconds();
-  if (engine == "hnswlib") {
+  if (load) {
+    d = dq;
+    space = std::make_unique<hnswlib::L2Space>(d);
+    hnsw = std::make_unique<hnswlib::HierarchicalNSW<float>>(space.get(), argv[2]);
+    n = hnsw->cur_element_count;
+  } else if (engine == "hnswlib") {
     space = std::make_unique<hnswlib::L2Space>(d);
     hnsw = std::make_unique<hnswlib::HierarchicalNSW<float>>(space.get(), n, m, efc, 100);
     for (size_t i = 0; i < n; ++i) hnsw->addPoint(base.data() + i * d, i);
@@ -119,7 +134,7 @@ int main(int argc, char** argv) {
   double build_cpu = cpu_seconds() - c0;
   long rss = max_rss_kib();
 
-  for (int a = 7; a < argc; ++a) {
+  for (int a = first_ef; a < argc; ++a) {
     int ef = std::stoi(argv[a]);
     std::vector<long> found(nq * k);
     size_t passes = 0;

@@ -32,9 +32,16 @@ struct DagOptions {
   std::string dir = ".";
 };
 
+struct ReportOptions {
+  std::string dir = ".";
+  std::string run;  // run id; default the newest
+  std::string output = "-";
+};
+
 Status run_run(const RunOptions& o, cli::Context& ctx);
 Status run_status(const StatusOptions& o, cli::Context& ctx);
 Status run_log(const LogOptions& o, cli::Context& ctx);
 Status run_dag(const DagOptions& o, cli::Context& ctx);
+Status run_report(const ReportOptions& o, cli::Context& ctx);
 
 }  // namespace sciflow::wfrun

@@ -52,6 +52,14 @@ void define_cli(cli::Definition& def) {
                    cli::ValueKind::kNone);
     add_dir(def, c, o.dir);
   }
+  {
+    auto& o = def.make<ReportOptions>();
+    auto* c = def.command("report", "Write one self-contained HTML file for a run: timeline chart and step table",
+                          [&o](cli::Context& ctx) { return run_report(o, ctx); });
+    add_dir(def, c, o.dir);
+    def.value_kind(c->add_option("--run", o.run, "Run id (default: the newest)")->type_name("RUN"), cli::ValueKind::kNone);
+    c->add_option("-o,--output", o.output, "HTML file, or - for stdout")->type_name("FILE.html")->capture_default_str();
+  }
 }
 
 }  // namespace sciflow::wfrun

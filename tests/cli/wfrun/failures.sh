@@ -30,6 +30,10 @@ grep -o 'after: blocked' err.txt
 grep -o 'liar: failed: exited 0 but did not write its declared output promised.txt' err.txt
 ls never.txt 2>/dev/null || echo "after did not run"
 cat fine.txt
+wfrun report -o report.html || exit 1
+grep -c '<rect' report.html
+grep -o 'status <b>failed</b>' report.html
+grep -o '<td style="color:#ef6c00">timeout</td>' report.html
 wfrun log bad | sed "s|$PWD|DIR|; s|^run      .*|run      RUN|"
 wfrun status --json | python3 -c "
 import json, sys
