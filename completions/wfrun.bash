@@ -3,7 +3,7 @@ _wfrun() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   local cmd= i
   for ((i = 1; i < COMP_CWORD; i++)); do
-    case ${COMP_WORDS[i]} in run|status|log|dag) cmd=${COMP_WORDS[i]}; break ;; esac
+    case ${COMP_WORDS[i]} in run|status|log|dag|report) cmd=${COMP_WORDS[i]}; break ;; esac
   done
   case $prev in
     --color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
@@ -15,14 +15,18 @@ _wfrun() {
     -n|--lines) case $cmd in log) COMPREPLY=(); return ;; esac ;;
     -p|--param) case $cmd in dag) COMPREPLY=(); return ;; esac ;;
     -C|--directory) case $cmd in dag) COMPREPLY=($(compgen -d -- "$cur")); return ;; esac ;;
+    -C|--directory) case $cmd in report) COMPREPLY=($(compgen -d -- "$cur")); return ;; esac ;;
+    --run) case $cmd in report) COMPREPLY=(); return ;; esac ;;
+    -o|--output) case $cmd in report) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
   esac
   local words
   case $cmd in
-    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check run status log dag' ;;
+    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check run status log dag report' ;;
     run) words='-h --help -p --param -C --directory -k --keep-going -n --dry-run -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     status) words='-h --help -C --directory -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     log) words='-h --help -C --directory -n --lines -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     dag) words='-h --help -p --param -C --directory -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    report) words='-h --help -C --directory --run -o --output -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
   esac
   if [[ $cur == -* || -z $cmd ]]; then
     COMPREPLY=($(compgen -W "$words" -- "$cur"))

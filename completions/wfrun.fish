@@ -28,3 +28,8 @@ complete -c wfrun -n '__fish_seen_subcommand_from dag' -s h -l help -d 'Print he
 complete -c wfrun -n '__fish_seen_subcommand_from dag' -s p -l param -x -d 'Set a parameter (repeatable)'
 complete -c wfrun -n '__fish_seen_subcommand_from dag' -s C -l directory -x -a '(__fish_complete_directories)' -d 'Work directory: commands run there, state in DIR/.wfrun'
 complete -c wfrun -n '__fish_seen_subcommand_from dag' -F
+complete -c wfrun -n '__fish_use_subcommand' -a report -d 'Write one self-contained HTML file for a run: timeline chart and step table'
+complete -c wfrun -n '__fish_seen_subcommand_from report' -s h -l help -d 'Print help and exit'
+complete -c wfrun -n '__fish_seen_subcommand_from report' -s C -l directory -x -a '(__fish_complete_directories)' -d 'Work directory: commands run there, state in DIR/.wfrun'
+complete -c wfrun -n '__fish_seen_subcommand_from report' -l run -x -d 'Run id (default: the newest)'
+complete -c wfrun -n '__fish_seen_subcommand_from report' -s o -l output -r -F -d 'HTML file, or - for stdout'
