@@ -13,6 +13,7 @@
 #include <fmt/core.h>
 
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <ctime>
 #include <filesystem>
@@ -313,6 +314,31 @@ void kill_orphans(const std::string& sd) {
   }
 }
 
+
+// ---- Slurm ---------------------------------------------------------------------------------
+
+// A step's batch script: runs the command from its own file (no quoting
+// games), sends its output to the step's logs, and leaves "rc start end" in
+// RC (written under a temporary name and renamed, so a reader never sees half).
+Status write_slurm_script(const std::string& path, const std::string& cmd_path, const std::string& workdir,
+                          const std::vector<std::pair<std::string, std::string>>& env, const std::string& out_log,
+                          const std::string& err_log, const std::string& rc_path) {
+  auto q = [](const std::string& v) {
+    std::string o = "'";
+    for (char c : v) o += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return o + "'";
+  };
+  std::string sh = "#!/bin/sh\n";
+  sh += "cd " + q(workdir) + " || exit 1\n";
+  for (const auto& [k, v] : env) sh += "export " + k + "=" + q(v) + "\n";
+  sh += "start=$(date +%s.%N)\n";
+  sh += "/bin/sh " + q(cmd_path) + " < /dev/null > " + q(out_log) + " 2> " + q(err_log) + "\n";
+  sh += "rc=$?\n";
+  sh += "echo \"$rc $start $(date +%s.%N)\" > " + q(rc_path + ".tmp") + " && mv " + q(rc_path + ".tmp") + " " + q(rc_path) + "\n";
+  sh += "exit $rc\n";
+  return io::write_file_atomic(path, sh, io::OutputOptions{true, false, 0755});
+}
+
 }  // namespace
 
 // ---- the run ---------------------------------------------------------------------------------
@@ -466,6 +492,66 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
     return Status::ok();
   };
 
+  // Checks the outputs of a step that ended, writes its step_end event and its
+  // database row, and updates the run's bookkeeping. The caller holds `mu`.
+  auto record = [&](size_t i, const KeyInfo& key, StepReport rep, double e0, const Json& extra) {
+    const Step& s = p.steps[i];
+    std::string out_log = sd + "/logs/" + log_name(s.name) + ".out";
+    std::string err_log = sd + "/logs/" + log_name(s.name) + ".err";
+    Json outputs = Json::object();
+    if (rep.status == "ok") {
+      for (const auto& out : s.outputs) {
+        std::string full = out.front() == '/' ? out : workdir + "/" + out;
+        struct stat st;
+        if (::stat(full.c_str(), &st) != 0) {
+          rep.status = "failed";
+          rep.reason = fmt::format("exited 0 but did not write its declared output {}", out);
+          break;
+        }
+        if (S_ISREG(st.st_mode)) {
+          auto h = file_hash(full);
+          outputs[out] = h ? *h : "";
+        } else {
+          outputs[out] = "directory";
+        }
+      }
+    }
+    double e1 = rapl_joules();
+    Json ev{{"event", "step_end"}, {"step", s.name}, {"status", rep.status}, {"exit_code", rep.exit_code},
+            {"attempts", rep.attempts}, {"wall_s", rep.wall_s}, {"cpu_s", rep.cpu_s}, {"max_rss_kb", rep.max_rss_kb},
+            {"host", host}, {"command", s.run}, {"inputs", key.detail["inputs"]}, {"outputs", outputs},
+            {"stdout", out_log}, {"stderr", err_log}};
+    if (rep.status != "ok") ev["reason"] = rep.reason;
+    if (e0 >= 0 && e1 >= e0) ev["energy_j"] = e1 - e0;
+    ev.update(extra);
+    emit(ev);
+    if (rep.status == "ok") {
+      Json detail = key.detail;
+      detail["outputs"] = outputs;
+      auto st = db.query("INSERT OR REPLACE INTO steps VALUES(?, ?, 'ok', ?, ?, ?)",
+                         {s.name, key.key, detail.dump(), sum.run_id, fmt::format("{:.3f}", now_s())});
+      if (!st.is_ok()) {
+        rep.status = "failed";
+        rep.reason = st.message();
+      }
+    } else {
+      auto st = db.query("UPDATE steps SET status = ?, run = ?, updated = ? WHERE name = ?",
+                         {rep.status, sum.run_id, fmt::format("{:.3f}", now_s()), s.name});
+      (void)st;
+    }
+    reports[i] = rep;
+    state[i] = kDone;
+    satisfied[i] = rep.status == "ok";
+    ran[i] = true;
+    if (rep.status != "ok") {
+      ++sum.failed;
+      if (!o.keep_going) stop = true;
+    } else {
+      ++sum.ran;
+    }
+    finish(i);
+  };
+
   // Runs step i (on its own thread); reports under the lock.
   auto execute = [&](size_t i, KeyInfo key, std::string reason) {
     const Step& s = p.steps[i];
@@ -519,7 +605,6 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
         backoff *= 2;
       }
     }
-    Json outputs = Json::object();
     if (!started) {
       rep.status = "failed";
       rep.reason = start_error;
@@ -536,60 +621,218 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
         rep.reason += " (the out-of-memory killer, or a kill from outside)";
     } else {
       rep.status = "ok";
-      for (const auto& out : s.outputs) {
-        std::string full = out.front() == '/' ? out : workdir + "/" + out;
-        struct stat st;
-        if (::stat(full.c_str(), &st) != 0) {
-          rep.status = "failed";
-          rep.reason = fmt::format("exited 0 but did not write its declared output {}", out);
-          break;
-        }
-        if (S_ISREG(st.st_mode)) {
-          auto h = file_hash(full);
-          outputs[out] = h ? *h : "";
-        } else {
-          outputs[out] = "directory";
-        }
-      }
     }
-    double e1 = rapl_joules();
     std::lock_guard<std::mutex> l(mu);
-    Json ev{{"event", "step_end"}, {"step", s.name}, {"status", rep.status}, {"exit_code", rep.exit_code},
-            {"attempts", rep.attempts}, {"wall_s", rep.wall_s}, {"cpu_s", rep.cpu_s}, {"max_rss_kb", rep.max_rss_kb},
-            {"host", host}, {"command", s.run}, {"inputs", key.detail["inputs"]}, {"outputs", outputs},
-            {"stdout", out_log}, {"stderr", err_log}};
-    if (rep.status != "ok") ev["reason"] = rep.reason;
-    if (e0 >= 0 && e1 >= e0) ev["energy_j"] = e1 - e0;
-    emit(ev);
-    if (rep.status == "ok") {
-      Json detail = key.detail;
-      detail["outputs"] = outputs;
-      auto st = db.query("INSERT OR REPLACE INTO steps VALUES(?, ?, 'ok', ?, ?, ?)",
-                         {s.name, key.key, detail.dump(), sum.run_id, fmt::format("{:.3f}", now_s())});
-      if (!st.is_ok()) {
-        rep.status = "failed";
-        rep.reason = st.message();
-      }
-    } else {
-      auto st = db.query("UPDATE steps SET status = ?, run = ?, updated = ? WHERE name = ?",
-                         {rep.status, sum.run_id, fmt::format("{:.3f}", now_s()), s.name});
-      (void)st;
-    }
-    reports[i] = rep;
-    state[i] = kDone;
-    satisfied[i] = rep.status == "ok";
-    ran[i] = true;
-    if (rep.status != "ok") {
-      ++sum.failed;
-      if (!o.keep_going) stop = true;
-    } else {
-      ++sum.ran;
-    }
+    record(i, key, rep, e0, Json::object());
     free_cpus += std::min(std::max(1, o.jobs), s.resources.cpus);
     --running;
-    finish(i);
     finished_threads.push_back(i);
     cv.notify_all();
+  };
+
+  // ---- the Slurm executor (single-threaded: runs inside the scheduler loop) ----
+  struct SlurmTask {
+    size_t step = 0;
+    KeyInfo key;
+    std::string reason;
+    int attempt = 1;
+    double retry_at = 0;
+    std::string job;      // "123" or "123_4" (array task)
+    std::string master;   // "123"
+    std::string rc_path;
+    int missing_polls = 0;
+  };
+  const bool slurm = o.executor == "slurm";
+  std::vector<SlurmTask> to_submit, inflight;
+  double last_poll = 0;
+  std::string user;
+  if (const char* u = std::getenv("USER"); u && *u) user = u;
+  else user = std::to_string(::getuid());
+  if (slurm) fs::create_directories(sd + "/slurm", ec);
+
+  auto sbatch_args = [&](const Step& s) {
+    std::vector<std::string> a = {"sbatch", "--parsable", "--requeue", "--output=/dev/null",
+                                  "--chdir=" + workdir, fmt::format("--cpus-per-task={}", s.resources.cpus)};
+    if (s.resources.mem_mb > 0) a.push_back(fmt::format("--mem={}M", s.resources.mem_mb));
+    if (s.resources.gpus > 0) a.push_back(fmt::format("--gres=gpu:{}", s.resources.gpus));
+    double t = s.resources.time_s > 0 ? s.resources.time_s : s.timeout_s;
+    if (t > 0) a.push_back(fmt::format("--time={}", static_cast<int64_t>(std::ceil(t / 60))));
+    return a;
+  };
+  // Submits the tasks in `batch` (all of one step group) as one job or one array. Caller holds `mu`.
+  auto submit = [&](std::vector<SlurmTask> batch) {
+    const Step& first = p.steps[batch[0].step];
+    std::vector<std::string> scripts;
+    Status st;
+    for (auto& t : batch) {
+      const Step& s = p.steps[t.step];
+      std::string base = sd + "/slurm/" + log_name(s.name);
+      t.rc_path = base + ".rc";
+      ::unlink(t.rc_path.c_str());
+      auto env = s.env;
+      env.emplace_back("WFRUN_DIR", sd);
+      env.emplace_back("WFRUN_STEP", s.name);
+      env.emplace_back("WFRUN_RUN", sum.run_id);
+      if (st.is_ok()) st = io::write_file_atomic(base + ".cmd", s.run + "\n");
+      if (st.is_ok())
+        st = write_slurm_script(base + ".sh", base + ".cmd", workdir, env, sd + "/logs/" + log_name(s.name) + ".out",
+                                sd + "/logs/" + log_name(s.name) + ".err", t.rc_path);
+      scripts.push_back(base + ".sh");
+    }
+    std::string script = scripts[0];
+    auto args = sbatch_args(first);
+    args.push_back("--job-name=wfrun:" + first.group);
+    if (st.is_ok() && batch.size() > 1) {
+      // An array: task k runs the k-th item's script.
+      script = sd + "/slurm/array-" + log_name(first.group) + "-" + sum.run_id + "-" + std::to_string(batch[0].attempt) + ".sh";
+      std::string sh = "#!/bin/sh\ncase \"$SLURM_ARRAY_TASK_ID\" in\n";
+      for (size_t k = 0; k < scripts.size(); ++k) sh += fmt::format("  {}) exec /bin/sh '{}' ;;\n", k, scripts[k]);
+      sh += "esac\nexit 2\n";
+      st = io::write_file_atomic(script, sh, io::OutputOptions{true, false, 0755});
+      args.push_back(o.array_limit > 0 ? fmt::format("--array=0-{}%{}", batch.size() - 1, o.array_limit)
+                                       : fmt::format("--array=0-{}", batch.size() - 1));
+    }
+    args.push_back(script);
+    std::string job, why;
+    if (st.is_ok()) {
+      ProcessSpec ps;
+      ps.argv = args;
+      ps.out = Redirect::capture();
+      ps.err = Redirect::capture();
+      ps.timeout_s = 60;
+      auto r = exec::run(ps);
+      if (!r) why = r.status().message();
+      else if (!r->success()) why = fmt::format("sbatch {}: {}", r->describe(), r->err.substr(0, r->err.find_last_not_of("\n") + 1));
+      else job = r->out.substr(0, r->out.find_first_of(";\n"));
+    } else {
+      why = st.message();
+    }
+    for (size_t k = 0; k < batch.size(); ++k) {
+      SlurmTask& t = batch[k];
+      const Step& s = p.steps[t.step];
+      if (job.empty()) {
+        StepReport rep;
+        rep.name = s.name;
+        rep.status = "failed";
+        rep.reason = why;
+        rep.exit_code = 1;
+        rep.attempts = t.attempt;
+        --running;
+        record(t.step, t.key, rep, -1, Json{{"executor", "slurm"}});
+        continue;
+      }
+      t.master = job;
+      t.job = batch.size() > 1 ? fmt::format("{}_{}", job, k) : job;
+      emit(Json{{"event", "step_start"}, {"step", s.name}, {"attempt", t.attempt}, {"command", s.run},
+                {"reason", t.reason}, {"executor", "slurm"}, {"slurm_job_id", t.job}, {"inputs", t.key.detail["inputs"]}});
+      inflight.push_back(std::move(t));
+    }
+  };
+  // One squeue call for every job in flight, then the result files.
+  auto poll = [&]() {
+    if (inflight.empty() || now_s() - last_poll < o.poll_s) return;
+    last_poll = now_s();
+    ProcessSpec ps;
+    ps.argv = {"squeue", "-h", "-u", user, "-o", "%F %i %T"};
+    ps.out = Redirect::capture();
+    ps.err = Redirect::capture();
+    ps.timeout_s = 60;
+    auto r = exec::run(ps);
+    if (!r || !r->success()) {
+      emit(Json{{"event", "slurm_poll_failed"}, {"reason", r ? r->err : r.status().message()}});
+      return;  // try again next interval; jobs keep running
+    }
+    std::set<std::string> queued;  // master ids with any task still queued or running
+    size_t pos = 0;
+    while (pos < r->out.size()) {
+      size_t nl = r->out.find('\n', pos);
+      if (nl == std::string::npos) nl = r->out.size();
+      std::string line = r->out.substr(pos, nl - pos);
+      pos = nl + 1;
+      queued.insert(line.substr(0, line.find(' ')));
+    }
+    std::vector<SlurmTask> still;
+    for (auto& t : inflight) {
+      const Step& s = p.steps[t.step];
+      std::ifstream rc(t.rc_path);
+      int code = -1;
+      double t0 = 0, t1 = 0;
+      bool have = static_cast<bool>(rc >> code >> t0 >> t1);
+      if (!have && queued.count(t.master)) {
+        still.push_back(std::move(t));
+        continue;
+      }
+      if (!have && ++t.missing_polls < 2) {  // the result file may trail the job's exit
+        still.push_back(std::move(t));
+        continue;
+      }
+      StepReport rep;
+      rep.name = s.name;
+      rep.attempts = t.attempt;
+      rep.wall_s = have ? t1 - t0 : 0;
+      if (have && code == 0) {
+        rep.status = "ok";
+      } else {
+        rep.status = have ? "failed" : "killed";
+        rep.exit_code = have ? code : -1;
+        rep.reason = have ? fmt::format("exited with code {} (Slurm job {})", code, t.job)
+                          : fmt::format("Slurm job {} ended without a result: cancelled, over its time limit, out of "
+                                        "memory or its node failed (see sacct -j {})", t.job, t.master);
+        if (t.attempt <= s.retries && !cancel::cancelled()) {
+          double backoff = s.backoff_s * std::pow(2.0, t.attempt - 1);
+          emit(Json{{"event", "step_retry"}, {"step", s.name}, {"attempt", t.attempt}, {"result", rep.reason},
+                    {"backoff_s", backoff}, {"slurm_job_id", t.job}});
+          SlurmTask again = std::move(t);
+          again.attempt++;
+          again.retry_at = now_s() + backoff;
+          again.missing_polls = 0;
+          to_submit.push_back(std::move(again));
+          continue;
+        }
+      }
+      --running;
+      record(t.step, t.key, rep, -1, Json{{"executor", "slurm"}, {"slurm_job_id", t.job}});
+    }
+    inflight = std::move(still);
+  };
+  auto submit_due = [&]() {
+    std::map<std::string, std::vector<SlurmTask>> groups;
+    std::vector<SlurmTask> later;
+    for (auto& t : to_submit) {
+      if (t.retry_at > now_s()) later.push_back(std::move(t));
+      else groups[p.steps[t.step].group + "#" + std::to_string(t.attempt)].push_back(std::move(t));
+    }
+    to_submit = std::move(later);
+    for (auto& [g, batch] : groups) submit(std::move(batch));
+  };
+  auto cancel_jobs = [&]() {
+    if (inflight.empty()) return;
+    // Not through exec::run: that stops its child when we are interrupted, and
+    // an interrupt is exactly when scancel must run to the end.
+    std::vector<std::string> argv = {"scancel"};
+    for (const auto& t : inflight) argv.push_back(t.job);
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    if (posix_spawnp(&pid, "scancel", &fa, nullptr, cargv.data(), environ) == 0) {
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    for (const auto& t : inflight) {
+      reports[t.step].name = p.steps[t.step].name;
+      reports[t.step].status = "cancelled";
+      reports[t.step].reason = fmt::format("interrupted; Slurm job {} cancelled", t.job);
+      emit(Json{{"event", "step_end"}, {"step", p.steps[t.step].name}, {"status", "cancelled"},
+                {"reason", "interrupted: job cancelled"}, {"slurm_job_id", t.job}});
+    }
+    running -= static_cast<int>(inflight.size());
+    inflight.clear();
   };
 
   // What the database knows of every step, read once (a no-op rerun of 10,000
@@ -637,7 +880,7 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
           done_now("skipped", fmt::format("when: {} is false", s.when), true);
           continue;
         }
-        int cpus = std::min(std::max(1, o.jobs), s.resources.cpus);
+        int cpus = slurm ? 0 : std::min(std::max(1, o.jobs), s.resources.cpus);
         if (cpus > free_cpus) {
           ++it;
           continue;
@@ -717,7 +960,27 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
         ++running;
         progress = true;
         it = ready.erase(it);
-        threads.emplace(i, std::thread(execute, i, std::move(key).value(), reason));
+        if (slurm) {
+          SlurmTask t;
+          t.step = i;
+          t.key = std::move(key).value();
+          t.reason = reason;
+          to_submit.push_back(std::move(t));
+        } else {
+          threads.emplace(i, std::thread(execute, i, std::move(key).value(), reason));
+        }
+      }
+      if (slurm) {
+        if (cancel::cancelled()) {
+          cancel_jobs();
+          for (auto& t : to_submit) reports[t.step].status = "cancelled";
+          running -= static_cast<int>(to_submit.size());
+          to_submit.clear();
+        }
+        submit_due();
+        size_t before = inflight.size();
+        poll();
+        if (inflight.size() != before) progress = true;
       }
       // Stop services no pending or running step needs any more.
       for (auto& [name, rs] : services) {

@@ -32,6 +32,12 @@ struct RunOptions {
   int jobs = 1;             // CPUs to fill (a step takes resources.cpus of them)
   bool keep_going = false;  // -k: after a failure, run what does not depend on it
   bool dry_run = false;     // decide and report, run nothing
+  // "local", or "slurm": each step is an sbatch job (the items of a scatter that
+  // are ready together are one job array, at most `array_limit` running at once),
+  // followed by one squeue call per `poll_s` for all of them.
+  std::string executor = "local";
+  double poll_s = 2;
+  int array_limit = 0;      // 0: no limit
   // Every event as it happens (also written to runs/RUN.jsonl).
   std::function<void(const Json&)> on_event;
 };

@@ -16,6 +16,9 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 port=${SCIFLOW_SLURM_PORT:-6917}
 conf=$dir/etc/slurm.conf
+# munged wants every directory above its socket to be searchable by all, which a
+# private test directory (mktemp -d: mode 700) is not: the socket lives in /tmp.
+sock_dir=/tmp/sciflow-munge-$(printf '%s' "$dir" | md5sum | cut -c1-12)
 node=$(hostname -s)
 
 alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -28,9 +31,9 @@ wait_for() {  # seconds what command...
 }
 
 start() {
-  mkdir -p "$dir"/{etc,log,run,state,spool,munge,munge-run}
+  mkdir -p "$dir"/{etc,log,run,state,spool,munge} "$sock_dir"
   chmod 700 "$dir/munge"
-  chmod 755 "$dir" "$dir/munge-run"
+  chmod 755 "$sock_dir"
   [[ -s $dir/munge/munge.key ]] || (umask 077; head -c 1024 /dev/urandom > "$dir/munge/munge.key")
   chmod 400 "$dir/munge/munge.key"
   local cpus mem
@@ -45,7 +48,7 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$dir/munge-run/munge.socket
+AuthInfo=socket=$sock_dir/munge.socket
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool
 SlurmctldPidFile=$dir/run/slurmctld.pid
@@ -73,10 +76,10 @@ PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
   export SLURM_CONF=$conf
   if ! alive "$dir/munge/munged.pid"; then
-    rm -f "$dir/munge-run/munge.socket"*
-    munged --key-file="$dir/munge/munge.key" --socket="$dir/munge-run/munge.socket" \
+    rm -f "$sock_dir/munge.socket"*
+    munged --key-file="$dir/munge/munge.key" --socket="$sock_dir/munge.socket" \
       --pid-file="$dir/munge/munged.pid" --log-file="$dir/log/munged.log" --seed-file="$dir/munge/seed"
-    wait_for 10 munged munge -n -S "$dir/munge-run/munge.socket"
+    wait_for 10 munged munge -n -S "$sock_dir/munge.socket"
   fi
   alive "$dir/run/slurmctld.pid" || slurmctld -f "$conf"
   wait_for 20 slurmctld scontrol ping
@@ -92,6 +95,7 @@ stop() {
     if alive "$dir/run/$p.pid"; then kill "$(cat "$dir/run/$p.pid")"; fi
   done
   if alive "$dir/munge/munged.pid"; then kill "$(cat "$dir/munge/munged.pid")"; fi
+  rm -rf "$sock_dir"
   for _ in $(seq 50); do
     alive "$dir/run/slurmd.pid" || alive "$dir/run/slurmctld.pid" || alive "$dir/munge/munged.pid" || return 0
     sleep 0.1

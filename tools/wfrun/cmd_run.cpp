@@ -35,6 +35,9 @@ Status run_run(const RunOptions& o, cli::Context& ctx) {
   ro.jobs = ctx.threads();
   ro.keep_going = o.keep_going;
   ro.dry_run = o.dry_run;
+  ro.executor = o.executor;
+  ro.poll_s = o.poll_s;
+  ro.array_limit = o.array_limit;
   bool json = ctx.json();
   ro.on_event = [&](const Json& e) {
     if (json) {
@@ -42,14 +45,15 @@ Status run_run(const RunOptions& o, cli::Context& ctx) {
       return;
     }
     std::string ev = e.value("event", "");
+    std::string job = e.contains("slurm_job_id") ? fmt::format(" [Slurm job {}]", e["slurm_job_id"].get<std::string>()) : "";
     if (ev == "step_start" && e.value("attempt", 1) == 1)
-      log::info("{}: running ({})", e.value("step", ""), e.value("reason", ""));
+      log::info("{}: running ({}){}", e.value("step", ""), e.value("reason", ""), job);
     else if (ev == "step_retry")
-      log::warn("{}: attempt {} {}; retrying in {:.1f} s", e.value("step", ""), e.value("attempt", 0),
-                e.value("result", ""), e.value("backoff_s", 0.0));
+      log::warn("{}: attempt {} {}; retrying in {:.1f} s{}", e.value("step", ""), e.value("attempt", 0),
+                e.value("result", ""), e.value("backoff_s", 0.0), job);
     else if (ev == "step_end" && e.value("status", "") != "ok")
-      log::error("{}: {}: {} (wfrun log {} shows its stderr)", e.value("step", ""), e.value("status", ""),
-                 e.value("reason", ""), e.value("step", ""));
+      log::error("{}: {}: {}{} (wfrun log {} shows its stderr)", e.value("step", ""), e.value("status", ""),
+                 e.value("reason", ""), job, e.value("step", ""));
     else if (ev == "service_ready")
       log::info("service {}: ready", e.value("service", ""));
   };

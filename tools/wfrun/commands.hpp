@@ -14,6 +14,9 @@ struct RunOptions {
   std::string dir = ".";
   bool keep_going = false;
   bool dry_run = false;
+  std::string executor = "local";
+  double poll_s = 2;
+  int array_limit = 0;
 };
 
 struct StatusOptions {

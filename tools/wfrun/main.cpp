@@ -27,6 +27,18 @@ void define_cli(cli::Definition& def) {
     add_dir(def, c, o.dir);
     c->add_flag("-k,--keep-going", o.keep_going, "After a failure, still run the steps that do not depend on it");
     c->add_flag("-n,--dry-run", o.dry_run, "List what would run and why; run nothing");
+    def.choices(c->add_option("--executor", o.executor, "Where steps run: here, or as Slurm jobs (sbatch; arrays for scatters)")
+                    ->capture_default_str(),
+                {"local", "slurm"});
+    def.value_kind(c->add_option("--poll", o.poll_s, "Slurm: seconds between the squeue calls that follow all jobs")
+                       ->type_name("SECONDS")
+                       ->check(CLI::PositiveNumber)
+                       ->capture_default_str(),
+                   cli::ValueKind::kNone);
+    def.value_kind(c->add_option("--array-limit", o.array_limit, "Slurm: at most N tasks of a job array run at once (sbatch --array=...%N)")
+                       ->type_name("N")
+                       ->check(CLI::NonNegativeNumber),
+                   cli::ValueKind::kNone);
   }
   {
     auto& o = def.make<StatusOptions>();
