@@ -4,7 +4,11 @@
 # time per step (total / N: engine overhead plus one process start, ~2.5 ms
 # here) and the ratios.
 #
-#   bench/wfrun-bench.sh [--bin DIR] [--n N]
+#   bench/wfrun-bench.sh [--bin DIR] [--n N] [--slurm N]
+#
+# --slurm N also runs an N-way scatter as Slurm jobs on a one-node Slurm started
+# by tests/slurm/cluster.sh (root; packages slurm-wlm munge), through wrappers
+# that count the sbatch and squeue calls.
 #
 # Snakemake runs when installed (apt-get install snakemake); it is slow
 # enough that it gets N/10 steps (its per-step figure is what compares).
@@ -12,8 +16,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$here/build/bin
 n=10000
+slurm_n=0
 while (($#)); do
   case $1 in
+    --slurm) slurm_n=$2; shift 2 ;;
     --bin) bin=$2; shift 2 ;;
     --n) n=$2; shift 2 ;;
     *) echo "usage: $0 [--bin DIR] [--n N]" >&2; exit 2 ;;
@@ -75,3 +81,27 @@ awk -v w="$wf_per" -v m="$mk_per" -v s="$sm_per" 'BEGIN {
   printf "make / wfrun per step: %.2fx", m / w
   if (s != "") printf "; snakemake / wfrun: %.1fx", s / w
   printf "\n" }'
+
+if ((slurm_n > 0)); then
+  echo
+  echo "## $slurm_n-way scatter on Slurm (one node, $(nproc) CPUs), poll interval 1 s"
+  bash "$here/tests/slurm/cluster.sh" start "$work/slurm" > "$work/slurm.env"
+  trap 'bash "$here/tests/slurm/cluster.sh" stop "$work/slurm" > /dev/null 2>&1; rm -rf "$work"' EXIT
+  source "$work/slurm.env"
+  mkdir -p "$work/wrap" "$work/sl"
+  for t in sbatch squeue; do
+    printf '#!/bin/sh\necho x >> %s/%s.calls\nexec %s "$@"\n' "$work" "$t" "$(command -v $t)" > "$work/wrap/$t"
+    chmod +x "$work/wrap/$t"
+  done
+  python3 - "$work/sl/p.yaml" "$slurm_n" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("steps:\n  part:\n    foreach: [" + ", ".join(str(i) for i in range(int(sys.argv[2]))) + "]\n")
+    f.write('    run: echo ${item} > part-${item}.txt\n    outputs: ["part-${item}.txt"]\n')
+    f.write("  sum:\n    run: cat ${step.part.outputs} | wc -l > sum.txt\n    outputs: [sum.txt]\n")
+PY
+  t0=$(now)
+  PATH=$work/wrap:$PATH "$bin/wfrun" run "$work/sl/p.yaml" -C "$work/sl" --executor slurm --poll 1 -q
+  t1=$(now)
+  echo "wall $(secs "$t0" "$t1") s; $(cat "$work/sl/sum.txt") results; sbatch calls $(wc -l < "$work/sbatch.calls"); squeue calls $(wc -l < "$work/squeue.calls") (at most one per 1 s poll)"
+fi

@@ -10,6 +10,9 @@ _wfrun() {
     -j|--threads) COMPREPLY=(); return ;;
     -p|--param) case $cmd in run) COMPREPLY=(); return ;; esac ;;
     -C|--directory) case $cmd in run) COMPREPLY=($(compgen -d -- "$cur")); return ;; esac ;;
+    --executor) case $cmd in run) COMPREPLY=($(compgen -W 'local slurm' -- "$cur")); return ;; esac ;;
+    --poll) case $cmd in run) COMPREPLY=(); return ;; esac ;;
+    --array-limit) case $cmd in run) COMPREPLY=(); return ;; esac ;;
     -C|--directory) case $cmd in status) COMPREPLY=($(compgen -d -- "$cur")); return ;; esac ;;
     -C|--directory) case $cmd in log) COMPREPLY=($(compgen -d -- "$cur")); return ;; esac ;;
     -n|--lines) case $cmd in log) COMPREPLY=(); return ;; esac ;;
@@ -22,7 +25,7 @@ _wfrun() {
   local words
   case $cmd in
     '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check run status log dag report' ;;
-    run) words='-h --help -p --param -C --directory -k --keep-going -n --dry-run -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    run) words='-h --help -p --param -C --directory -k --keep-going -n --dry-run --executor --poll --array-limit -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     status) words='-h --help -C --directory -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     log) words='-h --help -C --directory -n --lines -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     dag) words='-h --help -p --param -C --directory -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;

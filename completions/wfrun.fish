@@ -14,6 +14,9 @@ complete -c wfrun -n '__fish_seen_subcommand_from run' -s p -l param -x -d 'Set 
 complete -c wfrun -n '__fish_seen_subcommand_from run' -s C -l directory -x -a '(__fish_complete_directories)' -d 'Work directory: commands run there, state in DIR/.wfrun'
 complete -c wfrun -n '__fish_seen_subcommand_from run' -s k -l keep-going -d 'After a failure, still run the steps that do not depend on it'
 complete -c wfrun -n '__fish_seen_subcommand_from run' -s n -l dry-run -d 'List what would run and why; run nothing'
+complete -c wfrun -n '__fish_seen_subcommand_from run' -l executor -x -a 'local slurm' -d 'Where steps run: here, or as Slurm jobs (sbatch; arrays for scatters)'
+complete -c wfrun -n '__fish_seen_subcommand_from run' -l poll -x -d 'Slurm: seconds between the squeue calls that follow all jobs'
+complete -c wfrun -n '__fish_seen_subcommand_from run' -l array-limit -x -d 'Slurm: at most N tasks of a job array run at once (sbatch --array=...%N)'
 complete -c wfrun -n '__fish_seen_subcommand_from run' -F
 complete -c wfrun -n '__fish_use_subcommand' -a status -d 'Show the last run and each step\'s state in a work directory'
 complete -c wfrun -n '__fish_seen_subcommand_from status' -s h -l help -d 'Print help and exit'

@@ -5,7 +5,8 @@
 #   tests/slurm/cluster.sh start DIR     start (idempotent); prints "export SLURM_CONF=..."
 #   tests/slurm/cluster.sh stop DIR      cancel jobs, stop the daemons, keep DIR
 #
-# Needs root (the daemons run as root, SlurmUser=root). Every file lives under
+# Partitions: debug (default) and high; a job in high preempts (requeues) jobs
+# in debug. Needs root (the daemons run as root, SlurmUser=root). Every file lives under
 # DIR. Ports: SCIFLOW_SLURM_PORT (default 6917) and the next one.
 set -euo pipefail
 cmd=${1:-}
@@ -67,12 +68,16 @@ SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 SlurmdParameters=config_overrides
 MpiDefault=none
+# A job in "high" that needs the node requeues the jobs running in "debug".
+PreemptType=preempt/partition_prio
+PreemptMode=REQUEUE
 ReturnToService=2
 KillWait=2
 MinJobAge=300
 InactiveLimit=0
 NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
-PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP
+PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP PriorityTier=1
+PartitionName=high Nodes=$node MaxTime=INFINITE State=UP PriorityTier=10
 EOF
   export SLURM_CONF=$conf
   if ! alive "$dir/munge/munged.pid"; then
