@@ -15,7 +15,7 @@ with open("b.jsonl", "w") as out:
         out.write(json.dumps({"id": i, "vector": v}) + "\n")
 PY
 flock idx/.lock sleep 3 &
-sleep 0.5
+for _ in $(seq 100); do flock -n idx/.lock true || break; sleep 0.05; done
 vindex add idx b.jsonl
 echo "while locked: exit $?"
 wait

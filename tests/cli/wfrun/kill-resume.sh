@@ -35,7 +35,8 @@ echo "kill trials done, problems: $bad"
 # The lock.
 rm -rf .wfrun ./*.out
 wfrun run p.yaml -q &
-sleep 0.3
+# wait until the first wfrun holds the lock (it writes its pid into the lock file)
+for _ in $(seq 100); do [[ -s .wfrun/lock ]] && break; sleep 0.05; done
 wfrun run p.yaml 2>&1 | sed 's/pid [0-9]*/pid N/; s|'"$PWD"'|DIR|g'
 wait
 wfrun run p.yaml -n | tail -1
