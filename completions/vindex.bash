@@ -42,7 +42,7 @@ _vindex() {
     add) words='-h --help --format -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     delete) words='-h --help --ids-from --compact -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     compact) words='-h --help -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    search) words='-h --help -k --ef --nprobe --where -o --output --no-verify --format -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    search) words='-h --help -k --ef --nprobe --where -o --output --metadata --no-verify --format -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     eval) words='-h --help -k --ef --nprobe --min-time --no-verify -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     info) words='-h --help --no-verify -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     embed) words='-h --help -o --output --batch --device --drop-alpha -f --force -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;

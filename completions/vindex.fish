@@ -42,6 +42,7 @@ complete -c vindex -n '__fish_seen_subcommand_from search' -l ef -x -d 'hnsw: ca
 complete -c vindex -n '__fish_seen_subcommand_from search' -l nprobe -x -d 'ivf: lists to visit (default 16)'
 complete -c vindex -n '__fish_seen_subcommand_from search' -l where -x -d 'Metadata filter, e.g. \'beamline == "K11" and frame > 100\''
 complete -c vindex -n '__fish_seen_subcommand_from search' -s o -l output -r -F -d 'Results: FILE.ivecs, or JSONL to a file or - (stdout)'
+complete -c vindex -n '__fish_seen_subcommand_from search' -l metadata -d 'JSONL: add each result\'s metadata (null where it has none)'
 complete -c vindex -n '__fish_seen_subcommand_from search' -l no-verify -d 'Skip the SHA-256 check of the index files (sizes are still checked)'
 complete -c vindex -n '__fish_seen_subcommand_from search' -l format -x -a 'auto fvecs bvecs npy hdf5 jsonl' -d 'Vector file format (default: from the name; - is JSONL)'
 complete -c vindex -n '__fish_seen_subcommand_from search' -F

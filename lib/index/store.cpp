@@ -53,6 +53,7 @@ struct Index::Impl {
   std::string loaded_from;        // canonical directory, when opened
   std::optional<Shard> shard;
   Json manifest = Json::object();
+  mutable std::unordered_map<int64_t, int64_t> by_id;  // external id -> label, for metadata_of()
 
   std::unordered_map<int64_t, int64_t> live_labels() const {
     std::unordered_map<int64_t, int64_t> m;
@@ -464,6 +465,14 @@ Result<SearchResults> Index::search(const float* queries, int64_t nq, const Sear
   return r;
 }
 
+std::string Index::metadata_of(int64_t id) const {
+  const Impl& m = *impl_;
+  if (m.meta.empty()) return {};
+  if (m.by_id.empty()) m.by_id = m.live_labels();
+  auto it = m.by_id.find(id);
+  return it == m.by_id.end() ? std::string() : m.meta[static_cast<size_t>(it->second)];
+}
+
 // ---- lock ---------------------------------------------------------------------------------
 
 IndexLock::~IndexLock() {
@@ -529,6 +538,14 @@ Result<IndexSet> IndexSet::open(const std::string& path, bool verify) {
     set.parts_.push_back(std::move(x));
   }
   return set;
+}
+
+std::string IndexSet::metadata_of(int64_t id) const {
+  for (const auto& part : parts_) {
+    std::string m = part.metadata_of(id);
+    if (!m.empty()) return m;
+  }
+  return {};
 }
 
 Result<SearchResults> IndexSet::search(const float* queries, int64_t nq, const SearchParams& p, const Filter* where) const {

@@ -76,6 +76,11 @@ class Index {
 
   Result<SearchResults> search(const float* queries, int64_t nq, const SearchParams& p, const Filter* where) const;
 
+  // The metadata (a JSON object's text) of the live vector with external id
+  // `id`; "" when it has none or the id is not here. Not thread-safe (builds an
+  // id map on first use).
+  std::string metadata_of(int64_t id) const;
+
   int64_t dim() const;
   int64_t live() const;    // vectors that searches can return
   int64_t labels() const;  // including deleted ones not yet compacted
@@ -110,6 +115,7 @@ class IndexSet {
   static Result<IndexSet> open(const std::string& path, bool verify = true);
   Result<SearchResults> search(const float* queries, int64_t nq, const SearchParams& p, const Filter* where) const;
   const std::vector<Index>& parts() const { return parts_; }
+  std::string metadata_of(int64_t id) const;
   int64_t dim() const { return parts_.front().dim(); }
   Metric metric() const { return parts_.front().metric(); }
 

@@ -66,7 +66,19 @@ Status run_search(const SearchOptions& o, cli::Context& ctx) {
     for (int64_t j = 0; j < r.k; ++j)
       if (r.ids[static_cast<size_t>(i * r.k + j)] >= 0)
         buf += fmt::format("{}{:.7g}", n++ ? "," : "", r.distances[static_cast<size_t>(i * r.k + j)]);
-    buf += "]}\n";
+    buf += "]";
+    if (o.with_metadata) {
+      buf += ",\"metadata\":[";
+      n = 0;
+      for (int64_t j = 0; j < r.k; ++j) {
+        int64_t id = r.ids[static_cast<size_t>(i * r.k + j)];
+        if (id < 0) continue;
+        std::string m = set.metadata_of(id);
+        buf += (n++ ? "," : "") + (m.empty() ? std::string("null") : m);
+      }
+      buf += "]";
+    }
+    buf += "}\n";
     if (buf.size() > (1 << 20)) {
       RETURN_IF_ERROR(out.write(buf));
       buf.clear();

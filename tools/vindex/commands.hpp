@@ -46,6 +46,7 @@ struct SearchOptions {
   int ef = 0;
   int nprobe = 0;
   std::string where;
+  bool with_metadata = false;
   bool no_verify = false;
 };
 

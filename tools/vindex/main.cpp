@@ -94,6 +94,7 @@ void define_cli(cli::Definition& def) {
     add_search_params(def, c, o.k, o.ef, o.nprobe);
     number(def, c->add_option("--where", o.where, "Metadata filter, e.g. 'beamline == \"K11\" and frame > 100'")->type_name("EXPR"));
     c->add_option("-o,--output", o.output, "Results: FILE.ivecs, or JSONL to a file or - (stdout)")->type_name("FILE")->capture_default_str();
+    c->add_flag("--metadata", o.with_metadata, "JSONL: add each result's metadata (null where it has none)");
     c->add_flag("--no-verify", o.no_verify, "Skip the SHA-256 check of the index files (sizes are still checked)");
     add_format(def, c, o.format);
   }

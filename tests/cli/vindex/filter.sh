@@ -30,6 +30,9 @@ ok_sel = all(set(r["ids"]) == want for r in sel)
 print(sys.argv[1], "violations", bad, "short", short, "selective", "exact" if ok_sel else "WRONG")
 PY
 done
+# --metadata carries each result's fields along.
+vindex search idx-flat q.jsonl -k 2 --where 'frame >= 2990 and detector.name == "pco"' --metadata | head -1 |
+  python3 -c "import json,sys; r=json.loads(sys.stdin.read()); print(all(m['detector']['name']=='pco' and m['frame']>=2990 for m in r['metadata']), len(r['metadata']))"
 vindex search idx-flat q.jsonl --where 'frame > > 3'
 echo "exit $?"
 vindex search idx-flat q.jsonl --where 'beamline = "K11"'
