@@ -2,13 +2,22 @@
 _dxfer() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   local cmd= i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    case ${COMP_WORDS[i]} in keygen|token) cmd=${COMP_WORDS[i]}; break ;; esac
+  done
   case $prev in
     --color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
     -j|--threads) COMPREPLY=(); return ;;
+    -o|--output) case $cmd in keygen) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --tokens) case $cmd in token) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --scope) case $cmd in token) COMPREPLY=(); return ;; esac ;;
+    --name) case $cmd in token) COMPREPLY=(); return ;; esac ;;
   esac
   local words
   case $cmd in
-    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check keygen token' ;;
+    keygen) words='-h --help -o --output -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    token) words='-h --help --tokens --scope --name -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
   esac
   if [[ $cur == -* || -z $cmd ]]; then
     COMPREPLY=($(compgen -W "$words" -- "$cur"))

@@ -8,3 +8,12 @@ complete -c dxfer -l color -x -a 'auto always never' -d 'Colour on stderr: auto,
 complete -c dxfer -s j -l threads -x -d 'Worker threads (default: one per core)'
 complete -c dxfer -l version -d 'Print the version and exit'
 complete -c dxfer -l self-check -d 'Check this build\'s libraries on this machine and exit'
+complete -c dxfer -n '__fish_use_subcommand' -a keygen -d 'Make a key file for --encrypt (AES-256, mode 600; never sent anywhere)'
+complete -c dxfer -n '__fish_seen_subcommand_from keygen' -s h -l help -d 'Print help and exit'
+complete -c dxfer -n '__fish_seen_subcommand_from keygen' -s o -l output -r -F -d 'Key file to create (refuses to overwrite)'
+complete -c dxfer -n '__fish_use_subcommand' -a token -d 'Create a bearer token for dxfer serve; only its hash is stored'
+complete -c dxfer -n '__fish_seen_subcommand_from token' -s h -l help -d 'Print help and exit'
+complete -c dxfer -n '__fish_seen_subcommand_from token' -l tokens -r -F -d 'Token file of the server (created with mode 600)'
+complete -c dxfer -n '__fish_seen_subcommand_from token' -l scope -x -d 'Access: r:/PREFIX, w:/PREFIX or rw:/PREFIX (repeatable)'
+complete -c dxfer -n '__fish_seen_subcommand_from token' -l name -x -d 'Who the token is for (default: user@host)'
+complete -c dxfer -n '__fish_seen_subcommand_from token' -F

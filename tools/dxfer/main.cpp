@@ -1,17 +1,35 @@
 // dxfer: move data sets between hosts: parallel, secure, verified, resumable.
-// main() is one call into the cli module; each command lives in its own
-// cmd_<name>.cpp with an options struct and a handler (docs/STYLE.md).
-#include "cli/cli.hpp"
+// main() is one call into the cli module; each command lives in cmd_<name>.cpp.
+#include "tools/dxfer/commands.hpp"
 
 namespace sciflow::dxfer {
 
 // Binds the commands of dxfer to their options and handlers.
 void define_cli(cli::Definition& def) {
-  (void)def;  // commands are registered here as they are added
+  {
+    auto& o = def.make<KeygenOptions>();
+    auto* c = def.command("keygen", "Make a key file for --encrypt (AES-256, mode 600; never sent anywhere)",
+                          [&o](cli::Context& ctx) { return run_keygen(o, ctx); });
+    c->add_option("-o,--output", o.output, "Key file to create (refuses to overwrite)")->type_name("KEYFILE")->required();
+  }
+  {
+    auto& o = def.make<TokenOptions>();
+    auto* c = def.command("token", "Create a bearer token for dxfer serve; only its hash is stored",
+                          [&o](cli::Context& ctx) { return run_token(o, ctx); });
+    def.choices(c->add_option("action", o.action, "What to do")->required(), {"create"});
+    c->add_option("--tokens", o.tokens, "Token file of the server (created with mode 600)")->type_name("FILE")->required();
+    def.value_kind(c->add_option("--scope", o.scopes, "Access: r:/PREFIX, w:/PREFIX or rw:/PREFIX (repeatable)")
+                       ->type_name("SCOPE")
+                       ->required(),
+                   cli::ValueKind::kNone);
+    def.value_kind(c->add_option("--name", o.name, "Who the token is for (default: user@host)")->type_name("NAME"),
+                   cli::ValueKind::kNone);
+  }
 }
 
 }  // namespace sciflow::dxfer
 
 int main(int argc, char** argv) {
-  return sciflow::cli::run({"dxfer", "move data sets between hosts: parallel, secure, verified, resumable"}, argc, argv, sciflow::dxfer::define_cli);
+  return sciflow::cli::run({"dxfer", "move data sets between hosts: parallel, secure, verified, resumable"}, argc, argv,
+                           sciflow::dxfer::define_cli);
 }
