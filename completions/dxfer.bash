@@ -3,11 +3,13 @@ _dxfer() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   local cmd= i
   for ((i = 1; i < COMP_CWORD; i++)); do
-    case ${COMP_WORDS[i]} in keygen|token) cmd=${COMP_WORDS[i]}; break ;; esac
+    case ${COMP_WORDS[i]} in push|sync|verify|ls|keygen|token) cmd=${COMP_WORDS[i]}; break ;; esac
   done
   case $prev in
     --color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
     -j|--threads) COMPREPLY=(); return ;;
+    --chunk) case $cmd in push) COMPREPLY=(); return ;; esac ;;
+    --chunk) case $cmd in sync) COMPREPLY=(); return ;; esac ;;
     -o|--output) case $cmd in keygen) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --tokens) case $cmd in token) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --scope) case $cmd in token) COMPREPLY=(); return ;; esac ;;
@@ -15,7 +17,11 @@ _dxfer() {
   esac
   local words
   case $cmd in
-    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check keygen token' ;;
+    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check push sync verify ls keygen token' ;;
+    push) words='-h --help --chunk -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    sync) words='-h --help --checksum --chunk -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    verify) words='-h --help -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    ls) words='-h --help -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     keygen) words='-h --help -o --output -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     token) words='-h --help --tokens --scope --name -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
   esac

@@ -8,6 +8,21 @@ complete -c dxfer -l color -x -a 'auto always never' -d 'Colour on stderr: auto,
 complete -c dxfer -s j -l threads -x -d 'Worker threads (default: one per core)'
 complete -c dxfer -l version -d 'Print the version and exit'
 complete -c dxfer -l self-check -d 'Check this build\'s libraries on this machine and exit'
+complete -c dxfer -n '__fish_use_subcommand' -a push -d 'Copy files and directories to a destination, chunked, verified and resumable'
+complete -c dxfer -n '__fish_seen_subcommand_from push' -s h -l help -d 'Print help and exit'
+complete -c dxfer -n '__fish_seen_subcommand_from push' -l chunk -x -d 'Chunk size (each chunk hashed and journalled)'
+complete -c dxfer -n '__fish_seen_subcommand_from push' -F
+complete -c dxfer -n '__fish_use_subcommand' -a sync -d 'Like push, but only files that are new or changed (size and mtime, or --checksum)'
+complete -c dxfer -n '__fish_seen_subcommand_from sync' -s h -l help -d 'Print help and exit'
+complete -c dxfer -n '__fish_seen_subcommand_from sync' -l checksum -d 'Compare SHA-256 instead of size and mtime'
+complete -c dxfer -n '__fish_seen_subcommand_from sync' -l chunk -x -d 'Chunk size'
+complete -c dxfer -n '__fish_seen_subcommand_from sync' -F
+complete -c dxfer -n '__fish_use_subcommand' -a verify -d 'Compare sources with the destination: presence, size, SHA-256, manifest'
+complete -c dxfer -n '__fish_seen_subcommand_from verify' -s h -l help -d 'Print help and exit'
+complete -c dxfer -n '__fish_seen_subcommand_from verify' -F
+complete -c dxfer -n '__fish_use_subcommand' -a ls -d 'List what a destination\'s manifest holds (size, SHA-256, name)'
+complete -c dxfer -n '__fish_seen_subcommand_from ls' -s h -l help -d 'Print help and exit'
+complete -c dxfer -n '__fish_seen_subcommand_from ls' -F
 complete -c dxfer -n '__fish_use_subcommand' -a keygen -d 'Make a key file for --encrypt (AES-256, mode 600; never sent anywhere)'
 complete -c dxfer -n '__fish_seen_subcommand_from keygen' -s h -l help -d 'Print help and exit'
 complete -c dxfer -n '__fish_seen_subcommand_from keygen' -s o -l output -r -F -d 'Key file to create (refuses to overwrite)'

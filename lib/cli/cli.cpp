@@ -238,6 +238,7 @@ int run(const ToolInfo& tool, int argc, char** argv, DefineFn define) {
     print_error_lines(tool.name, status.message());
     cancel::reraise_if_signalled();  // dies by the signal: the shell sees 128+N
   }
+  if (status.is_ok() && ctx.success_code() != 0) return ctx.success_code();
   return exit_code_for(status, cancel::signal_number());
 }
 

@@ -62,10 +62,15 @@ class Context {
   Status print_json(const Json& value) const;
   // Progress options with -q applied; draws on stderr only if it is a tty.
   term::ProgressOptions progress(std::string label, int64_t total, bool bytes = true) const;
+  // A successful run's exit code other than 0 (one the tool documents with
+  // Definition::exit_code, such as dxfer's 3 for "nothing to do").
+  void set_success_code(int code) { success_code_ = code; }
+  int success_code() const { return success_code_; }
 
  private:
   std::string tool_;
   SharedOptions shared_;
+  int success_code_ = 0;
 };
 
 using Handler = std::function<Status(Context&)>;

@@ -6,6 +6,39 @@ namespace sciflow::dxfer {
 
 // Binds the commands of dxfer to their options and handlers.
 void define_cli(cli::Definition& def) {
+  def.exit_code(3, "dxfer sync: nothing to do (every file was already up to date)");
+  {
+    auto& o = def.make<PushOptions>();
+    auto* c = def.command("push", "Copy files and directories to a destination, chunked, verified and resumable",
+                          [&o](cli::Context& ctx) { return run_push(o, ctx); });
+    c->add_option("paths", o.sources, "SRC... DST: files or directories, then the destination (a path or file://path)")
+        ->type_name("SRC... DST")
+        ->required()
+        ->expected(2, -1);
+    def.value_kind(c->add_option("--chunk", o.chunk, "Chunk size (each chunk hashed and journalled)")->capture_default_str(),
+                   cli::ValueKind::kNone);
+  }
+  {
+    auto& o = def.make<PushOptions>();
+    o.sync = true;
+    auto* c = def.command("sync", "Like push, but only files that are new or changed (size and mtime, or --checksum)",
+                          [&o](cli::Context& ctx) { return run_push(o, ctx); });
+    c->add_option("paths", o.sources, "SRC... DST")->type_name("SRC... DST")->required()->expected(2, -1);
+    c->add_flag("--checksum", o.checksum, "Compare SHA-256 instead of size and mtime");
+    def.value_kind(c->add_option("--chunk", o.chunk, "Chunk size")->capture_default_str(), cli::ValueKind::kNone);
+  }
+  {
+    auto& o = def.make<VerifyOptions>();
+    auto* c = def.command("verify", "Compare sources with the destination: presence, size, SHA-256, manifest",
+                          [&o](cli::Context& ctx) { return run_verify(o, ctx); });
+    c->add_option("paths", o.sources, "SRC... DST")->type_name("SRC... DST")->required()->expected(2, -1);
+  }
+  {
+    auto& o = def.make<LsOptions>();
+    auto* c = def.command("ls", "List what a destination's manifest holds (size, SHA-256, name)",
+                          [&o](cli::Context& ctx) { return run_ls(o, ctx); });
+    c->add_option("dst", o.dst, "Destination")->type_name("DST")->required();
+  }
   {
     auto& o = def.make<KeygenOptions>();
     auto* c = def.command("keygen", "Make a key file for --encrypt (AES-256, mode 600; never sent anywhere)",

@@ -1,0 +1,331 @@
+#include "io/transfer.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "core/cancel.hpp"
+#include "crypto/hash.hpp"
+#include "io/file.hpp"
+
+namespace sciflow::io {
+
+namespace fs = std::filesystem;
+
+bool TransferReport::nothing_to_do() const {
+  return std::all_of(files.begin(), files.end(), [](const FileReport& f) { return f.action == "skipped"; });
+}
+
+namespace {
+
+struct Source {
+  std::string path;  // on disk
+  std::string name;  // under the destination
+  int64_t size = 0;
+  int64_t mtime_ns = 0;
+};
+
+Result<std::vector<Source>> enumerate(const std::vector<std::string>& sources) {
+  std::vector<Source> out;
+  for (const auto& src : sources) {
+    std::error_code ec;
+    fs::path p(src);
+    auto st = fs::status(p, ec);
+    if (ec || !fs::exists(st)) return not_found(fmt::format("{}: no such file or directory", src));
+    auto add = [&](const fs::path& file, const std::string& name) -> Status {
+      struct stat s;
+      if (::stat(file.c_str(), &s) != 0) return errno_status(fmt::format("stat '{}'", file.string()), errno);
+      out.push_back({file.string(), name, static_cast<int64_t>(s.st_size),
+                     static_cast<int64_t>(s.st_mtim.tv_sec) * 1000000000 + s.st_mtim.tv_nsec});
+      return Status::ok();
+    };
+    std::string base = p.lexically_normal().filename().string();
+    if (base.empty() || base == ".") base = fs::absolute(p).lexically_normal().parent_path().filename().string();
+    if (fs::is_regular_file(st)) {
+      RETURN_IF_ERROR(add(p, base));
+    } else if (fs::is_directory(st)) {
+      std::vector<fs::path> files;
+      for (const auto& e : fs::recursive_directory_iterator(p, ec))
+        if (e.is_regular_file()) files.push_back(e.path());
+      if (ec) return io_error(fmt::format("{}: {}", src, ec.message()));
+      std::sort(files.begin(), files.end());
+      for (const auto& f : files) RETURN_IF_ERROR(add(f, base + "/" + fs::relative(f, p).string()));
+    } else {
+      return invalid_argument(fmt::format("{}: not a regular file or directory", src));
+    }
+  }
+  return out;
+}
+
+Result<std::string> sha256_file(const std::string& path) {
+  ASSIGN_OR_RETURN(auto map, MappedFile::open(path));
+  ASSIGN_OR_RETURN(auto d, crypto::sha256(map.data()));
+  return crypto::to_hex(d);
+}
+
+std::string journal_path(const std::string& dst, const std::string& name) {
+  std::string flat;
+  for (char c : name) flat += c == '/' ? '%' : c;
+  return dst + "/.dxfer/journal/" + flat + ".json";
+}
+
+std::string partial_path(const std::string& dst, const std::string& name) {
+  std::string flat;
+  for (char c : name) flat += c == '/' ? '%' : c;
+  return dst + "/.dxfer/partial/" + flat;
+}
+
+Status pread_all(int fd, uint8_t* buf, size_t n, int64_t off, const std::string& name) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::pread(fd, buf + got, n - got, off + static_cast<int64_t>(got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return errno_status(fmt::format("read '{}'", name), errno);
+    if (r == 0) return corrupt(fmt::format("{}: shorter than expected (changed while being sent?)", name));
+    got += static_cast<size_t>(r);
+  }
+  return Status::ok();
+}
+
+Status pwrite_all(int fd, const uint8_t* buf, size_t n, int64_t off, const std::string& name) {
+  size_t put = 0;
+  while (put < n) {
+    ssize_t r = ::pwrite(fd, buf + put, n - put, off + static_cast<int64_t>(put));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return errno_status(fmt::format("write '{}'", name), errno);
+    put += static_cast<size_t>(r);
+  }
+  return Status::ok();
+}
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+Result<Json> read_manifest(const std::string& dst) {
+  std::string path = dst + "/.dxfer-manifest.json";
+  if (::access(path.c_str(), F_OK) != 0) return Json::object();
+  ASSIGN_OR_RETURN(std::string text, read_file(path));
+  return parse_json(text, path);
+}
+
+Result<TransferReport> transfer(const std::vector<std::string>& sources, const std::string& dst,
+                                const TransferOptions& o) {
+  ASSIGN_OR_RETURN(auto files, enumerate(sources));
+  std::error_code ec;
+  fs::create_directories(dst + "/.dxfer/journal", ec);
+  fs::create_directories(dst + "/.dxfer/partial", ec);
+  if (ec) return io_error(fmt::format("create '{}': {}", dst, ec.message()));
+  ASSIGN_OR_RETURN(Json manifest, read_manifest(dst));
+  if (!manifest.contains("files")) manifest["files"] = Json::object();
+  TransferReport report;
+  std::atomic<int64_t> done_bytes{0};
+  const int64_t cb = std::max<int64_t>(o.chunk_bytes, 4096);
+  for (const auto& f : files) {
+    RETURN_IF_ERROR(cancel::check_cancelled());
+    FileReport fr;
+    fr.name = f.name;
+    fr.bytes = f.size;
+    std::string final_path = dst + "/" + f.name;
+    // Up to date?
+    if (o.sync && manifest["files"].contains(f.name) && ::access(final_path.c_str(), F_OK) == 0) {
+      const Json& m = manifest["files"][f.name];
+      bool same = m.value("size", int64_t{-1}) == f.size && static_cast<int64_t>(fs::file_size(final_path, ec)) == f.size;
+      if (same && o.checksum) {
+        // Both sides' contents, not the manifest: a copy damaged since it was
+        // written must be sent again.
+        ASSIGN_OR_RETURN(std::string h, sha256_file(f.path));
+        ASSIGN_OR_RETURN(std::string hd, sha256_file(final_path));
+        same = h == hd;
+      } else if (same) {
+        same = m.value("mtime_ns", int64_t{-1}) == f.mtime_ns;
+      }
+      if (same) {
+        fr.action = "skipped";
+        fr.sha256 = m.value("sha256", "");
+        done_bytes += f.size;
+        if (o.progress) o.progress(done_bytes);
+        report.files.push_back(fr);
+        continue;
+      }
+    }
+    // Resume from the journal when it describes this very source.
+    int64_t nchunks = f.size == 0 ? 0 : (f.size + cb - 1) / cb;
+    std::string jpath = journal_path(dst, f.name), ppath = partial_path(dst, f.name);
+    std::vector<std::string> hashes(static_cast<size_t>(nchunks));
+    std::vector<bool> have(static_cast<size_t>(nchunks), false);
+    bool resumed = false;
+    if (::access(jpath.c_str(), F_OK) == 0 && ::access(ppath.c_str(), F_OK) == 0) {
+      auto text = read_file(jpath);
+      auto j = text ? parse_json(*text, jpath) : Result<Json>(text.status());
+      if (j && j->value("size", int64_t{-1}) == f.size && j->value("mtime_ns", int64_t{-1}) == f.mtime_ns &&
+          j->value("chunk_bytes", int64_t{-1}) == cb && static_cast<int64_t>(fs::file_size(ppath, ec)) == f.size) {
+        Fd pf{::open(ppath.c_str(), O_RDONLY | O_CLOEXEC)};
+        std::vector<uint8_t> buf(static_cast<size_t>(cb));
+        for (const auto& [k, v] : (*j)["chunks"].items()) {
+          int64_t c = std::stoll(k);
+          if (c < 0 || c >= nchunks || pf.fd < 0) continue;
+          size_t n = static_cast<size_t>(std::min(cb, f.size - c * cb));
+          if (!pread_all(pf.fd, buf.data(), n, c * cb, ppath).is_ok()) continue;
+          auto d = crypto::sha256(std::span(buf.data(), n));
+          if (d && crypto::to_hex(*d) == v.get<std::string>()) {
+            have[static_cast<size_t>(c)] = true;
+            hashes[static_cast<size_t>(c)] = v.get<std::string>();
+            resumed = true;
+          }
+        }
+      }
+    }
+    if (!resumed) {
+      Fd pf{::open(ppath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
+      if (pf.fd < 0) return errno_status(fmt::format("create '{}'", ppath), errno);
+      if (::ftruncate(pf.fd, f.size) != 0) return errno_status(fmt::format("size '{}'", ppath), errno);
+    }
+    for (int64_t c = 0; c < nchunks; ++c)
+      if (have[static_cast<size_t>(c)]) done_bytes += std::min(cb, f.size - c * cb);
+    // Send the missing chunks on several threads; the journal follows every chunk.
+    Fd src{::open(f.path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (src.fd < 0) return errno_status(fmt::format("open '{}'", f.path), errno);
+    Fd part{::open(ppath.c_str(), O_WRONLY | O_CLOEXEC)};
+    if (part.fd < 0) return errno_status(fmt::format("open '{}'", ppath), errno);
+    std::mutex mu;
+    Status failure;
+    std::atomic<int64_t> next{0}, sent{0};
+    auto write_journal = [&]() -> Status {  // caller holds mu
+      Json chunks = Json::object();
+      for (int64_t c = 0; c < nchunks; ++c)
+        if (have[static_cast<size_t>(c)]) chunks[std::to_string(c)] = hashes[static_cast<size_t>(c)];
+      Json j{{"source", f.path}, {"size", f.size}, {"mtime_ns", f.mtime_ns}, {"chunk_bytes", cb}, {"chunks", chunks}};
+      return write_file_atomic(jpath, j.dump());
+    };
+    {
+      std::lock_guard<std::mutex> l(mu);
+      RETURN_IF_ERROR(write_journal());
+    }
+    auto worker = [&]() {
+      std::vector<uint8_t> buf(static_cast<size_t>(cb));
+      for (;;) {
+        int64_t c = next.fetch_add(1);
+        if (c >= nchunks) return;
+        if (have[static_cast<size_t>(c)]) continue;
+        {
+          std::lock_guard<std::mutex> l(mu);
+          if (!failure.is_ok()) return;
+        }
+        if (cancel::cancelled()) {
+          std::lock_guard<std::mutex> l(mu);
+          if (failure.is_ok()) failure = cancel::check_cancelled();
+          return;
+        }
+        size_t n = static_cast<size_t>(std::min(cb, f.size - c * cb));
+        Status st = pread_all(src.fd, buf.data(), n, c * cb, f.path);
+        std::string h;
+        if (st.is_ok()) {
+          auto d = crypto::sha256(std::span(buf.data(), n));
+          if (d) h = crypto::to_hex(*d);
+          else st = d.status();
+        }
+        if (st.is_ok()) st = pwrite_all(part.fd, buf.data(), n, c * cb, ppath);
+        std::lock_guard<std::mutex> l(mu);
+        if (!st.is_ok()) {
+          if (failure.is_ok()) failure = st;
+          return;
+        }
+        hashes[static_cast<size_t>(c)] = h;
+        have[static_cast<size_t>(c)] = true;
+        Status js = write_journal();
+        if (!js.is_ok() && failure.is_ok()) failure = js;
+        sent += static_cast<int64_t>(n);
+        done_bytes += static_cast<int64_t>(n);
+        if (o.progress) o.progress(done_bytes);
+      }
+    };
+    std::vector<std::thread> pool;
+    int nt = static_cast<int>(std::clamp<int64_t>(o.threads, 1, std::max<int64_t>(1, nchunks)));
+    for (int t = 0; t < nt; ++t) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+    RETURN_IF_ERROR(failure);
+    if (::fsync(part.fd) != 0) return errno_status(fmt::format("fsync '{}'", ppath), errno);
+    // Read back: every chunk must hash as the source's did; the whole-file hash comes from the copy.
+    crypto::Sha256 whole;
+    {
+      Fd rb{::open(ppath.c_str(), O_RDONLY | O_CLOEXEC)};
+      if (rb.fd < 0) return errno_status(fmt::format("open '{}'", ppath), errno);
+      std::vector<uint8_t> buf(static_cast<size_t>(cb));
+      for (int64_t c = 0; c < nchunks; ++c) {
+        size_t n = static_cast<size_t>(std::min(cb, f.size - c * cb));
+        RETURN_IF_ERROR(pread_all(rb.fd, buf.data(), n, c * cb, ppath));
+        ASSIGN_OR_RETURN(auto d, crypto::sha256(std::span(buf.data(), n)));
+        if (crypto::to_hex(d) != hashes[static_cast<size_t>(c)]) {
+          // The chunk is dropped from the journal so that a rerun sends it again.
+          std::lock_guard<std::mutex> l(mu);
+          have[static_cast<size_t>(c)] = false;
+          (void)write_journal();
+          return corrupt(fmt::format("{}: chunk {} reads back differently from what was written (disk or memory "
+                                     "error); run again to resend it", final_path, c));
+        }
+        whole.update(std::span(buf.data(), n));
+      }
+    }
+    ASSIGN_OR_RETURN(auto wd, whole.finish());
+    fr.sha256 = crypto::to_hex(wd);
+    fs::create_directories(fs::path(final_path).parent_path(), ec);
+    if (::rename(ppath.c_str(), final_path.c_str()) != 0)
+      return errno_status(fmt::format("rename '{}' to '{}'", ppath, final_path), errno);
+    // The copy keeps the source's mtime, so that size+mtime comparisons work both ways.
+    struct timespec times[2] = {{0, UTIME_OMIT}, {f.mtime_ns / 1000000000, f.mtime_ns % 1000000000}};
+    ::utimensat(AT_FDCWD, final_path.c_str(), times, 0);
+    ::unlink(jpath.c_str());
+    manifest["files"][f.name] = Json{{"size", f.size}, {"mtime_ns", f.mtime_ns}, {"sha256", fr.sha256}};
+    RETURN_IF_ERROR(write_file_atomic(dst + "/.dxfer-manifest.json", manifest.dump(1) + "\n"));
+    fr.action = resumed ? "resumed" : "sent";
+    fr.sent = sent;
+    report.bytes_sent += sent;
+    report.files.push_back(fr);
+  }
+  return report;
+}
+
+Result<std::vector<std::string>> verify_transfer(const std::vector<std::string>& sources, const std::string& dst) {
+  ASSIGN_OR_RETURN(auto files, enumerate(sources));
+  ASSIGN_OR_RETURN(Json manifest, read_manifest(dst));
+  std::vector<std::string> problems;
+  for (const auto& f : files) {
+    std::string d = dst + "/" + f.name;
+    struct stat st;
+    if (::stat(d.c_str(), &st) != 0) {
+      problems.push_back(fmt::format("{}: missing at the destination", f.name));
+      continue;
+    }
+    if (st.st_size != f.size) {
+      problems.push_back(fmt::format("{}: {} bytes here, {} at the destination", f.name, f.size, static_cast<int64_t>(st.st_size)));
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::string hs, sha256_file(f.path));
+    ASSIGN_OR_RETURN(std::string hd, sha256_file(d));
+    if (hs != hd) {
+      problems.push_back(fmt::format("{}: SHA-256 differs (source {}, destination {})", f.name, hs.substr(0, 16), hd.substr(0, 16)));
+      continue;
+    }
+    std::string hm = manifest.contains("files") && manifest["files"].contains(f.name)
+                         ? manifest["files"][f.name].value("sha256", "")
+                         : "";
+    if (hm != hs) problems.push_back(fmt::format("{}: not in the destination's manifest, or recorded with another SHA-256", f.name));
+  }
+  return problems;
+}
+
+}  // namespace sciflow::io
