@@ -32,6 +32,9 @@ if [[ -d ../shared/data/trackpy-brightfield ]]; then
   build/bin/tezip verify "$out/bf.tez" --against ../shared/data/trackpy-brightfield
 fi
 
+step "dxfer: push the compressed sample to a local archive, sync (nothing to do), verify"
+bash examples/dxfer-local.sh "$out/k11.tez" "$out/archive"
+
 step "vindex: index SIFT10K, recall against its published ground truth (tests/data/siftsmall)"
 bash examples/vindex-sift.sh
 
