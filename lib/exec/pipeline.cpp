@@ -286,17 +286,25 @@ Result<Pipeline> load_pipeline(const std::string& path, const LoadOptions& optio
     if (const auto* res = n.find("resources")) {
       config::check_keys(*res, {"cpus", "mem", "gpus", "time"}, d, fmt::format("step '{}': resources", r.name));
       if (res->is_map()) {
-        if (const auto* c = res->find("cpus")) if (auto v = config::get_int(*c, d, "resources.cpus")) {
-          if (*v < 1) d.error(c->mark, "resources.cpus: at least 1");
-          base.resources.cpus = static_cast<int>(*v);
+        // Values may use ${params.NAME}, so they are read as text, substituted, then parsed.
+        if (const auto* c = res->find("cpus")) if (auto v = config::get_string(*c, d, "resources.cpus")) {
+          std::string t = substitute(*v, sp, nullptr, &outputs_of, d, c->mark, "resources.cpus");
+          char* end = nullptr;
+          long ncpu = std::strtol(t.c_str(), &end, 10);
+          if (t.empty() || *end != '\0' || ncpu < 1) d.error(c->mark, fmt::format("resources.cpus: '{}' is not a whole number >= 1", t));
+          else base.resources.cpus = static_cast<int>(ncpu);
         }
         if (const auto* m = res->find("mem")) if (auto v = config::get_string(*m, d, "resources.mem")) {
-          auto b = units::parse_size(*v);
+          auto b = units::parse_size(substitute(*v, sp, nullptr, &outputs_of, d, m->mark, "resources.mem"));
           if (!b) d.error(m->mark, fmt::format("resources.mem: {}", b.status().message()));
           else base.resources.mem_mb = (*b + (1 << 20) - 1) >> 20;
         }
         if (const auto* g = res->find("gpus")) if (auto v = config::get_int(*g, d, "resources.gpus")) base.resources.gpus = static_cast<int>(*v);
-        if (const auto* t = res->find("time")) if (auto v = duration(*t, d, "resources.time")) base.resources.time_s = *v;
+        if (const auto* t = res->find("time")) if (auto v = config::get_string(*t, d, "resources.time")) {
+          auto secs = units::parse_duration(substitute(*v, sp, nullptr, &outputs_of, d, t->mark, "resources.time"));
+          if (!secs) d.error(t->mark, fmt::format("resources.time: {}", secs.status().message()));
+          else base.resources.time_s = *secs;
+        }
       }
     }
     if (const auto* rt = n.find("retries")) {

@@ -418,6 +418,18 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
   std::vector<bool> satisfied(n, false), ran(n, false);
   for (size_t i = 0; i < n; ++i) reports[i].name = p.steps[i].name;
   int free_cpus = std::max(1, o.jobs);
+  // Memory the local executor may hand out: what the machine has available now
+  // (steps declare theirs with resources.mem; undeclared steps count as 0).
+  int64_t free_mem_mb = 0;
+  {
+    std::ifstream mi("/proc/meminfo");
+    std::string key;
+    int64_t kb = 0;
+    std::string unit;
+    while (mi >> key >> kb >> unit)
+      if (key == "MemAvailable:") free_mem_mb = kb / 1024;
+  }
+  const int64_t total_mem_mb = free_mem_mb;
   int running = 0;
   bool stop = false;
   std::condition_variable cv;
@@ -625,6 +637,7 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
     std::lock_guard<std::mutex> l(mu);
     record(i, key, rep, e0, Json::object());
     free_cpus += std::min(std::max(1, o.jobs), s.resources.cpus);
+    free_mem_mb += std::min(total_mem_mb, s.resources.mem_mb);
     --running;
     finished_threads.push_back(i);
     cv.notify_all();
@@ -881,7 +894,9 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
           continue;
         }
         int cpus = slurm ? 0 : std::min(std::max(1, o.jobs), s.resources.cpus);
-        if (cpus > free_cpus) {
+        // A step that declares more memory than the machine has still runs, alone.
+        int64_t mem = slurm ? 0 : std::min(total_mem_mb, s.resources.mem_mb);
+        if (cpus > free_cpus || mem > free_mem_mb) {
           ++it;
           continue;
         }
@@ -957,6 +972,7 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
         }
         state[i] = kRunning;
         free_cpus -= cpus;
+        free_mem_mb -= mem;
         ++running;
         progress = true;
         it = ready.erase(it);
