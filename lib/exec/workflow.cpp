@@ -751,13 +751,13 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
     ps.err = Redirect::capture();
     ps.timeout_s = 60;
     auto r = exec::run(ps);
-    if (!r || !r->success()) {
-      emit(Json{{"event", "slurm_poll_failed"}, {"reason", r ? r->err : r.status().message()}});
-      return;  // try again next interval; jobs keep running
-    }
+    // When squeue fails (a controller restarting), results already written still
+    // count, and every other job is taken to be still queued.
+    bool known = r && r->success();
+    if (!known) emit(Json{{"event", "slurm_poll_failed"}, {"reason", r ? r->err : r.status().message()}});
     std::set<std::string> queued;  // master ids with any task still queued or running
     size_t pos = 0;
-    while (pos < r->out.size()) {
+    while (known && pos < r->out.size()) {
       size_t nl = r->out.find('\n', pos);
       if (nl == std::string::npos) nl = r->out.size();
       std::string line = r->out.substr(pos, nl - pos);
@@ -771,7 +771,7 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
       int code = -1;
       double t0 = 0, t1 = 0;
       bool have = static_cast<bool>(rc >> code >> t0 >> t1);
-      if (!have && queued.count(t.master)) {
+      if (!have && (!known || queued.count(t.master))) {
         still.push_back(std::move(t));
         continue;
       }
