@@ -1,5 +1,6 @@
 #include "core/dtype.hpp"
 
+#include <cstring>
 #include <string>
 
 namespace sciflow {
@@ -30,6 +31,29 @@ std::optional<DType> parse_dtype(std::string_view name) {
   for (const auto& n : kNames)
     if (name == n.a || name == n.b) return n.t;
   return std::nullopt;
+}
+
+void to_float(DType t, const uint8_t* src, int64_t n, float* out) {
+  auto conv = [&](auto tag) {
+    using T = decltype(tag);
+    for (int64_t i = 0; i < n; ++i) {
+      T x;
+      std::memcpy(&x, src + i * static_cast<int64_t>(sizeof(T)), sizeof(T));
+      out[i] = static_cast<float>(x);
+    }
+  };
+  switch (t) {
+    case DType::kU8: conv(uint8_t{}); break;
+    case DType::kI8: conv(int8_t{}); break;
+    case DType::kU16: conv(uint16_t{}); break;
+    case DType::kI16: conv(int16_t{}); break;
+    case DType::kU32: conv(uint32_t{}); break;
+    case DType::kI32: conv(int32_t{}); break;
+    case DType::kU64: conv(uint64_t{}); break;
+    case DType::kI64: conv(int64_t{}); break;
+    case DType::kF32: conv(float{}); break;
+    case DType::kF64: conv(double{}); break;
+  }
 }
 
 int dtype_size(DType t) {

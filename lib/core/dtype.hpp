@@ -17,6 +17,8 @@ std::optional<DType> parse_dtype(std::string_view name);
 // Bytes per element.
 int dtype_size(DType t);
 bool dtype_is_float(DType t);
+// Converts `n` elements of type `t` at `src` (native byte order, any alignment) to float.
+void to_float(DType t, const uint8_t* src, int64_t n, float* out);
 bool dtype_is_signed(DType t);
 
 }  // namespace sciflow

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <ctime>
 #include <cstdlib>
 
 namespace sciflow::units {
@@ -154,6 +155,15 @@ std::string format_rate(double bps) {
     ++u;
   }
   return fmt::format("{:.{}f} {}", bps, bps < 10 && u > 0 ? 2 : bps < 100 && u > 0 ? 1 : 0, kUnits[u]);
+}
+
+std::string format_utc(double unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 std::string format_clock(double seconds) {

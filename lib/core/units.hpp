@@ -29,6 +29,9 @@ std::string format_bytes(double bytes);
 // "123 MB/s" (decimal, as network and disk rates are quoted).
 std::string format_rate(double bytes_per_second);
 
+// "2026-11-27T12:54:37Z": UTC, whole seconds (ISO 8601).
+std::string format_utc(double unix_seconds);
+
 // "1:02:03", "4:05", "0:07"; "--:--" for negative or non-finite.
 std::string format_clock(double seconds);
 

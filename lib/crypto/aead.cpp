@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/json.hpp"
+#include "core/units.hpp"
 #include "crypto/hash.hpp"
 #include "io/file.hpp"
 
@@ -151,12 +152,8 @@ Result<std::string> create_token(const std::string& tokens_file, const std::stri
   RETURN_IF_ERROR(random_bytes(raw));
   std::string token = "dxf_" + base64url(raw);
   ASSIGN_OR_RETURN(auto h, sha256(token));
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char when[32];
-  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  Json line{{"name", name}, {"sha256", to_hex(h)}, {"scopes", scopes}, {"created", when}};
+  Json line{{"name", name}, {"sha256", to_hex(h)}, {"scopes", scopes},
+            {"created", units::format_utc(static_cast<double>(std::time(nullptr)))}};
   io::OutputOptions oo;
   oo.mode = 0600;
   RETURN_IF_ERROR(io::write_file_atomic(tokens_file, existing + to_json_line(line) + "\n", oo));
@@ -167,13 +164,8 @@ Status check_token(const std::string& tokens_file, std::string_view token, Acces
   ASSIGN_OR_RETURN(std::string text, io::read_file(tokens_file));
   ASSIGN_OR_RETURN(auto h, sha256(token));
   std::string want = to_hex(h);
-  size_t pos = 0;
   int lineno = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    std::string line = text.substr(pos, nl - pos);
-    pos = nl + 1;
+  for (std::string_view line : io::split_lines(text)) {
     ++lineno;
     if (line.empty()) continue;
     ASSIGN_OR_RETURN(Json j, parse_json(line, fmt::format("{}:{}", tokens_file, lineno)));

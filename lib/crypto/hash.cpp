@@ -1,5 +1,7 @@
 #include "crypto/hash.hpp"
 
+#include "io/file.hpp"
+
 #include <fmt/core.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -51,6 +53,12 @@ Result<Digest256> Sha256::finish() {
   }
   impl_->init();
   return d;
+}
+
+Result<std::string> sha256_file_hex(std::string_view path) {
+  ASSIGN_OR_RETURN(auto map, io::MappedFile::open(path));
+  ASSIGN_OR_RETURN(auto d, sha256(map.data()));
+  return to_hex(d);
 }
 
 Result<Digest256> sha256(std::span<const uint8_t> data) {

@@ -43,6 +43,9 @@ inline Result<Digest256> sha256(std::string_view data) {
   return sha256(std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
 }
 
+// Lower-case hex SHA-256 of the whole file at `path` (memory-mapped).
+Result<std::string> sha256_file_hex(std::string_view path);
+
 // Fills `out` from OpenSSL's CSPRNG.
 Status random_bytes(std::span<uint8_t> out);
 

@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "core/cancel.hpp"
+#include "core/units.hpp"
 #include "core/version.hpp"
 #include "crypto/hash.hpp"
 #include "exec/process.hpp"
@@ -41,15 +42,6 @@ namespace {
 
 double now_s() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string iso_time(double t) {
-  std::time_t s = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string hostname() {
@@ -137,12 +129,6 @@ std::vector<std::string> command_argv(const std::string& command) {
 
 // ---- cache keys ------------------------------------------------------------------------------
 
-Result<std::string> file_hash(const std::string& path) {
-  ASSIGN_OR_RETURN(auto map, io::MappedFile::open(path));
-  ASSIGN_OR_RETURN(auto d, crypto::sha256(map.data()));
-  return crypto::to_hex(d);
-}
-
 std::vector<std::string> expand(const std::string& pattern, const std::string& workdir) {
   if (pattern.find_first_of("*?[") == std::string::npos) return {pattern};
   std::string full = pattern.front() == '/' ? pattern : workdir + "/" + pattern;
@@ -222,12 +208,12 @@ Result<KeyInfo> cache_key(const Step& s, const std::string& workdir) {
           if (e.is_regular_file()) names.push_back(e.path().string());
         std::sort(names.begin(), names.end());
         for (const auto& n : names) {
-          ASSIGN_OR_RETURN(std::string h, file_hash(n));
+          ASSIGN_OR_RETURN(std::string h, crypto::sha256_file_hex(n));
           inputs[fs::relative(n, workdir).string()] = h;
         }
         continue;
       }
-      ASSIGN_OR_RETURN(std::string h, file_hash(full));
+      ASSIGN_OR_RETURN(std::string h, crypto::sha256_file_hex(full));
       inputs[f] = h;
     }
   }
@@ -394,7 +380,7 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
   std::mutex emit_mu;  // events come from the scheduler, step threads and service handling
   auto emit = [&](Json e) {
     std::lock_guard<std::mutex> el(emit_mu);
-    e["time"] = iso_time(now_s());
+    e["time"] = units::format_utc(now_s());
     e["run"] = sum.run_id;
     if (events.is_open()) {
       events << to_json_line(e) << '\n';
@@ -521,7 +507,7 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
           break;
         }
         if (S_ISREG(st.st_mode)) {
-          auto h = file_hash(full);
+          auto h = crypto::sha256_file_hex(full);
           outputs[out] = h ? *h : "";
         } else {
           outputs[out] = "directory";
@@ -756,14 +742,8 @@ Result<RunSummary> run_pipeline(const Pipeline& p, const RunOptions& o) {
     bool known = r && r->success();
     if (!known) emit(Json{{"event", "slurm_poll_failed"}, {"reason", r ? r->err : r.status().message()}});
     std::set<std::string> queued;  // master ids with any task still queued or running
-    size_t pos = 0;
-    while (known && pos < r->out.size()) {
-      size_t nl = r->out.find('\n', pos);
-      if (nl == std::string::npos) nl = r->out.size();
-      std::string line = r->out.substr(pos, nl - pos);
-      pos = nl + 1;
-      queued.insert(line.substr(0, line.find(' ')));
-    }
+    if (known)
+      for (std::string_view line : io::split_lines(r->out)) queued.insert(std::string(line.substr(0, line.find(' '))));
     std::vector<SlurmTask> still;
     for (auto& t : inflight) {
       const Step& s = p.steps[t.step];
@@ -1052,7 +1032,7 @@ Result<Json> workflow_status(const std::string& workdir) {
   Json run = nullptr;
   RETURN_IF_ERROR(db.query("SELECT id, pipeline, started, finished, status FROM runs ORDER BY started DESC LIMIT 1", {},
                            [&](const std::vector<std::string>& r) {
-                             run = Json{{"id", r[0]}, {"pipeline", r[1]}, {"started", iso_time(std::atof(r[2].c_str()))},
+                             run = Json{{"id", r[0]}, {"pipeline", r[1]}, {"started", units::format_utc(std::atof(r[2].c_str()))},
                                         {"status", r[4]}};
                            }));
   out["last_run"] = run;
@@ -1060,7 +1040,7 @@ Result<Json> workflow_status(const std::string& workdir) {
   RETURN_IF_ERROR(db.query("SELECT name, status, run, updated FROM steps ORDER BY updated", {},
                            [&](const std::vector<std::string>& r) {
                              steps.push_back(Json{{"step", r[0]}, {"status", r[1]}, {"run", r[2]},
-                                                  {"updated", iso_time(std::atof(r[3].c_str()))}});
+                                                  {"updated", units::format_utc(std::atof(r[3].c_str()))}});
                            }));
   out["steps"] = steps;
   return out;

@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "core/version.hpp"
+#include "core/units.hpp"
 #include "crypto/hash.hpp"
 
 namespace sciflow::index {
@@ -174,21 +175,6 @@ Status Index::compact() {
 
 namespace {
 
-std::string now_iso() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-Result<std::string> file_sha256(const std::string& path) {
-  ASSIGN_OR_RETURN(auto map, io::MappedFile::open(path));
-  ASSIGN_OR_RETURN(auto d, crypto::sha256(map.data()));
-  return crypto::to_hex(d);
-}
-
 Status fsync_path(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno_status(fmt::format("open '{}'", path), errno);
@@ -259,7 +245,7 @@ Status Index::save(const std::string& dir) {
     auto record = [&](const std::string& key, const std::string& name) -> Status {
       std::string path = work + "/" + name;
       RETURN_IF_ERROR(fsync_path(path));
-      ASSIGN_OR_RETURN(std::string sum, file_sha256(path));
+      ASSIGN_OR_RETURN(std::string sum, crypto::sha256_file_hex(path));
       files[key] = Json{{"name", name}, {"bytes", static_cast<int64_t>(fs::file_size(path))}, {"sha256", sum}};
       return Status::ok();
     };
@@ -302,7 +288,7 @@ Status Index::save(const std::string& dir) {
     man["shard"] = m.shard ? Json{{"index", m.shard->index}, {"count", m.shard->count}} : Json(nullptr);
     man["files"] = files;
     man["created_by"] = std::string("vindex ") + kVersion;
-    man["updated"] = now_iso();
+    man["updated"] = units::format_utc(static_cast<double>(std::time(nullptr)));
     RETURN_IF_ERROR(io::write_file_atomic(work + "/manifest.json", man.dump(2) + "\n"));
     m.manifest = man;
     // Files of older generations (and temporaries of a crashed writer) go last.
@@ -375,7 +361,7 @@ Result<Index> Index::open(const std::string& dir, bool verify) {
         return corrupt(fmt::format("{}: {} bytes where manifest.json says {}: truncated or replaced", p,
                                    static_cast<int64_t>(st.st_size), want));
       if (verify) {
-        ASSIGN_OR_RETURN(std::string sum, file_sha256(p));
+        ASSIGN_OR_RETURN(std::string sum, crypto::sha256_file_hex(p));
         if (sum != f.value("sha256", ""))
           return corrupt(fmt::format("{}: SHA-256 differs from manifest.json: the file is damaged", p));
       }
@@ -404,13 +390,7 @@ Result<Index> Index::open(const std::string& dir, bool verify) {
     }
     if (!meta_path.empty()) {
       ASSIGN_OR_RETURN(std::string mt, io::read_file(meta_path));
-      size_t pos = 0;
-      while (pos < mt.size()) {
-        size_t nl = mt.find('\n', pos);
-        if (nl == std::string::npos) nl = mt.size();
-        m.meta.emplace_back(mt, pos, nl - pos);
-        pos = nl + 1;
-      }
+      for (std::string_view line : io::split_lines(mt)) m.meta.emplace_back(line);
       if (static_cast<int64_t>(m.meta.size()) != nlabels)
         return corrupt(fmt::format("{}: {} lines for {} labels", meta_path, m.meta.size(), nlabels));
     }

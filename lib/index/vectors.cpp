@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <numeric>
 
 #include "core/json.hpp"
 #include "io/file.hpp"
@@ -12,10 +13,6 @@
 
 namespace sciflow::index {
 namespace {
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 // "file.h5:/dataset" -> {"file.h5", "/dataset"}; anything else -> {spec, ""}.
 std::pair<std::string, std::string> split_dataset(std::string_view spec) {
@@ -33,9 +30,9 @@ Result<std::string> detect_format(std::string_view spec, const ReadVectorsOption
   if (spec == "-") return std::string("jsonl");
   std::string path = split_dataset(spec).first;
   for (const char* f : {"fvecs", "bvecs", "ivecs", "npy"})
-    if (ends_with(path, std::string(".") + f)) return std::string(f);
-  if (ends_with(path, ".jsonl") || ends_with(path, ".json") || ends_with(path, ".ndjson")) return std::string("jsonl");
-  if (ends_with(path, ".h5") || ends_with(path, ".hdf5") || ends_with(path, ".nxs") || ends_with(path, ".hdf"))
+    if (path.ends_with(std::string(".") + f)) return std::string(f);
+  if (path.ends_with(".jsonl") || path.ends_with(".json") || path.ends_with(".ndjson")) return std::string("jsonl");
+  if (path.ends_with(".h5") || path.ends_with(".hdf5") || path.ends_with(".nxs") || path.ends_with(".hdf"))
     return std::string("hdf5");
   return invalid_argument(fmt::format(
       "{}: cannot tell the vector format from the name (.fvecs, .bvecs, .ivecs, .npy, .h5, .jsonl); give --format",
@@ -48,6 +45,17 @@ Result<int64_t> slice(int64_t rows, const ReadVectorsOptions& o, std::string_vie
     return invalid_argument(fmt::format("{}: first row {} is beyond its {} rows", name, o.first, rows));
   int64_t n = o.count < 0 ? rows - o.first : std::min(o.count, rows - o.first);
   return n;
+}
+
+// Refuses non-finite elements (naming the row of the whole file) and gives the
+// rows their default ids: their row numbers in the whole file.
+Status finish_rows(VectorSet& v, int64_t first, std::string_view name) {
+  for (int64_t i = 0; i < v.rows * v.dim; ++i)
+    if (!std::isfinite(v.data[static_cast<size_t>(i)]))
+      return corrupt(fmt::format("{}: row {}: element {} is not a finite number", name, first + i / v.dim, i % v.dim));
+  v.ids.resize(static_cast<size_t>(v.rows));
+  std::iota(v.ids.begin(), v.ids.end(), first);
+  return Status::ok();
 }
 
 // TEXMEX records: int32 dim, then dim elements of `elem` bytes.
@@ -99,30 +107,6 @@ Result<VectorSet> read_xvecs(std::string_view path, int elem, bool integer, cons
   return v;
 }
 
-// Converts `n` elements of `t` at `src` to float.
-void to_float(DType t, const uint8_t* src, int64_t n, float* out) {
-  auto conv = [&](auto tag) {
-    using T = decltype(tag);
-    for (int64_t i = 0; i < n; ++i) {
-      T x;
-      std::memcpy(&x, src + i * static_cast<int64_t>(sizeof(T)), sizeof(T));
-      out[i] = static_cast<float>(x);
-    }
-  };
-  switch (t) {
-    case DType::kU8: conv(uint8_t{}); break;
-    case DType::kI8: conv(int8_t{}); break;
-    case DType::kU16: conv(uint16_t{}); break;
-    case DType::kI16: conv(int16_t{}); break;
-    case DType::kU32: conv(uint32_t{}); break;
-    case DType::kI32: conv(int32_t{}); break;
-    case DType::kU64: conv(uint64_t{}); break;
-    case DType::kI64: conv(int64_t{}); break;
-    case DType::kF32: conv(float{}); break;
-    case DType::kF64: conv(double{}); break;
-  }
-}
-
 // .npy through the frame reader: a 2-D array arrives as one frame of rows x dim;
 // a 3-D or 4-D array as frames, each flattened to one vector.
 Result<VectorSet> read_npy(std::string_view path, const ReadVectorsOptions& o, bool shape_only, VectorShape* shape) {
@@ -149,11 +133,7 @@ Result<VectorSet> read_npy(std::string_view path, const ReadVectorsOptions& o, b
   v.data.resize(static_cast<size_t>(n * dim));
   int es = dtype_size(info.dtype);
   to_float(info.dtype, raw.data() + o.first * dim * es, n * dim, v.data.data());
-  for (int64_t i = 0; i < n * dim; ++i)
-    if (!std::isfinite(v.data[static_cast<size_t>(i)]))
-      return corrupt(fmt::format("{}: row {}: element {} is not a finite number", path, o.first + i / dim, i % dim));
-  v.ids.resize(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) v.ids[static_cast<size_t>(i)] = o.first + i;
+  RETURN_IF_ERROR(finish_rows(v, o.first, path));
   return v;
 }
 
@@ -187,11 +167,7 @@ Result<VectorSet> read_hdf5(std::string_view spec, const ReadVectorsOptions& o, 
   v.data.resize(static_cast<size_t>(n * dim));
   if (n > 0)
     RETURN_IF_ERROR(file.read(dataset, DType::kF32, v.data.data(), n * dim * 4, o.first, n));
-  for (int64_t i = 0; i < n * dim; ++i)
-    if (!std::isfinite(v.data[static_cast<size_t>(i)]))
-      return corrupt(fmt::format("{}:{}: row {}: element {} is not a finite number", path, dataset, o.first + i / dim, i % dim));
-  v.ids.resize(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) v.ids[static_cast<size_t>(i)] = o.first + i;
+  RETURN_IF_ERROR(finish_rows(v, o.first, path + ":" + dataset));
   return v;
 }
 
@@ -201,11 +177,7 @@ Result<VectorSet> read_jsonl(std::string_view spec, const ReadVectorsOptions& o,
   VectorSet v;
   int64_t row = 0, lineno = 0;
   bool any_meta = false;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    std::string_view line(text.data() + pos, nl - pos);
-    pos = nl + 1;
+  for (std::string_view line : io::split_lines(text)) {
     ++lineno;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     std::string where = fmt::format("{}:{}", name, lineno);
@@ -294,7 +266,7 @@ Status write_vectors(std::string_view spec, const VectorSet& set, bool overwrite
   io::OutputOptions oo;
   oo.overwrite = overwrite;
   std::string path(spec);
-  if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) {
+  if (path.ends_with(".h5") || path.ends_with(".hdf5")) {
     ASSIGN_OR_RETURN(auto out, io::AtomicOutput::create(path, oo));
     {
       ASSIGN_OR_RETURN(auto f, io::h5::File::create(out.temp_path()));
@@ -305,7 +277,7 @@ Status write_vectors(std::string_view spec, const VectorSet& set, bool overwrite
     return out.commit();
   }
   ASSIGN_OR_RETURN(auto out, io::AtomicOutput::create(path, oo));
-  if (ends_with(path, ".fvecs")) {
+  if (path.ends_with(".fvecs")) {
     std::string buf;
     int32_t d = static_cast<int32_t>(set.dim);
     for (int64_t i = 0; i < set.rows; ++i) {
@@ -313,7 +285,7 @@ Status write_vectors(std::string_view spec, const VectorSet& set, bool overwrite
       buf.append(reinterpret_cast<const char*>(set.row(i)), static_cast<size_t>(set.dim) * 4);
     }
     RETURN_IF_ERROR(out.write(buf));
-  } else if (ends_with(path, ".npy")) {
+  } else if (path.ends_with(".npy")) {
     std::string dict = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}", set.rows, set.dim);
     size_t total = 10 + dict.size() + 1;
     dict.append((64 - total % 64) % 64, ' ');
@@ -323,7 +295,7 @@ Status write_vectors(std::string_view spec, const VectorSet& set, bool overwrite
     header += static_cast<char>(dict.size() >> 8);
     RETURN_IF_ERROR(out.write(header + dict));
     RETURN_IF_ERROR(out.write(std::span(reinterpret_cast<const uint8_t*>(set.data.data()), set.data.size() * 4)));
-  } else if (path == "-" || ends_with(path, ".jsonl") || ends_with(path, ".json") || ends_with(path, ".ndjson")) {
+  } else if (path == "-" || path.ends_with(".jsonl") || path.ends_with(".json") || path.ends_with(".ndjson")) {
     std::string buf;
     for (int64_t i = 0; i < set.rows; ++i) {
       Json j = Json::object();

@@ -105,6 +105,17 @@ Status InputFile::read_exact(void* buf, size_t n) {
   return Status::ok();
 }
 
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    lines.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return lines;
+}
+
 Result<std::string> read_file(std::string_view path) {
   ASSIGN_OR_RETURN(InputFile f, InputFile::open(path));
   std::string out;

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.hpp"
 
@@ -21,6 +22,10 @@ std::string display_name(std::string_view path, bool output = false);
 
 // Reads all of `path` ("-": stdin). Errors name the file: "read 'x': Is a directory".
 Result<std::string> read_file(std::string_view path);
+
+// The lines of `text` without their '\n' (a last line without one included; no
+// empty line after a final '\n'). The views point into `text`.
+std::vector<std::string_view> split_lines(std::string_view text);
 
 // Writes all of `data` to `fd`, retrying short writes and EINTR.
 Status write_all(int fd, std::span<const uint8_t> data, std::string_view name);

@@ -65,12 +65,6 @@ Result<std::vector<Source>> enumerate(const std::vector<std::string>& sources) {
   return out;
 }
 
-Result<std::string> sha256_file(const std::string& path) {
-  ASSIGN_OR_RETURN(auto map, MappedFile::open(path));
-  ASSIGN_OR_RETURN(auto d, crypto::sha256(map.data()));
-  return crypto::to_hex(d);
-}
-
 std::string journal_path(const std::string& dst, const std::string& name) {
   std::string flat;
   for (char c : name) flat += c == '/' ? '%' : c;
@@ -147,8 +141,8 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
       if (same && o.checksum) {
         // Both sides' contents, not the manifest: a copy damaged since it was
         // written must be sent again.
-        ASSIGN_OR_RETURN(std::string h, sha256_file(f.path));
-        ASSIGN_OR_RETURN(std::string hd, sha256_file(final_path));
+        ASSIGN_OR_RETURN(std::string h, crypto::sha256_file_hex(f.path));
+        ASSIGN_OR_RETURN(std::string hd, crypto::sha256_file_hex(final_path));
         same = h == hd;
       } else if (same) {
         same = m.value("mtime_ns", int64_t{-1}) == f.mtime_ns;
@@ -314,8 +308,8 @@ Result<std::vector<std::string>> verify_transfer(const std::vector<std::string>&
       problems.push_back(fmt::format("{}: {} bytes here, {} at the destination", f.name, f.size, static_cast<int64_t>(st.st_size)));
       continue;
     }
-    ASSIGN_OR_RETURN(std::string hs, sha256_file(f.path));
-    ASSIGN_OR_RETURN(std::string hd, sha256_file(d));
+    ASSIGN_OR_RETURN(std::string hs, crypto::sha256_file_hex(f.path));
+    ASSIGN_OR_RETURN(std::string hd, crypto::sha256_file_hex(d));
     if (hs != hd) {
       problems.push_back(fmt::format("{}: SHA-256 differs (source {}, destination {})", f.name, hs.substr(0, 16), hd.substr(0, 16)));
       continue;

@@ -112,13 +112,9 @@ Status run_delete(const DeleteOptions& o, cli::Context& ctx) {
   std::vector<int64_t> ids = o.ids;
   if (!o.ids_from.empty()) {
     ASSIGN_OR_RETURN(std::string text, io::read_file(o.ids_from));
-    size_t pos = 0;
     int line = 0;
-    while (pos < text.size()) {
-      size_t nl = text.find('\n', pos);
-      if (nl == std::string::npos) nl = text.size();
-      std::string s = text.substr(pos, nl - pos);
-      pos = nl + 1;
+    for (std::string_view view : io::split_lines(text)) {
+      std::string s(view);
       ++line;
       if (s.find_first_not_of(" \t\r") == std::string::npos) continue;
       char* end = nullptr;

@@ -1,7 +1,6 @@
 // vindex embed: run a TorchScript model over frames to get one vector per frame.
 #include <fmt/core.h>
 
-#include <cstring>
 
 #include "core/log.hpp"
 #include "index/vectors.hpp"
@@ -19,7 +18,7 @@ Status run_embed(const EmbedOptions& o, cli::Context& ctx) {
   const io::SeriesInfo info = reader->info();
   ASSIGN_OR_RETURN(auto model, ml::ScriptModel::load(o.model, o.device));
   // Frames arrive as height x width x channels; the model gets batch x channels x height x width.
-  const int64_t h = info.height, w = info.width, c = info.channels, es = dtype_size(info.dtype);
+  const int64_t h = info.height, w = info.width, c = info.channels;
   std::vector<uint8_t> raw(static_cast<size_t>(o.batch * info.frame_bytes()));
   std::vector<float> flat(static_cast<size_t>(info.frame_elements()));
   index::VectorSet out;
@@ -30,23 +29,7 @@ Status run_embed(const EmbedOptions& o, cli::Context& ctx) {
     std::vector<float> input(static_cast<size_t>(n * info.frame_elements()));
     for (int64_t f = 0; f < n; ++f) {
       const uint8_t* src = raw.data() + f * info.frame_bytes();
-      for (int64_t i = 0; i < info.frame_elements(); ++i) {
-        const uint8_t* e = src + i * es;
-        float v = 0;
-        switch (info.dtype) {
-          case DType::kU8: v = *e; break;
-          case DType::kI8: v = static_cast<float>(static_cast<int8_t>(*e)); break;
-          case DType::kU16: { uint16_t x; std::memcpy(&x, e, 2); v = x; break; }
-          case DType::kI16: { int16_t x; std::memcpy(&x, e, 2); v = x; break; }
-          case DType::kU32: { uint32_t x; std::memcpy(&x, e, 4); v = static_cast<float>(x); break; }
-          case DType::kI32: { int32_t x; std::memcpy(&x, e, 4); v = static_cast<float>(x); break; }
-          case DType::kU64: { uint64_t x; std::memcpy(&x, e, 8); v = static_cast<float>(x); break; }
-          case DType::kI64: { int64_t x; std::memcpy(&x, e, 8); v = static_cast<float>(x); break; }
-          case DType::kF32: std::memcpy(&v, e, 4); break;
-          case DType::kF64: { double x; std::memcpy(&x, e, 8); v = static_cast<float>(x); break; }
-        }
-        flat[static_cast<size_t>(i)] = v;
-      }
+      to_float(info.dtype, src, info.frame_elements(), flat.data());
       float* dst = input.data() + f * info.frame_elements();
       for (int64_t ch = 0; ch < c; ++ch)
         for (int64_t p = 0; p < h * w; ++p) dst[ch * h * w + p] = flat[static_cast<size_t>(p * c + ch)];

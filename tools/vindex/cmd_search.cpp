@@ -19,10 +19,6 @@ double cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 Result<index::VectorSet> read_queries(const std::string& spec, const std::string& format, const index::IndexSet& set) {
   index::ReadVectorsOptions ro;
   ro.format = format;
@@ -53,7 +49,7 @@ Status run_search(const SearchOptions& o, cli::Context& ctx) {
   ASSIGN_OR_RETURN(auto q, read_queries(o.queries, o.format, set));
   auto p = params_of(o.k, o.ef, o.nprobe, ctx);
   ASSIGN_OR_RETURN(auto r, set.search(q.data.data(), q.rows, p, where ? &*where : nullptr));
-  if (ends_with(o.output, ".ivecs")) return index::write_ivecs(o.output, r.ids, r.k);
+  if (o.output.ends_with(".ivecs")) return index::write_ivecs(o.output, r.ids, r.k);
   ASSIGN_OR_RETURN(auto out, io::AtomicOutput::create(o.output));
   std::string buf;
   for (int64_t i = 0; i < r.queries; ++i) {

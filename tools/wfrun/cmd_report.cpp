@@ -71,13 +71,8 @@ Status run_report(const ReportOptions& o, cli::Context& /*ctx*/) {
   std::map<std::string, Row> rows;
   std::vector<std::string> order;
   Json start, end;
-  size_t pos = 0;
   int lineno = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    std::string line = text.substr(pos, nl - pos);
-    pos = nl + 1;
+  for (std::string_view line : io::split_lines(text)) {
     ++lineno;
     if (line.empty()) continue;
     ASSIGN_OR_RETURN(Json e, parse_json(line, fmt::format("{}:{}", file, lineno)));

@@ -54,16 +54,9 @@ Status run_log(const LogOptions& o, cli::Context& ctx) {
   if (!err_path.empty()) {
     auto text = io::read_file(err_path);
     if (text) {
-      std::vector<std::string> lines;
-      size_t p = 0;
-      while (p < text->size()) {
-        size_t nl = text->find('\n', p);
-        if (nl == std::string::npos) nl = text->size();
-        lines.push_back(text->substr(p, nl - p));
-        p = nl + 1;
-      }
+      auto lines = io::split_lines(*text);
       size_t from = lines.size() > static_cast<size_t>(o.lines) ? lines.size() - static_cast<size_t>(o.lines) : 0;
-      for (size_t i = from; i < lines.size(); ++i) tail += lines[i] + "\n";
+      for (size_t i = from; i < lines.size(); ++i) (tail += lines[i]) += "\n";
     }
   }
   std::string dir = fs::absolute(o.dir).lexically_normal().string();
