@@ -1,6 +1,7 @@
 #include "crypto/aead.hpp"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
@@ -160,26 +161,56 @@ Result<std::string> create_token(const std::string& tokens_file, const std::stri
   return token;
 }
 
-Status check_token(const std::string& tokens_file, std::string_view token, Access access, std::string_view path) {
-  ASSIGN_OR_RETURN(std::string text, io::read_file(tokens_file));
-  ASSIGN_OR_RETURN(auto h, sha256(token));
-  std::string want = to_hex(h);
+Result<TokenSet> TokenSet::parse(std::string_view text, const std::string& file) {
+  TokenSet set;
   int lineno = 0;
   for (std::string_view line : io::split_lines(text)) {
     ++lineno;
     if (line.empty()) continue;
-    ASSIGN_OR_RETURN(Json j, parse_json(line, fmt::format("{}:{}", tokens_file, lineno)));
-    if (j.value("sha256", "") != want) continue;
+    ASSIGN_OR_RETURN(Json j, parse_json(line, fmt::format("{}:{}", file, lineno)));
+    Entry e;
+    e.name = j.value("name", std::string("?"));
+    e.sha256 = j.value("sha256", std::string());
     for (const auto& sj : j.value("scopes", Json::array())) {
-      auto s = parse_scope(sj.is_string() ? sj.get<std::string>() : "");
-      if (!s) continue;
-      bool ok = access == Access::kRead ? s->read : s->write;
-      if (ok && path_under(path, s->prefix)) return Status::ok();
+      auto sc = parse_scope(sj.is_string() ? sj.get<std::string>() : "");
+      if (!sc) return invalid_argument(fmt::format("{}:{}: {}", file, lineno, sc.status().message()));
+      e.scopes.push_back(*sc);
     }
-    return Status(Code::kPermissionDenied, fmt::format("token '{}' may not {} {}", j.value("name", "?"),
-                                                       access == Access::kRead ? "read" : "write", path));
+    set.entries_.push_back(std::move(e));
   }
-  return Status(Code::kPermissionDenied, "unknown token");
+  return set;
+}
+
+Result<std::string> TokenSet::authorize(std::string_view token, Access access, std::string_view path) const {
+  ASSIGN_OR_RETURN(auto h, sha256(token));
+  std::string want = to_hex(h);
+  for (const auto& e : entries_) {
+    if (CRYPTO_memcmp(e.sha256.data(), want.data(), std::min(e.sha256.size(), want.size())) != 0 ||
+        e.sha256.size() != want.size())
+      continue;
+    if (path.empty()) return e.name;
+    for (const auto& s : e.scopes) {
+      bool ok = access == Access::kRead ? s.read : s.write;
+      if (ok && path_under(path, s.prefix)) return e.name;
+    }
+    return Status(Code::kPermissionDenied,
+                  fmt::format("token '{}' may not {} {}", e.name, access == Access::kRead ? "read" : "write", path));
+  }
+  return Status(Code::kNotFound, "unknown token");
+}
+
+Result<std::string> authorize(const std::string& tokens_file, std::string_view token, Access access,
+                              std::string_view path) {
+  ASSIGN_OR_RETURN(std::string text, io::read_file(tokens_file));
+  ASSIGN_OR_RETURN(TokenSet set, TokenSet::parse(text, tokens_file));
+  return set.authorize(token, access, path);
+}
+
+Status check_token(const std::string& tokens_file, std::string_view token, Access access, std::string_view path) {
+  auto r = authorize(tokens_file, token, access, path);
+  if (r) return Status::ok();
+  if (r.status().code() == Code::kNotFound) return Status(Code::kPermissionDenied, r.status().message());
+  return r.status();
 }
 
 }  // namespace sciflow::crypto

@@ -56,5 +56,25 @@ enum class Access { kRead, kWrite };
 // the server root). kPermissionDenied names the reason (unknown token, or no scope
 // covers the path) without echoing the token.
 Status check_token(const std::string& tokens_file, std::string_view token, Access access, std::string_view path);
+// The same check, returning the token's name (for audit logs). An unknown token
+// is kNotFound "unknown token"; a known one without a covering scope kPermissionDenied.
+Result<std::string> authorize(const std::string& tokens_file, std::string_view token, Access access,
+                              std::string_view path);
+
+// A parsed token file, for servers that check many requests against it.
+class TokenSet {
+ public:
+  static Result<TokenSet> parse(std::string_view text, const std::string& file);
+  // As authorize() above; an empty `path` asks only whether the token is known.
+  Result<std::string> authorize(std::string_view token, Access access, std::string_view path) const;
+
+ private:
+  struct Entry {
+    std::string name, sha256;
+    std::vector<TokenScope> scopes;
+  };
+  std::vector<Entry> entries_;
+};
+
 
 }  // namespace sciflow::crypto

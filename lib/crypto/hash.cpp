@@ -3,6 +3,11 @@
 #include "io/file.hpp"
 
 #include <fmt/core.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -59,6 +64,77 @@ Result<std::string> sha256_file_hex(std::string_view path) {
   ASSIGN_OR_RETURN(auto map, io::MappedFile::open(path));
   ASSIGN_OR_RETURN(auto d, sha256(map.data()));
   return to_hex(d);
+}
+
+Status hash_leaves(std::span<const uint8_t> data, std::vector<Digest256>* out) {
+  for (size_t off = 0; off < data.size(); off += kTreeLeafBytes) {
+    ASSIGN_OR_RETURN(auto d, sha256(data.subspan(off, std::min(kTreeLeafBytes, data.size() - off))));
+    out->push_back(d);
+  }
+  return Status::ok();
+}
+
+Result<Digest256> tree_root(std::span<const Digest256> leaves) {
+  Sha256 h;
+  for (const auto& l : leaves) h.update(std::span<const uint8_t>(l));
+  return h.finish();
+}
+
+Result<std::string> sha256_tree_file_hex(std::string_view path, int threads) {
+  ASSIGN_OR_RETURN(auto map, io::MappedFile::open(path));
+  auto data = map.data();
+  size_t n = (data.size() + kTreeLeafBytes - 1) / kTreeLeafBytes;
+  std::vector<Digest256> leaves(n);
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) {
+      auto d = sha256(data.subspan(i * kTreeLeafBytes, std::min(kTreeLeafBytes, data.size() - i * kTreeLeafBytes)));
+      if (!d) failed = true;
+      else leaves[i] = *d;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::min<int>(threads, static_cast<int>(n)); ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (failed) return internal_error(fmt::format("{}: SHA-256 failed", path));
+  ASSIGN_OR_RETURN(auto root, tree_root(leaves));
+  return to_hex(root);
+}
+
+std::string leaves_to_text(std::span<const Digest256> leaves) {
+  std::string s;
+  for (const auto& l : leaves) {
+    if (!s.empty()) s += ',';
+    s += to_hex(l);
+  }
+  return s;
+}
+
+Result<std::vector<Digest256>> leaves_from_text(std::string_view text) {
+  std::vector<Digest256> out;
+  auto nib = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(',', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view h = text.substr(pos, end - pos);
+    if (h.size() != 64) return invalid_argument(fmt::format("leaf digest '{}': expected 64 hex digits", h.substr(0, 80)));
+    Digest256 d{};
+    for (size_t i = 0; i < 32; ++i) {
+      int a = nib(h[2 * i]), b = nib(h[2 * i + 1]);
+      if (a < 0 || b < 0) return invalid_argument(fmt::format("leaf digest '{}': not lower-case hex", h));
+      d[i] = static_cast<uint8_t>(a << 4 | b);
+    }
+    out.push_back(d);
+    pos = end + 1;
+  }
+  return out;
 }
 
 Result<Digest256> sha256(std::span<const uint8_t> data) {

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.hpp"
 
@@ -45,6 +46,22 @@ inline Result<Digest256> sha256(std::string_view data) {
 
 // Lower-case hex SHA-256 of the whole file at `path` (memory-mapped).
 Result<std::string> sha256_file_hex(std::string_view path);
+
+// dxfer's file digest, "sha256-tree": SHA-256 over the concatenated SHA-256
+// digests of the file's 1 MiB leaves (the last leaf may be shorter; an empty
+// file has no leaves). Each leaf hashes on its own, so a file is verified
+// chunk by chunk as it arrives and hashed on several cores, which a plain
+// SHA-256 cannot do; as strong as SHA-256 (a collision in the root needs one
+// in a leaf or in the list). The same construction as Dropbox's content hash.
+inline constexpr size_t kTreeLeafBytes = size_t{1} << 20;
+// Appends the digests of the leaves of `data` (which starts on a leaf boundary).
+Status hash_leaves(std::span<const uint8_t> data, std::vector<Digest256>* out);
+Result<Digest256> tree_root(std::span<const Digest256> leaves);
+// The hex sha256-tree of a whole file, hashed on `threads` threads.
+Result<std::string> sha256_tree_file_hex(std::string_view path, int threads = 1);
+// Hex leaf digests, comma-separated, and back (kInvalidArgument on bad text).
+std::string leaves_to_text(std::span<const Digest256> leaves);
+Result<std::vector<Digest256>> leaves_from_text(std::string_view text);
 
 // Fills `out` from OpenSSL's CSPRNG.
 Status random_bytes(std::span<uint8_t> out);

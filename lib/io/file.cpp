@@ -26,6 +26,29 @@ std::string display_name(std::string_view path, bool output) {
   return std::string(path);
 }
 
+Status pwrite_all(int fd, std::span<const uint8_t> data, int64_t offset, std::string_view name) {
+  size_t put = 0;
+  while (put < data.size()) {
+    ssize_t r = ::pwrite(fd, data.data() + put, data.size() - put, offset + static_cast<int64_t>(put));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return errno_status(quoted("write", name), errno);
+    put += static_cast<size_t>(r);
+  }
+  return Status::ok();
+}
+
+Status pread_all(int fd, std::span<uint8_t> data, int64_t offset, std::string_view name) {
+  size_t got = 0;
+  while (got < data.size()) {
+    ssize_t r = ::pread(fd, data.data() + got, data.size() - got, offset + static_cast<int64_t>(got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return errno_status(quoted("read", name), errno);
+    if (r == 0) return corrupt(fmt::format("'{}': shorter than expected (changed while being read?)", name));
+    got += static_cast<size_t>(r);
+  }
+  return Status::ok();
+}
+
 Status write_all(int fd, std::span<const uint8_t> data, std::string_view name) {
   const uint8_t* p = data.data();
   size_t left = data.size();

@@ -33,6 +33,11 @@ inline Status write_all(int fd, std::string_view data, std::string_view name) {
   return write_all(fd, std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()), name);
 }
 
+// Positional I/O of exactly `data.size()` bytes at `offset`, retrying short
+// transfers and EINTR; pread_all reports a file shorter than asked as kCorrupt.
+Status pwrite_all(int fd, std::span<const uint8_t> data, int64_t offset, std::string_view name);
+Status pread_all(int fd, std::span<uint8_t> data, int64_t offset, std::string_view name);
+
 // A readable file or stdin.
 class InputFile {
  public:

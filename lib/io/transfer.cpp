@@ -26,15 +26,29 @@ bool TransferReport::nothing_to_do() const {
 
 namespace {
 
-struct Source {
-  std::string path;  // on disk
-  std::string name;  // under the destination
-  int64_t size = 0;
-  int64_t mtime_ns = 0;
+std::string journal_path(const std::string& dst, const std::string& name) {
+  std::string flat;
+  for (char c : name) flat += c == '/' ? '%' : c;
+  return dst + "/.dxfer/journal/" + flat + ".json";
+}
+
+std::string partial_path(const std::string& dst, const std::string& name) {
+  std::string flat;
+  for (char c : name) flat += c == '/' ? '%' : c;
+  return dst + "/.dxfer/partial/" + flat;
+}
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
 };
 
-Result<std::vector<Source>> enumerate(const std::vector<std::string>& sources) {
-  std::vector<Source> out;
+}  // namespace
+
+Result<std::vector<SourceFile>> enumerate_sources(const std::vector<std::string>& sources) {
+  std::vector<SourceFile> out;
   for (const auto& src : sources) {
     std::error_code ec;
     fs::path p(src);
@@ -65,50 +79,6 @@ Result<std::vector<Source>> enumerate(const std::vector<std::string>& sources) {
   return out;
 }
 
-std::string journal_path(const std::string& dst, const std::string& name) {
-  std::string flat;
-  for (char c : name) flat += c == '/' ? '%' : c;
-  return dst + "/.dxfer/journal/" + flat + ".json";
-}
-
-std::string partial_path(const std::string& dst, const std::string& name) {
-  std::string flat;
-  for (char c : name) flat += c == '/' ? '%' : c;
-  return dst + "/.dxfer/partial/" + flat;
-}
-
-Status pread_all(int fd, uint8_t* buf, size_t n, int64_t off, const std::string& name) {
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = ::pread(fd, buf + got, n - got, off + static_cast<int64_t>(got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return errno_status(fmt::format("read '{}'", name), errno);
-    if (r == 0) return corrupt(fmt::format("{}: shorter than expected (changed while being sent?)", name));
-    got += static_cast<size_t>(r);
-  }
-  return Status::ok();
-}
-
-Status pwrite_all(int fd, const uint8_t* buf, size_t n, int64_t off, const std::string& name) {
-  size_t put = 0;
-  while (put < n) {
-    ssize_t r = ::pwrite(fd, buf + put, n - put, off + static_cast<int64_t>(put));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return errno_status(fmt::format("write '{}'", name), errno);
-    put += static_cast<size_t>(r);
-  }
-  return Status::ok();
-}
-
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-}  // namespace
-
 Result<Json> read_manifest(const std::string& dst) {
   std::string path = dst + "/.dxfer-manifest.json";
   if (::access(path.c_str(), F_OK) != 0) return Json::object();
@@ -118,7 +88,7 @@ Result<Json> read_manifest(const std::string& dst) {
 
 Result<TransferReport> transfer(const std::vector<std::string>& sources, const std::string& dst,
                                 const TransferOptions& o) {
-  ASSIGN_OR_RETURN(auto files, enumerate(sources));
+  ASSIGN_OR_RETURN(auto files, enumerate_sources(sources));
   std::error_code ec;
   fs::create_directories(dst + "/.dxfer/journal", ec);
   fs::create_directories(dst + "/.dxfer/partial", ec);
@@ -173,7 +143,7 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
           int64_t c = std::stoll(k);
           if (c < 0 || c >= nchunks || pf.fd < 0) continue;
           size_t n = static_cast<size_t>(std::min(cb, f.size - c * cb));
-          if (!pread_all(pf.fd, buf.data(), n, c * cb, ppath).is_ok()) continue;
+          if (!pread_all(pf.fd, std::span(buf.data(), n), c * cb, ppath).is_ok()) continue;
           auto d = crypto::sha256(std::span(buf.data(), n));
           if (d && crypto::to_hex(*d) == v.get<std::string>()) {
             have[static_cast<size_t>(c)] = true;
@@ -225,14 +195,14 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
           return;
         }
         size_t n = static_cast<size_t>(std::min(cb, f.size - c * cb));
-        Status st = pread_all(src.fd, buf.data(), n, c * cb, f.path);
+        Status st = pread_all(src.fd, std::span(buf.data(), n), c * cb, f.path);
         std::string h;
         if (st.is_ok()) {
           auto d = crypto::sha256(std::span(buf.data(), n));
           if (d) h = crypto::to_hex(*d);
           else st = d.status();
         }
-        if (st.is_ok()) st = pwrite_all(part.fd, buf.data(), n, c * cb, ppath);
+        if (st.is_ok()) st = pwrite_all(part.fd, std::span<const uint8_t>(buf.data(), n), c * cb, ppath);
         std::lock_guard<std::mutex> l(mu);
         if (!st.is_ok()) {
           if (failure.is_ok()) failure = st;
@@ -261,7 +231,7 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
       std::vector<uint8_t> buf(static_cast<size_t>(cb));
       for (int64_t c = 0; c < nchunks; ++c) {
         size_t n = static_cast<size_t>(std::min(cb, f.size - c * cb));
-        RETURN_IF_ERROR(pread_all(rb.fd, buf.data(), n, c * cb, ppath));
+        RETURN_IF_ERROR(pread_all(rb.fd, std::span(buf.data(), n), c * cb, ppath));
         ASSIGN_OR_RETURN(auto d, crypto::sha256(std::span(buf.data(), n)));
         if (crypto::to_hex(d) != hashes[static_cast<size_t>(c)]) {
           // The chunk is dropped from the journal so that a rerun sends it again.
@@ -294,7 +264,7 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
 }
 
 Result<std::vector<std::string>> verify_transfer(const std::vector<std::string>& sources, const std::string& dst) {
-  ASSIGN_OR_RETURN(auto files, enumerate(sources));
+  ASSIGN_OR_RETURN(auto files, enumerate_sources(sources));
   ASSIGN_OR_RETURN(Json manifest, read_manifest(dst));
   std::vector<std::string> problems;
   for (const auto& f : files) {

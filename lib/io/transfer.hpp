@@ -24,6 +24,17 @@
 
 namespace sciflow::io {
 
+// A file to send: where it is, and its name under the destination.
+struct SourceFile {
+  std::string path;  // on disk
+  std::string name;  // under the destination ("dir/sub/file" for a directory source "dir")
+  int64_t size = 0;
+  int64_t mtime_ns = 0;
+};
+// Each source (a file, or a directory: everything below it, sorted, keeping the
+// directory's name) as the files to send.
+Result<std::vector<SourceFile>> enumerate_sources(const std::vector<std::string>& sources);
+
 struct TransferOptions {
   int64_t chunk_bytes = 8 << 20;
   int threads = 4;

@@ -1,15 +1,19 @@
-// dxfer push / sync / verify / ls for local and mounted destinations.
+// dxfer push / sync / pull / verify / ls: local and mounted destinations
+// (io/transfer) and dxfer servers over HTTPS (net/dxfer_client).
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/log.hpp"
 #include "core/units.hpp"
+#include "io/file.hpp"
 #include "io/transfer.hpp"
+#include "net/dxfer_client.hpp"
 #include "term/term.hpp"
 #include "tools/dxfer/commands.hpp"
 
@@ -18,14 +22,16 @@ namespace sciflow::dxfer {
 namespace {
 
 constexpr int kExitNothingToDo = 3;
+constexpr int kExitPartial = 4;
 
-// A local destination: a path or file://path. Remote ends are not built yet.
+// A local destination: a path or file://path. https:// goes to net/dxfer_client.
 Result<std::string> local_destination(const std::string& url) {
   if (url.rfind("file://", 0) == 0) return url.substr(7);
-  for (const char* scheme : {"https://", "http://", "davs://", "dav://", "sftp://", "globus://"})
+  for (const char* scheme : {"davs://", "dav://", "sftp://", "globus://", "s3://"})
     if (url.rfind(scheme, 0) == 0)
-      return unsupported(fmt::format("{}: {} destinations are not built yet (local paths and file:// are)", url,
-                                     std::string(scheme).substr(0, std::string(scheme).size() - 3)));
+      return unsupported(fmt::format("{}: {} destinations are not built yet (local paths, file:// and https:// to dxfer "
+                                     "serve are)",
+                                     url, std::string(scheme).substr(0, std::string(scheme).size() - 3)));
   return url;
 }
 
@@ -49,16 +55,28 @@ class DestLock {
   int fd_ = -1;
 };
 
-}  // namespace
+// Token from --token-file or DXFER_TOKEN (never from the command line).
+Result<net::RemoteOptions> remote_options(const RemoteFlags& f, cli::Context& ctx, const std::string& chunk) {
+  net::RemoteOptions o;
+  o.client.cacert = f.cacert;
+  o.client.pin = f.pin;
+  if (!f.pin.empty() && f.pin.rfind("sha256//", 0) != 0)
+    return invalid_argument(fmt::format("--pin '{}': expected sha256//BASE64 (as dxfer serve prints it)", f.pin));
+  if (!f.token_file.empty()) {
+    ASSIGN_OR_RETURN(std::string t, io::read_file(f.token_file));
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
+    if (t.empty()) return invalid_argument(fmt::format("--token-file {}: empty", f.token_file));
+    o.client.token = t;
+  } else if (const char* e = std::getenv("DXFER_TOKEN"); e && *e) {
+    o.client.token = e;
+  }
+  o.threads = ctx.threads();
+  o.retries = f.retries;
+  ASSIGN_OR_RETURN(o.chunk_bytes, units::parse_size(chunk));
+  return o;
+}
 
-Status run_push(const PushOptions& o, cli::Context& ctx) {
-  if (o.sources.size() < 2) return invalid_argument("give at least one source and a destination");
-  std::vector<std::string> srcs(o.sources.begin(), o.sources.end() - 1);
-  ASSIGN_OR_RETURN(std::string dst, local_destination(o.sources.back()));
-  ASSIGN_OR_RETURN(int64_t chunk, units::parse_size(o.chunk));
-  if (chunk < 4096) return invalid_argument(fmt::format("--chunk {}: at least 4 KiB", o.chunk));
-  DestLock lock;
-  RETURN_IF_ERROR(lock.acquire(dst));
+int64_t total_size(const std::vector<std::string>& srcs) {
   int64_t total = 0;
   for (const auto& s : srcs) {
     std::error_code ec;
@@ -67,32 +85,106 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
       for (const auto& e : std::filesystem::recursive_directory_iterator(s, ec))
         if (e.is_regular_file()) total += static_cast<int64_t>(e.file_size(ec));
   }
-  term::ProgressBar bar(ctx.progress("dxfer", total, true));
+  return total;
+}
+
+// Prints the per-file JSON events and the summary; sets the exit status.
+Status report(const io::TransferReport& rep, const std::vector<std::string>& failures, bool sync, double secs,
+              cli::Context& ctx) {
+  if (ctx.json()) {
+    for (const auto& f : rep.files)
+      RETURN_IF_ERROR(ctx.print_json(Json{{"file", f.name}, {"action", f.action}, {"bytes", f.bytes}, {"sent", f.sent}, {"hash", f.sha256}}));
+    for (const auto& f : failures) RETURN_IF_ERROR(ctx.print_json(Json{{"error", f}}));
+  }
+  log::info("{} files, {} sent in {:.2f} s ({})", rep.files.size(), units::format_bytes(static_cast<double>(rep.bytes_sent)),
+            secs, units::format_rate(secs > 0 ? static_cast<double>(rep.bytes_sent) / secs : 0));
+  if (!failures.empty()) {
+    for (const auto& f : failures) log::error("{}", f);
+    if (rep.files.empty()) return io_error(fmt::format("all {} file(s) failed", failures.size()));
+    ctx.set_success_code(kExitPartial);
+    log::error("{} file(s) failed, {} arrived: run again to retry the failed ones", failures.size(), rep.files.size());
+    return Status::ok();
+  }
+  if (sync && rep.nothing_to_do()) ctx.set_success_code(kExitNothingToDo);
+  return Status::ok();
+}
+
+}  // namespace
+
+void add_remote_flags(cli::Definition& def, CLI::App* c, RemoteFlags& f) {
+  def.value_kind(c->add_option("--cacert", f.cacert, "CA certificate(s) to trust for https:// (PEM)")->type_name("FILE"),
+                 cli::ValueKind::kFile);
+  def.value_kind(c->add_option("--pin", f.pin, "Trust exactly this server key: sha256//BASE64, as dxfer serve prints it")
+                     ->type_name("PIN"),
+                 cli::ValueKind::kNone);
+  def.value_kind(c->add_option("--token-file", f.token_file, "File holding the bearer token (else $DXFER_TOKEN)")->type_name("FILE"),
+                 cli::ValueKind::kFile);
+  def.value_kind(c->add_option("--retries", f.retries, "Attempts per request beyond the first (backoff with jitter)")
+                     ->capture_default_str()
+                     ->check(CLI::Range(0, 100)),
+                 cli::ValueKind::kNone);
+}
+
+Status run_push(const PushOptions& o, cli::Context& ctx) {
+  if (o.sources.size() < 2) return invalid_argument("give at least one source and a destination");
+  std::vector<std::string> srcs(o.sources.begin(), o.sources.end() - 1);
+  const std::string& url = o.sources.back();
+  ASSIGN_OR_RETURN(int64_t chunk, units::parse_size(o.chunk));
+  if (chunk < 4096) return invalid_argument(fmt::format("--chunk {}: at least 4 KiB", o.chunk));
+  term::ProgressBar bar(ctx.progress("dxfer", total_size(srcs), true));
+  auto t0 = std::chrono::steady_clock::now();
+  auto secs = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  if (net::is_remote(url)) {
+    ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, o.chunk));
+    if (chunk % (1 << 20) != 0) return invalid_argument(fmt::format("--chunk {}: to a dxfer server, a multiple of 1 MiB", o.chunk));
+    ro.sync = o.sync;
+    ro.checksum = o.checksum;
+    ro.progress = [&](int64_t done) { bar.add(done - bar.done()); };
+    ASSIGN_OR_RETURN(auto rep, net::push(srcs, url, ro));
+    bar.finish();
+    return report(rep.transfer, rep.failures, o.sync, secs(), ctx);
+  }
+  ASSIGN_OR_RETURN(std::string dst, local_destination(url));
+  DestLock lock;
+  RETURN_IF_ERROR(lock.acquire(dst));
   io::TransferOptions to;
   to.chunk_bytes = chunk;
   to.threads = ctx.threads();
   to.sync = o.sync;
   to.checksum = o.checksum;
   to.progress = [&](int64_t done) { bar.add(done - bar.done()); };
-  auto t0 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(auto rep, io::transfer(srcs, dst, to));
   bar.finish();
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (ctx.json()) {
-    for (const auto& f : rep.files)
-      RETURN_IF_ERROR(ctx.print_json(Json{{"file", f.name}, {"action", f.action}, {"bytes", f.bytes}, {"sent", f.sent}, {"sha256", f.sha256}}));
-  }
-  log::info("{} files, {} sent in {:.2f} s ({})", rep.files.size(), units::format_bytes(static_cast<double>(rep.bytes_sent)),
-            secs, units::format_rate(secs > 0 ? static_cast<double>(rep.bytes_sent) / secs : 0));
-  if (o.sync && rep.nothing_to_do()) ctx.set_success_code(kExitNothingToDo);
-  return Status::ok();
+  return report(rep, {}, o.sync, secs(), ctx);
+}
+
+Status run_pull(const PullOptions& o, cli::Context& ctx) {
+  if (!net::is_remote(o.url)) return invalid_argument(fmt::format("{}: pull takes an https:// URL (for local copies use push)", o.url));
+  ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, o.chunk));
+  if (ro.chunk_bytes <= 0 || ro.chunk_bytes % (1 << 20) != 0) return invalid_argument(fmt::format("--chunk {}: a multiple of 1 MiB", o.chunk));
+  ro.sync = o.sync;
+  ro.checksum = o.checksum;
+  DestLock lock;
+  RETURN_IF_ERROR(lock.acquire(o.dst));
+  term::ProgressBar bar(ctx.progress("dxfer", 0, true));
+  ro.progress = [&](int64_t done) { bar.add(done - bar.done()); };
+  auto t0 = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(auto rep, net::pull(o.url, o.dst, ro));
+  bar.finish();
+  return report(rep.transfer, rep.failures, o.sync, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), ctx);
 }
 
 Status run_verify(const VerifyOptions& o, cli::Context& ctx) {
   if (o.sources.size() < 2) return invalid_argument("give at least one source and a destination");
   std::vector<std::string> srcs(o.sources.begin(), o.sources.end() - 1);
-  ASSIGN_OR_RETURN(std::string dst, local_destination(o.sources.back()));
-  ASSIGN_OR_RETURN(auto problems, io::verify_transfer(srcs, dst));
+  std::vector<std::string> problems;
+  if (net::is_remote(o.sources.back())) {
+    ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, "8MiB"));
+    ASSIGN_OR_RETURN(problems, net::verify(srcs, o.sources.back(), ro));
+  } else {
+    ASSIGN_OR_RETURN(std::string dst, local_destination(o.sources.back()));
+    ASSIGN_OR_RETURN(problems, io::verify_transfer(srcs, dst));
+  }
   std::string text;
   for (const auto& p : problems) text += p + "\n";
   RETURN_IF_ERROR(ctx.print(text));
@@ -101,13 +193,21 @@ Status run_verify(const VerifyOptions& o, cli::Context& ctx) {
 }
 
 Status run_ls(const LsOptions& o, cli::Context& ctx) {
-  ASSIGN_OR_RETURN(std::string dst, local_destination(o.dst));
-  ASSIGN_OR_RETURN(Json m, io::read_manifest(dst));
+  Json m;
+  if (net::is_remote(o.dst)) {
+    ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, "8MiB"));
+    ASSIGN_OR_RETURN(m, net::remote_manifest(o.dst, ro));
+  } else {
+    ASSIGN_OR_RETURN(std::string dst, local_destination(o.dst));
+    ASSIGN_OR_RETURN(m, io::read_manifest(dst));
+  }
   if (ctx.json()) return ctx.print_json(m);
   std::string text;
   const Json files = m.contains("files") ? m["files"] : Json::object();
-  for (const auto& [name, f] : files.items())
-    text += fmt::format("{:>12}  {}  {}\n", f.value("size", int64_t{0}), f.value("sha256", "").substr(0, 16), name);
+  for (const auto& [name, f] : files.items()) {
+    std::string h = f.contains("sha256") ? f.value("sha256", "") : f.value("sha256tree", "");
+    text += fmt::format("{:>12}  {}  {}\n", f.value("size", int64_t{0}), h.substr(0, 16), name);
+  }
   return ctx.print(text);
 }
 

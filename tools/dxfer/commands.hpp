@@ -26,23 +26,49 @@ Status run_token(const TokenOptions& o, cli::Context& ctx);
 
 namespace sciflow::dxfer {
 
+// How to reach a remote end (https://): trust, credentials, retries.
+struct RemoteFlags {
+  std::string cacert, pin, token_file;
+  int retries = 6;
+};
+
 struct PushOptions {
+  RemoteFlags remote;
   std::vector<std::string> sources;  // SRC... DST (the last one is the destination)
   bool sync = false;
   bool checksum = false;
   std::string chunk = "8MiB";
 };
 
+struct PullOptions {
+  RemoteFlags remote;
+  std::string url, dst;
+  bool sync = false;
+  bool checksum = false;
+  std::string chunk = "8MiB";
+};
+
 struct VerifyOptions {
+  RemoteFlags remote;
   std::vector<std::string> sources;  // SRC... DST
 };
 
 struct LsOptions {
+  RemoteFlags remote;
   std::string dst;
+};
+
+struct ServeCliOptions {
+  std::string root, listen = "127.0.0.1:8765", tls_cert, tls_key, tokens;
+  bool self_signed = false;
 };
 
 Status run_push(const PushOptions& o, cli::Context& ctx);
 Status run_verify(const VerifyOptions& o, cli::Context& ctx);
 Status run_ls(const LsOptions& o, cli::Context& ctx);
+Status run_pull(const PullOptions& o, cli::Context& ctx);
+Status run_serve(const ServeCliOptions& o, cli::Context& ctx);
+// Adds --cacert, --pin, --token-file and --retries to a command.
+void add_remote_flags(cli::Definition& def, CLI::App* c, RemoteFlags& f);
 
 }  // namespace sciflow::dxfer

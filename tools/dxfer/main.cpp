@@ -7,16 +7,19 @@ namespace sciflow::dxfer {
 // Binds the commands of dxfer to their options and handlers.
 void define_cli(cli::Definition& def) {
   def.exit_code(3, "dxfer sync: nothing to do (every file was already up to date)");
+  def.exit_code(4, "partial failure: some files failed (listed on stderr), the others arrived; run again to retry");
   {
     auto& o = def.make<PushOptions>();
     auto* c = def.command("push", "Copy files and directories to a destination, chunked, verified and resumable",
                           [&o](cli::Context& ctx) { return run_push(o, ctx); });
-    c->add_option("paths", o.sources, "SRC... DST: files or directories, then the destination (a path or file://path)")
+    c->add_option("paths", o.sources,
+                  "SRC... DST: files or directories, then the destination (a path, file://path or https://HOST:PORT/PREFIX/)")
         ->type_name("SRC... DST")
         ->required()
         ->expected(2, -1);
     def.value_kind(c->add_option("--chunk", o.chunk, "Chunk size (each chunk hashed and journalled)")->capture_default_str(),
                    cli::ValueKind::kNone);
+    add_remote_flags(def, c, o.remote);
   }
   {
     auto& o = def.make<PushOptions>();
@@ -26,18 +29,53 @@ void define_cli(cli::Definition& def) {
     c->add_option("paths", o.sources, "SRC... DST")->type_name("SRC... DST")->required()->expected(2, -1);
     c->add_flag("--checksum", o.checksum, "Compare SHA-256 instead of size and mtime");
     def.value_kind(c->add_option("--chunk", o.chunk, "Chunk size")->capture_default_str(), cli::ValueKind::kNone);
+    add_remote_flags(def, c, o.remote);
+  }
+  {
+    auto& o = def.make<PullOptions>();
+    auto* c = def.command("pull", "Copy files from a dxfer server: chunked ranged GETs, verified, resumable",
+                          [&o](cli::Context& ctx) { return run_pull(o, ctx); });
+    c->add_option("url", o.url, "https://HOST:PORT/PREFIX/: everything under it")->type_name("URL")->required();
+    def.value_kind(c->add_option("dst", o.dst, "Local directory (created if missing)")->type_name("DST")->required(),
+                   cli::ValueKind::kDirectory);
+    c->add_flag("--sync", o.sync, "Only files that are new or changed (size and mtime, or --checksum)");
+    c->add_flag("--checksum", o.checksum, "With --sync: compare sha256-tree instead of size and mtime");
+    def.value_kind(c->add_option("--chunk", o.chunk, "Chunk size (a multiple of 1 MiB)")->capture_default_str(),
+                   cli::ValueKind::kNone);
+    add_remote_flags(def, c, o.remote);
+  }
+  {
+    auto& o = def.make<ServeCliOptions>();
+    auto* c = def.command("serve", "Receive and serve files over HTTPS: tokens, verified chunked uploads, resume, audit log",
+                          [&o](cli::Context& ctx) { return run_serve(o, ctx); });
+    def.value_kind(c->add_option("--root", o.root, "Directory to serve (created if missing); nothing outside it is reachable")
+                       ->type_name("DIR")
+                       ->required(),
+                   cli::ValueKind::kDirectory);
+    def.value_kind(c->add_option("--listen", o.listen, "Address and port (port 0: any free one; printed on stdout)")
+                       ->type_name("HOST:PORT")
+                       ->capture_default_str(),
+                   cli::ValueKind::kNone);
+    def.value_kind(c->add_option("--tls-cert", o.tls_cert, "Certificate chain (PEM)")->type_name("FILE"), cli::ValueKind::kFile);
+    def.value_kind(c->add_option("--tls-key", o.tls_key, "Private key (PEM)")->type_name("FILE"), cli::ValueKind::kFile);
+    c->add_flag("--self-signed", o.self_signed,
+                "Make (once) a self-signed certificate in ROOT/.dxfer/tls; clients trust it by the printed --pin");
+    def.value_kind(c->add_option("--tokens", o.tokens, "Token file (dxfer token create)")->type_name("FILE")->required(),
+                   cli::ValueKind::kFile);
   }
   {
     auto& o = def.make<VerifyOptions>();
     auto* c = def.command("verify", "Compare sources with the destination: presence, size, SHA-256, manifest",
                           [&o](cli::Context& ctx) { return run_verify(o, ctx); });
     c->add_option("paths", o.sources, "SRC... DST")->type_name("SRC... DST")->required()->expected(2, -1);
+    add_remote_flags(def, c, o.remote);
   }
   {
     auto& o = def.make<LsOptions>();
     auto* c = def.command("ls", "List what a destination's manifest holds (size, SHA-256, name)",
                           [&o](cli::Context& ctx) { return run_ls(o, ctx); });
     c->add_option("dst", o.dst, "Destination")->type_name("DST")->required();
+    add_remote_flags(def, c, o.remote);
   }
   {
     auto& o = def.make<KeygenOptions>();

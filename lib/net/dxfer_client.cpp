@@ -1,0 +1,585 @@
+#include "net/dxfer_client.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include <atomic>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "core/cancel.hpp"
+#include "crypto/hash.hpp"
+#include "io/file.hpp"
+
+namespace sciflow::net {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kApi = "/_dxfer/v1/";
+constexpr int64_t kLeaf = static_cast<int64_t>(crypto::kTreeLeafBytes);
+constexpr int64_t kBatchBytes = 8 << 20;
+constexpr size_t kBatchFiles = 1000;
+
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f = -1) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// The server's error for a non-2xx response, as a Status.
+Status http_error(const std::string& what, const HttpResponse& r) {
+  std::string msg;
+  auto j = parse_json(r.body, "response");
+  if (j && j->is_object() && j->contains("error")) msg = (*j)["error"].get<std::string>();
+  else msg = r.body.substr(0, 200);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.pop_back();
+  Code code = Code::kIoError;
+  switch (r.status) {
+    case 400: code = Code::kInvalidArgument; break;
+    case 401: case 403: code = Code::kPermissionDenied; break;
+    case 404: code = Code::kNotFound; break;
+    case 409: code = Code::kAlreadyExists; break;
+    case 422: code = Code::kCorrupt; break;
+    case 507: code = Code::kResourceExhausted; break;
+    default: if (retryable(r.status)) code = Code::kUnavailable;
+  }
+  return Status(code, fmt::format("{}: HTTP {}{}{}", what, r.status, msg.empty() ? "" : ": ", msg));
+}
+
+// A request repeated on transport errors, retryable statuses, and (for chunks
+// and batches) 422 "damaged on the way", with backoff between attempts.
+Result<HttpResponse> call(HttpClient& c, const RemoteOptions& o, const std::string& method, const std::string& url,
+                          const std::string& what, const std::vector<std::string>& headers = {},
+                          std::span<const uint8_t> body = {}, bool retry_corrupt = false,
+                          const std::function<bool(const char*, size_t)>& sink = nullptr,
+                          const std::function<void()>& before_retry = nullptr) {
+  for (int attempt = 0;; ++attempt) {
+    auto r = c.request(method, url, headers, body, sink);
+    Status st;
+    if (!r) st = r.status();
+    else if (r->status >= 200 && r->status < 300) return r;
+    else st = http_error(what, *r);
+    bool again = r ? (retryable(r->status) || (retry_corrupt && r->status == 422)) : retryable(st);
+    if (!again || attempt >= o.retries) return st;
+    RETURN_IF_ERROR(backoff(attempt + 1));
+    if (before_retry) before_retry();
+  }
+}
+
+std::string leaves_header(const std::vector<crypto::Digest256>& leaves) {
+  return "X-Dxfer-Leaves: " + crypto::leaves_to_text(leaves);
+}
+
+struct PushFile {
+  io::SourceFile f;
+  std::string path;  // on the server
+  std::string id;
+  int64_t nchunks = 0;
+  std::vector<std::vector<crypto::Digest256>> leaves;
+  std::atomic<int64_t> remaining{0}, sent{0};
+  bool resumed = false, batched = false, skipped = false;
+  std::string error;
+  std::string tree;
+  bool done = false;
+};
+
+struct Item {
+  size_t file = 0;
+  int64_t chunk = -1;            // chunk index, or -1 for a batch
+  bool send = true;              // false: the server has it; only hash it
+  std::vector<size_t> batch;     // files of a batch
+};
+
+}  // namespace
+
+bool is_remote(const std::string& url) { return url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0; }
+
+Result<RemoteUrl> parse_remote(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos || !is_remote(url)) return invalid_argument(fmt::format("{}: not an https:// URL", url));
+  size_t slash = url.find('/', scheme + 3);
+  RemoteUrl r;
+  r.base = url.substr(0, slash);
+  r.prefix = slash == std::string::npos ? "/" : url.substr(slash);
+  if (r.prefix.find('?') != std::string::npos || r.prefix.find('#') != std::string::npos)
+    return invalid_argument(fmt::format("{}: a destination URL has no query or fragment", url));
+  if (r.prefix.back() != '/') r.prefix += '/';
+  if (r.base.size() <= scheme + 3) return invalid_argument(fmt::format("{}: no host", url));
+  return r;
+}
+
+Result<Json> remote_manifest(const std::string& url, const RemoteOptions& o) {
+  ASSIGN_OR_RETURN(RemoteUrl u, parse_remote(url));
+  HttpClient c(o.client);
+  ASSIGN_OR_RETURN(auto r, call(c, o, "GET", u.base + kApi + "manifest?prefix=" + url_encode(u.prefix), url));
+  return parse_json(r.body, url + " manifest");
+}
+
+Result<RemoteReport> push(const std::vector<std::string>& sources, const std::string& url, const RemoteOptions& o) {
+  ASSIGN_OR_RETURN(RemoteUrl u, parse_remote(url));
+  if (o.chunk_bytes <= 0 || o.chunk_bytes % kLeaf != 0)
+    return invalid_argument("--chunk: to a dxfer server, a multiple of 1 MiB");
+  ASSIGN_OR_RETURN(auto sources_found, io::enumerate_sources(sources));
+  Json remote = Json::object();
+  if (o.sync) {
+    ASSIGN_OR_RETURN(Json m, remote_manifest(url, o));
+    if (m.contains("files")) remote = m["files"];
+  }
+  std::deque<PushFile> files;  // stable addresses
+  RemoteReport rep;
+  std::atomic<int64_t> done_bytes{0};
+  auto progress = [&](int64_t n) {
+    int64_t d = done_bytes += n;
+    if (o.progress) o.progress(d);
+  };
+  HttpClient main_client(o.client);
+  std::deque<Item> queue;
+  std::vector<size_t> small;
+  for (const auto& f : sources_found) {
+    RETURN_IF_ERROR(cancel::check_cancelled());
+    PushFile& pf = files.emplace_back();
+    pf.f = f;
+    pf.path = u.prefix + f.name;
+    if (o.sync && remote.contains(pf.path)) {
+      const Json& e = remote[pf.path];
+      bool same = e.value("size", int64_t{-1}) == f.size;
+      if (same && o.checksum) {
+        ASSIGN_OR_RETURN(std::string t, crypto::sha256_tree_file_hex(f.path, o.threads));
+        same = t == e.value("sha256tree", "");
+      } else if (same) {
+        same = e.value("mtime_ns", int64_t{-1}) == f.mtime_ns;
+      }
+      if (same) {
+        pf.done = pf.skipped = true;
+        rep.transfer.files.push_back({f.name, "skipped", f.size, 0, e.value("sha256tree", "")});
+        progress(f.size);
+        continue;
+      }
+    }
+    if (f.size < kLeaf) {
+      pf.batched = true;
+      small.push_back(files.size() - 1);
+      continue;
+    }
+    pf.nchunks = (f.size + o.chunk_bytes - 1) / o.chunk_bytes;
+    pf.leaves.resize(static_cast<size_t>(pf.nchunks));
+    pf.remaining = pf.nchunks;
+    Json req{{"path", pf.path}, {"size", f.size}, {"mtime_ns", f.mtime_ns}, {"chunk", o.chunk_bytes}};
+    std::string body = req.dump();
+    ASSIGN_OR_RETURN(auto r, call(main_client, o, "POST", u.base + kApi + "upload", pf.path, {"Content-Type: application/json"},
+                                  std::span(reinterpret_cast<const uint8_t*>(body.data()), body.size())));
+    ASSIGN_OR_RETURN(Json j, parse_json(r.body, pf.path + " upload"));
+    pf.id = j.value("id", "");
+    std::vector<char> have(static_cast<size_t>(pf.nchunks), 0);
+    for (const auto& k : j.value("have", Json::array()))
+      if (k.is_number_integer() && k.get<int64_t>() >= 0 && k.get<int64_t>() < pf.nchunks) have[k.get<size_t>()] = 1;
+    for (int64_t k = 0; k < pf.nchunks; ++k) {
+      if (have[static_cast<size_t>(k)]) pf.resumed = true;
+      queue.push_back(Item{files.size() - 1, k, !have[static_cast<size_t>(k)], {}});
+    }
+  }
+  // Small files, packed in batches.
+  {
+    Item b;
+    int64_t bytes = 0;
+    for (size_t i : small) {
+      if (!b.batch.empty() && (bytes + files[i].f.size > kBatchBytes || b.batch.size() >= kBatchFiles)) {
+        queue.push_back(std::move(b));
+        b = Item{};
+        bytes = 0;
+      }
+      b.batch.push_back(i);
+      bytes += files[i].f.size;
+    }
+    if (!b.batch.empty()) queue.push_back(std::move(b));
+  }
+
+  std::mutex mu;
+  Status fatal;
+  auto fail_file = [&](PushFile& pf, const Status& st) {
+    std::lock_guard<std::mutex> l(mu);
+    if (pf.error.empty()) pf.error = st.message();
+  };
+  auto finish = [&](HttpClient& c, PushFile& pf) {
+    std::vector<crypto::Digest256> all;
+    for (const auto& lv : pf.leaves) all.insert(all.end(), lv.begin(), lv.end());
+    auto root = crypto::tree_root(all);
+    if (!root) return fail_file(pf, root.status());
+    pf.tree = crypto::to_hex(*root);
+    auto r = call(c, o, "POST", u.base + kApi + "upload/" + pf.id + "/finish", pf.path, {"X-Dxfer-Tree: " + pf.tree});
+    if (!r) return fail_file(pf, r.status());
+    pf.done = true;
+  };
+  auto run_chunk = [&](HttpClient& c, const Item& it, std::vector<uint8_t>& buf) {
+    PushFile& pf = files[it.file];
+    {
+      std::lock_guard<std::mutex> l(mu);
+      if (!pf.error.empty()) return;
+    }
+    int64_t off = it.chunk * o.chunk_bytes, n = std::min(o.chunk_bytes, pf.f.size - off);
+    buf.resize(static_cast<size_t>(n));
+    Fd src(::open(pf.f.path.c_str(), O_RDONLY | O_CLOEXEC));
+    Status st = src.fd < 0 ? errno_status(fmt::format("open '{}'", pf.f.path), errno) : io::pread_all(src.fd, buf, off, pf.f.path);
+    std::vector<crypto::Digest256> leaves;
+    if (st.is_ok()) st = crypto::hash_leaves(buf, &leaves);
+    if (st.is_ok() && it.send) {
+      auto r = call(c, o, "PUT", fmt::format("{}{}upload/{}/{}", u.base, kApi, pf.id, it.chunk),
+                    fmt::format("{} chunk {}", pf.path, it.chunk), {leaves_header(leaves), "Content-Type: application/octet-stream"},
+                    buf, true);
+      if (!r) st = r.status();
+      else pf.sent += n;
+    }
+    if (!st.is_ok()) return fail_file(pf, st);
+    pf.leaves[static_cast<size_t>(it.chunk)] = std::move(leaves);
+    progress(n);
+    if (--pf.remaining == 0) finish(c, pf);
+  };
+  auto run_batch = [&](HttpClient& c, const Item& it) {
+    std::string body;
+    std::vector<size_t> members;
+    for (size_t i : it.batch) {
+      PushFile& pf = files[i];
+      auto data = io::read_file(pf.f.path);
+      if (!data) {
+        fail_file(pf, data.status());
+        continue;
+      }
+      if (static_cast<int64_t>(data->size()) != pf.f.size) {
+        fail_file(pf, io_error(fmt::format("{}: changed while being sent", pf.f.path)));
+        continue;
+      }
+      std::vector<crypto::Digest256> leaves;
+      Status st = crypto::hash_leaves(std::span(reinterpret_cast<const uint8_t*>(data->data()), data->size()), &leaves);
+      auto root = st.is_ok() ? crypto::tree_root(leaves) : Result<crypto::Digest256>(st);
+      if (!root) {
+        fail_file(pf, root.status());
+        continue;
+      }
+      pf.tree = crypto::to_hex(*root);
+      body += to_json_line(Json{{"path", pf.path}, {"size", pf.f.size}, {"mtime_ns", pf.f.mtime_ns}, {"sha256tree", pf.tree}});
+      body += '\n';
+      body += *data;
+      members.push_back(i);
+    }
+    if (members.empty()) return;
+    for (int attempt = 0;; ++attempt) {
+      auto r = call(c, o, "POST", u.base + kApi + "batch", fmt::format("batch of {} files", members.size()),
+                    {"Content-Type: application/x-dxfer-batch"}, std::span(reinterpret_cast<const uint8_t*>(body.data()), body.size()));
+      if (!r) {
+        for (size_t i : members) fail_file(files[i], r.status());
+        return;
+      }
+      auto j = parse_json(r->body, "batch response");
+      if (!j) {
+        for (size_t i : members) fail_file(files[i], j.status());
+        return;
+      }
+      bool damaged = false;
+      for (const auto& fj : j->value("files", Json::array())) {
+        std::string p = fj.value("path", "");
+        for (size_t i : members) {
+          PushFile& pf = files[i];
+          if (pf.path != p || pf.done) continue;
+          if (fj.value("ok", false)) {
+            pf.done = true;
+            pf.sent = pf.f.size;
+            progress(pf.f.size);
+          } else if (fj.value("error", "").find("damaged") != std::string::npos && attempt < o.retries) {
+            damaged = true;
+          } else {
+            fail_file(pf, Status(Code::kIoError, fmt::format("{}: {}", p, fj.value("error", "refused"))));
+          }
+        }
+      }
+      if (!damaged) return;
+      // Send the batch again: files already in place are replaced by identical
+      // copies, which costs little for small files and keeps the protocol simple.
+      if (!backoff(attempt + 1).is_ok()) return;
+    }
+  };
+
+  auto worker = [&]() {
+    HttpClient c(o.client);
+    std::vector<uint8_t> buf;
+    for (;;) {
+      Item it;
+      {
+        std::lock_guard<std::mutex> l(mu);
+        if (queue.empty() || !fatal.is_ok()) return;
+        it = std::move(queue.front());
+        queue.pop_front();
+      }
+      if (cancel::cancelled()) {
+        std::lock_guard<std::mutex> l(mu);
+        if (fatal.is_ok()) fatal = cancel::check_cancelled();
+        return;
+      }
+      if (it.chunk >= 0) run_chunk(c, it, buf);
+      else run_batch(c, it);
+    }
+  };
+  std::vector<std::thread> pool;
+  int nt = std::max(1, std::min<int>(o.threads, static_cast<int>(queue.size())));
+  for (int t = 0; t < nt; ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  RETURN_IF_ERROR(fatal);
+  for (auto& pf : files) {
+    if (pf.skipped) continue;
+    if (!pf.error.empty() || !pf.done) {
+      rep.failures.push_back(pf.error.empty() ? fmt::format("{}: not finished", pf.path) : pf.error);
+      continue;
+    }
+    rep.transfer.files.push_back({pf.f.name, pf.resumed ? "resumed" : "sent", pf.f.size, pf.sent, pf.tree});
+    rep.transfer.bytes_sent += pf.sent;
+  }
+  return rep;
+}
+
+Result<std::vector<std::string>> verify(const std::vector<std::string>& sources, const std::string& url,
+                                        const RemoteOptions& o) {
+  ASSIGN_OR_RETURN(RemoteUrl u, parse_remote(url));
+  ASSIGN_OR_RETURN(auto found, io::enumerate_sources(sources));
+  HttpClient c(o.client);
+  std::vector<std::string> problems;
+  for (const auto& f : found) {
+    RETURN_IF_ERROR(cancel::check_cancelled());
+    std::string path = u.prefix + f.name;
+    auto r = call(c, o, "GET", u.base + kApi + "hash?path=" + url_encode(path), path);
+    if (!r) {
+      if (r.status().code() != Code::kNotFound) return r.status();
+      problems.push_back(fmt::format("{}: missing at the destination", f.name));
+      continue;
+    }
+    ASSIGN_OR_RETURN(Json j, parse_json(r->body, path + " hash"));
+    int64_t size = j.value("size", int64_t{-1});
+    if (size != f.size) {
+      problems.push_back(fmt::format("{}: {} bytes here, {} at the destination", f.name, f.size, size));
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::string mine, crypto::sha256_tree_file_hex(f.path, o.threads));
+    std::string theirs = j.value("sha256tree", "");
+    if (mine != theirs)
+      problems.push_back(fmt::format("{}: sha256-tree differs (source {}, destination {})", f.name, mine.substr(0, 16),
+                                     theirs.substr(0, 16)));
+  }
+  return problems;
+}
+
+namespace {
+
+std::string flat_name(const std::string& name) {
+  std::string flat;
+  for (char ch : name) flat += ch == '/' ? '%' : ch;
+  return flat;
+}
+
+struct PullFile {
+  std::string path, name, tree, final_path, part_path, journal_path;
+  int64_t size = 0, mtime_ns = 0, nchunks = 0;
+  std::vector<std::vector<crypto::Digest256>> leaves;
+  std::vector<char> have;
+  std::atomic<int64_t> remaining{0}, got{0};
+  int part = -1, journal = -1;
+  bool resumed = false, skipped = false, done = false;
+  std::string error;
+  ~PullFile() {
+    if (part >= 0) ::close(part);
+    if (journal >= 0) ::close(journal);
+  }
+};
+
+}  // namespace
+
+Result<RemoteReport> pull(const std::string& url, const std::string& dst, const RemoteOptions& o) {
+  ASSIGN_OR_RETURN(RemoteUrl u, parse_remote(url));
+  if (o.chunk_bytes <= 0 || o.chunk_bytes % kLeaf != 0) return invalid_argument("--chunk: a multiple of 1 MiB");
+  ASSIGN_OR_RETURN(Json m, remote_manifest(url, o));
+  std::error_code ec;
+  fs::create_directories(dst + "/.dxfer/partial", ec);
+  if (ec) return io_error(fmt::format("create '{}': {}", dst, ec.message()));
+  std::deque<PullFile> files;
+  std::deque<Item> queue;
+  RemoteReport rep;
+  std::atomic<int64_t> done_bytes{0};
+  auto progress = [&](int64_t n) {
+    int64_t d = done_bytes += n;
+    if (o.progress) o.progress(d);
+  };
+  const Json listed = m.contains("files") && m["files"].is_object() ? m["files"] : Json::object();
+  for (auto it = listed.begin(); it != listed.end(); ++it) {
+    const std::string& path = it.key();
+    const Json& e = it.value();
+    if (path.rfind(u.prefix, 0) != 0) continue;
+    std::string name = path.substr(u.prefix.size());
+    if (name.empty() || name.front() == '/' || name == ".." || name.rfind("../", 0) == 0 ||
+        name.find("/../") != std::string::npos || name.ends_with("/..") || name.rfind(".dxfer", 0) == 0)
+      return corrupt(fmt::format("{}: the server listed an unsafe name '{}'", url, path));
+    PullFile& pf = files.emplace_back();
+    pf.path = path;
+    pf.name = path.substr(u.prefix.size());
+    pf.size = e.value("size", int64_t{0});
+    pf.mtime_ns = e.value("mtime_ns", int64_t{0});
+    pf.tree = e.value("sha256tree", "");
+    pf.final_path = dst + "/" + pf.name;
+    pf.part_path = dst + "/.dxfer/partial/" + flat_name(pf.name);
+    pf.journal_path = pf.part_path + ".leaves";
+    struct stat st;
+    if (o.sync && ::stat(pf.final_path.c_str(), &st) == 0 && st.st_size == pf.size) {
+      bool same;
+      if (o.checksum) {
+        ASSIGN_OR_RETURN(std::string t, crypto::sha256_tree_file_hex(pf.final_path, o.threads));
+        same = t == pf.tree;
+      } else {
+        same = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec == pf.mtime_ns;
+      }
+      if (same) {
+        pf.skipped = true;
+        rep.transfer.files.push_back({pf.name, "skipped", pf.size, 0, pf.tree});
+        progress(pf.size);
+        continue;
+      }
+    }
+    pf.nchunks = (pf.size + o.chunk_bytes - 1) / o.chunk_bytes;
+    pf.leaves.resize(static_cast<size_t>(pf.nchunks));
+    pf.have.assign(static_cast<size_t>(pf.nchunks), 0);
+    // Resume: the journal's first line names the file version it belongs to.
+    std::string head = fmt::format("{} {} {}", pf.tree, pf.size, o.chunk_bytes);
+    if (::access(pf.journal_path.c_str(), F_OK) == 0 && ::stat(pf.part_path.c_str(), &st) == 0 && st.st_size == pf.size) {
+      auto text = io::read_file(pf.journal_path);
+      auto lines = text ? io::split_lines(*text) : std::vector<std::string_view>{};
+      if (!lines.empty() && lines[0] == head) {
+        for (size_t i = 1; i < lines.size(); ++i) {
+          size_t sp = lines[i].find(' ');
+          if (sp == std::string_view::npos) continue;
+          int64_t k = std::strtoll(std::string(lines[i].substr(0, sp)).c_str(), nullptr, 10);
+          auto lv = crypto::leaves_from_text(lines[i].substr(sp + 1));
+          if (!lv || k < 0 || k >= pf.nchunks) continue;
+          pf.have[static_cast<size_t>(k)] = 1;
+          pf.leaves[static_cast<size_t>(k)] = std::move(*lv);
+          pf.resumed = true;
+        }
+      }
+    }
+    if (!pf.resumed) {
+      Fd p(::open(pf.part_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      if (p.fd < 0 || ::ftruncate(p.fd, pf.size) != 0) return errno_status(fmt::format("create '{}'", pf.part_path), errno);
+      RETURN_IF_ERROR(io::write_file_atomic(pf.journal_path, head + "\n"));
+    }
+    pf.part = ::open(pf.part_path.c_str(), O_WRONLY | O_CLOEXEC);
+    pf.journal = ::open(pf.journal_path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (pf.part < 0 || pf.journal < 0) return errno_status(fmt::format("open '{}'", pf.part_path), errno);
+    pf.remaining = pf.nchunks;
+    for (int64_t k = 0; k < pf.nchunks; ++k) {
+      if (pf.have[static_cast<size_t>(k)]) {
+        progress(std::min(o.chunk_bytes, pf.size - k * o.chunk_bytes));
+        --pf.remaining;
+      } else {
+        queue.push_back(Item{files.size() - 1, k, true, {}});
+      }
+    }
+  }
+  std::mutex mu;
+  Status fatal;
+  auto fail_file = [&](PullFile& pf, const Status& st) {
+    std::lock_guard<std::mutex> l(mu);
+    if (pf.error.empty()) pf.error = st.message();
+  };
+  auto finish = [&](PullFile& pf) {
+    std::vector<crypto::Digest256> all;
+    for (const auto& lv : pf.leaves) all.insert(all.end(), lv.begin(), lv.end());
+    auto root = crypto::tree_root(all);
+    if (!root) return fail_file(pf, root.status());
+    if (crypto::to_hex(*root) != pf.tree) {
+      ::unlink(pf.journal_path.c_str());  // start this file over next time
+      return fail_file(pf, corrupt(fmt::format("{}: sha256-tree of what arrived differs from the server's manifest", pf.path)));
+    }
+    if (::fsync(pf.part) != 0) return fail_file(pf, errno_status(fmt::format("fsync '{}'", pf.part_path), errno));
+    std::error_code e2;
+    fs::create_directories(fs::path(pf.final_path).parent_path(), e2);
+    struct timespec times[2] = {{0, UTIME_OMIT}, {pf.mtime_ns / 1000000000, pf.mtime_ns % 1000000000}};
+    ::futimens(pf.part, times);
+    if (::rename(pf.part_path.c_str(), pf.final_path.c_str()) != 0)
+      return fail_file(pf, errno_status(fmt::format("rename into '{}'", pf.final_path), errno));
+    ::unlink(pf.journal_path.c_str());
+    pf.done = true;
+  };
+  for (auto& pf : files)
+    if (!pf.skipped && pf.remaining == 0) finish(pf);
+  auto worker = [&]() {
+    HttpClient c(o.client);
+    std::vector<uint8_t> buf;
+    for (;;) {
+      Item it;
+      {
+        std::lock_guard<std::mutex> l(mu);
+        if (queue.empty() || !fatal.is_ok()) return;
+        it = std::move(queue.front());
+        queue.pop_front();
+      }
+      if (cancel::cancelled()) {
+        std::lock_guard<std::mutex> l(mu);
+        if (fatal.is_ok()) fatal = cancel::check_cancelled();
+        return;
+      }
+      PullFile& pf = files[it.file];
+      {
+        std::lock_guard<std::mutex> l(mu);
+        if (!pf.error.empty()) continue;
+      }
+      int64_t off = it.chunk * o.chunk_bytes, n = std::min(o.chunk_bytes, pf.size - off);
+      buf.clear();
+      buf.reserve(static_cast<size_t>(n));
+      auto sink = [&](const char* d, size_t len) {
+        if (static_cast<int64_t>(buf.size() + len) > n) return false;
+        buf.insert(buf.end(), d, d + len);
+        return true;
+      };
+      auto r = call(c, o, "GET", u.base + url_encode_path(pf.path), fmt::format("{} chunk {}", pf.path, it.chunk),
+                    {fmt::format("Range: bytes={}-{}", off, off + n - 1)}, {}, false, sink, [&] { buf.clear(); });
+      Status st = r ? Status::ok() : r.status();
+      if (st.is_ok() && static_cast<int64_t>(buf.size()) != n)
+        st = io_error(fmt::format("{} chunk {}: {} bytes arrived, {} expected (did the file change on the server?)", pf.path,
+                                  it.chunk, buf.size(), n));
+      std::vector<crypto::Digest256> leaves;
+      if (st.is_ok()) st = crypto::hash_leaves(buf, &leaves);
+      if (st.is_ok()) st = io::pwrite_all(pf.part, buf, off, pf.part_path);
+      if (st.is_ok()) st = io::write_all(pf.journal, fmt::format("{} {}\n", it.chunk, crypto::leaves_to_text(leaves)), pf.journal_path);
+      if (!st.is_ok()) {
+        fail_file(pf, st);
+        continue;
+      }
+      pf.leaves[static_cast<size_t>(it.chunk)] = std::move(leaves);
+      pf.got += n;
+      progress(n);
+      if (--pf.remaining == 0) finish(pf);
+    }
+  };
+  std::vector<std::thread> pool;
+  int nt = std::max(1, std::min<int>(o.threads, static_cast<int>(queue.size())));
+  for (int t = 0; t < nt && !queue.empty(); ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  RETURN_IF_ERROR(fatal);
+  for (auto& pf : files) {
+    if (pf.skipped) continue;
+    if (!pf.error.empty() || !pf.done) {
+      rep.failures.push_back(pf.error.empty() ? fmt::format("{}: not finished", pf.path) : pf.error);
+      continue;
+    }
+    rep.transfer.files.push_back({pf.name, pf.resumed ? "resumed" : "sent", pf.size, pf.got, pf.tree});
+    rep.transfer.bytes_sent += pf.got;
+  }
+  return rep;
+}
+
+}  // namespace sciflow::net

@@ -1,0 +1,63 @@
+// net/dxfer_client: push, pull, sync, verify and list against a `dxfer serve`
+// endpoint (https://HOST:PORT/PREFIX/), the protocol in net/dxfer_server.hpp.
+//
+// Push: files of 1 MiB and more go in chunks (several at once, one kept-alive
+// connection per thread); each chunk carries the SHA-256 of its 1 MiB leaves and
+// the server keeps it only if they match; the file is renamed into place only
+// when the whole-file sha256-tree matches. Smaller files travel many to a
+// request (batches), each verified the same way. The server remembers verified
+// chunks, so a push killed at any point sends, when run again, only the chunks
+// the server does not have (those in flight when it died). Failed requests are
+// retried with exponential backoff and jitter; a chunk damaged on the way is
+// sent again.
+// Pull: ranged GETs of chunks into DST/.dxfer/partial, a journal of verified
+// chunks beside it (resume), the whole file checked against the server's
+// sha256-tree before it is renamed into place.
+// Thread safety: one call at a time per destination.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/json.hpp"
+#include "core/status.hpp"
+#include "io/transfer.hpp"
+#include "net/http_client.hpp"
+
+namespace sciflow::net {
+
+struct RemoteOptions {
+  ClientOptions client;
+  int threads = 4;
+  int64_t chunk_bytes = 8 << 20;  // a multiple of 1 MiB
+  bool sync = false;              // skip files already there (size and mtime, or --checksum)
+  bool checksum = false;          // sync: compare sha256-tree, not size and mtime
+  int retries = 6;                // attempts per request beyond the first
+  std::function<void(int64_t bytes)> progress;
+};
+
+// "https://host:port/a/b" -> base "https://host:port", prefix "/a/b/".
+struct RemoteUrl {
+  std::string base, prefix;
+};
+Result<RemoteUrl> parse_remote(const std::string& url);
+bool is_remote(const std::string& url);  // https:// or http://
+
+// Files that failed while others went through are in `failures` (the call itself
+// returns ok); the report's files are those that arrived.
+struct RemoteReport {
+  io::TransferReport transfer;
+  std::vector<std::string> failures;
+};
+
+Result<RemoteReport> push(const std::vector<std::string>& sources, const std::string& url, const RemoteOptions& options);
+Result<RemoteReport> pull(const std::string& url, const std::string& dst, const RemoteOptions& options);
+// The server's manifest under the URL's prefix: {"files": {"/path": {size, mtime_ns, sha256tree}}}.
+Result<Json> remote_manifest(const std::string& url, const RemoteOptions& options);
+// Each source file against the server's copy, hashed again from the server's disk:
+// one line per problem, empty when all match.
+Result<std::vector<std::string>> verify(const std::vector<std::string>& sources, const std::string& url,
+                                        const RemoteOptions& options);
+
+}  // namespace sciflow::net

@@ -1,0 +1,761 @@
+#include "net/dxfer_server.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+// cpp-httplib stays inside this file (docs/ARCHITECTURE.md: one adapter per
+// third-party library). Debian builds it as a shared library; its pkg-config
+// flags (CPPHTTPLIB_*_SUPPORT) come from CMake so that the ABI matches.
+#include <httplib.h>
+
+#include <fmt/core.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "core/cancel.hpp"
+#include "core/json.hpp"
+#include "core/units.hpp"
+#include "crypto/aead.hpp"
+#include "crypto/cert.hpp"
+#include "crypto/hash.hpp"
+#include "io/file.hpp"
+
+namespace sciflow::net {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int64_t kMaxChunk = int64_t{256} << 20;
+constexpr const char* kApi = "/_dxfer/v1/";
+
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
+  Fd& operator=(Fd&& o) noexcept {
+    std::swap(fd, o.fd);
+    return *this;
+  }
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// An HTTP error: status code and a message for the JSON body and the audit log.
+struct HttpError {
+  int status = 500;
+  std::string message;
+};
+
+int http_status(const Status& s) {
+  switch (s.code()) {
+    case Code::kInvalidArgument: return 400;
+    case Code::kNotFound: return 404;
+    case Code::kPermissionDenied: return 403;
+    case Code::kCorrupt: return 422;
+    case Code::kResourceExhausted: return 507;
+    case Code::kAlreadyExists: return 409;
+    case Code::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+// "/a/b.h5" -> "a/b.h5"; refuses traversal, empty and reserved components.
+Result<std::string> relative_path(std::string_view url_path, bool allow_root = false) {
+  if (url_path.empty() || url_path.front() != '/')
+    return Status(Code::kPermissionDenied, fmt::format("path '{}' must start with /", url_path));
+  std::string rel;
+  size_t pos = 1;
+  while (pos <= url_path.size()) {
+    size_t end = url_path.find('/', pos);
+    if (end == std::string_view::npos) end = url_path.size();
+    std::string_view comp = url_path.substr(pos, end - pos);
+    pos = end + 1;
+    if (comp.empty() && end == url_path.size()) break;  // trailing slash
+    if (comp.empty() || comp == "." || comp == ".." || comp.find('\0') != std::string_view::npos)
+      return Status(Code::kPermissionDenied, fmt::format("path '{}': '{}' components are not allowed", url_path, comp));
+    if (rel.empty() && (comp == ".dxfer" || comp == "_dxfer"))
+      return Status(Code::kPermissionDenied, fmt::format("path '{}': /{} is reserved for dxfer itself", url_path, comp));
+    if (!rel.empty()) rel += '/';
+    rel += comp;
+  }
+  if (rel.empty() && !allow_root) return Status(Code::kPermissionDenied, "the root itself is not a file");
+  return rel;
+}
+
+struct ManifestEntry {
+  int64_t size = 0, mtime_ns = 0;
+  std::string tree;
+};
+
+// An upload in progress: the partial file and which chunks are in, verified.
+struct Upload {
+  std::string id, path;  // path: "/a/b"
+  int64_t size = 0, mtime_ns = 0, chunk = 0, nchunks = 0;
+  Fd part, journal;
+  std::vector<char> have;
+  std::vector<std::vector<crypto::Digest256>> leaves;  // per chunk
+  std::mutex mu;
+  bool finished = false;
+};
+
+class Server {
+ public:
+  explicit Server(const ServeOptions& o) : o_(o) {}
+  Status run();
+
+ private:
+  // Request plumbing.
+  Result<std::string> authenticate(const httplib::Request& req, crypto::Access access, const std::string& path);
+  void audit(const httplib::Request& req, const std::string& who, const std::string& path, int status, int64_t bytes);
+  template <typename F>
+  void handle(const httplib::Request& req, httplib::Response& res, crypto::Access access, const std::string& path, F&& f);
+  static void fail(httplib::Response& res, int status, const std::string& message);
+
+  // Files under the root.
+  Result<Fd> open_beneath(const std::string& rel, int flags, mode_t mode = 0);
+  Result<Fd> make_parent_dirs(const std::string& rel);
+  Status finalise(int fd, const std::string& tmp_dir_rel_name, int tmp_dir_fd, const std::string& path,
+                  int64_t size, int64_t mtime_ns, const std::string& tree, bool sync);
+
+  // Manifest.
+  Status load_manifest();
+  Status record(const std::string& path, const ManifestEntry& e);
+
+  // Handlers.
+  void get_file(const httplib::Request& req, httplib::Response& res);
+  void put_file(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
+  void create_upload(const httplib::Request& req, httplib::Response& res);
+  void put_chunk(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
+  void finish_upload(const httplib::Request& req, httplib::Response& res);
+  void batch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
+  void manifest(const httplib::Request& req, httplib::Response& res);
+  void rehash(const httplib::Request& req, httplib::Response& res);
+  Result<std::shared_ptr<Upload>> find_upload(const std::string& id);
+
+  ServeOptions o_;
+  std::string state_;  // ROOT/.dxfer
+  Fd root_fd_, uploads_fd_;
+  std::mutex tokens_mu_;
+  std::optional<crypto::TokenSet> tokens_;
+  struct timespec tokens_mtime_ {};
+  std::mutex manifest_mu_;
+  std::map<std::string, ManifestEntry> manifest_;
+  Fd manifest_fd_;
+  std::mutex audit_mu_;
+  Fd audit_fd_;
+  std::mutex uploads_mu_;
+  std::map<std::string, std::shared_ptr<Upload>> uploads_;
+};
+
+void Server::fail(httplib::Response& res, int status, const std::string& message) {
+  res.status = status;
+  res.set_content(to_json_line(Json{{"error", message}}) + "\n", "application/json");
+}
+
+Result<std::string> Server::authenticate(const httplib::Request& req, crypto::Access access, const std::string& path) {
+  std::string auth = req.get_header_value("Authorization");
+  if (auth.rfind("Bearer ", 0) != 0) return Status(Code::kNotFound, "no bearer token (Authorization: Bearer TOKEN)");
+  std::lock_guard<std::mutex> l(tokens_mu_);
+  struct stat st;
+  if (::stat(o_.tokens.c_str(), &st) != 0) return errno_status(fmt::format("token file '{}'", o_.tokens), errno);
+  if (!tokens_ || st.st_mtim.tv_sec != tokens_mtime_.tv_sec || st.st_mtim.tv_nsec != tokens_mtime_.tv_nsec) {
+    ASSIGN_OR_RETURN(std::string text, io::read_file(o_.tokens));
+    ASSIGN_OR_RETURN(auto set, crypto::TokenSet::parse(text, o_.tokens));
+    tokens_ = std::move(set);
+    tokens_mtime_ = st.st_mtim;
+  }
+  return tokens_->authorize(std::string_view(auth).substr(7), access, path);
+}
+
+void Server::audit(const httplib::Request& req, const std::string& who, const std::string& path, int status,
+                   int64_t bytes) {
+  Json j{{"time", units::format_utc(static_cast<double>(std::time(nullptr)))},
+         {"remote", req.remote_addr}, {"who", who}, {"method", req.method}, {"path", path},
+         {"status", status}, {"bytes", bytes}};
+  std::string line = to_json_line(j) + "\n";
+  std::lock_guard<std::mutex> l(audit_mu_);
+  (void)io::write_all(audit_fd_.fd, line, "audit log");
+}
+
+// Authenticates, runs f (which returns the bytes moved or an HttpError), audits.
+template <typename F>
+void Server::handle(const httplib::Request& req, httplib::Response& res, crypto::Access access, const std::string& path,
+                    F&& f) {
+  auto who = authenticate(req, access, path);
+  if (!who) {
+    int status = who.status().code() == Code::kNotFound ? 401 : who.status().code() == Code::kPermissionDenied ? 403 : 500;
+    if (status == 401) res.set_header("WWW-Authenticate", "Bearer realm=\"dxfer\"");
+    fail(res, status, who.status().message());
+    audit(req, "-", path, status, 0);
+    return;
+  }
+  Result<int64_t> r = f(*who);
+  if (!r) {
+    fail(res, http_status(r.status()), r.status().message());
+    audit(req, *who, path, res.status, 0);
+    return;
+  }
+  audit(req, *who, path, res.status, *r);
+}
+
+Result<Fd> Server::open_beneath(const std::string& rel, int flags, mode_t mode) {
+  struct open_how how {};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.mode = (flags & O_CREAT) ? mode : 0;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  for (;;) {
+    long fd = ::syscall(SYS_openat2, root_fd_.fd, rel.c_str(), &how, sizeof how);
+    if (fd >= 0) return Fd(static_cast<int>(fd));
+    if (errno == EINTR || errno == EAGAIN) continue;
+    if (errno == EXDEV) return Status(Code::kPermissionDenied, fmt::format("/{}: leads outside the root", rel));
+    return errno_status(fmt::format("/{}", rel), errno);
+  }
+}
+
+// Creates the directories above `rel` (beneath the root) and returns the parent.
+Result<Fd> Server::make_parent_dirs(const std::string& rel) {
+  size_t slash = rel.rfind('/');
+  if (slash == std::string::npos) return open_beneath(".", O_DIRECTORY | O_RDONLY);
+  std::string dir = rel.substr(0, slash);
+  auto d = open_beneath(dir, O_DIRECTORY | O_RDONLY);
+  if (d || d.status().code() != Code::kNotFound) return d;
+  size_t pos = 0;
+  while (pos <= dir.size()) {
+    size_t end = dir.find('/', pos);
+    if (end == std::string::npos) end = dir.size();
+    std::string prefix = dir.substr(0, end);
+    auto p = open_beneath(prefix, O_DIRECTORY | O_RDONLY);
+    if (!p) {
+      if (p.status().code() != Code::kNotFound) return p.status();
+      size_t ps = prefix.rfind('/');
+      ASSIGN_OR_RETURN(Fd parent, open_beneath(ps == std::string::npos ? "." : prefix.substr(0, ps), O_DIRECTORY | O_RDONLY));
+      std::string base = ps == std::string::npos ? prefix : prefix.substr(ps + 1);
+      if (::mkdirat(parent.fd, base.c_str(), 0755) != 0 && errno != EEXIST)
+        return errno_status(fmt::format("mkdir /{}", prefix), errno);
+    }
+    pos = end + 1;
+  }
+  return open_beneath(dir, O_DIRECTORY | O_RDONLY);
+}
+
+// Puts the verified temp file (name `tmp_name` in directory `tmp_dir_fd`) in
+// place as `path`: mtime, fsync, rename, directory fsync, manifest.
+Status Server::finalise(int fd, const std::string& tmp_name, int tmp_dir_fd, const std::string& path, int64_t size,
+                        int64_t mtime_ns, const std::string& tree, bool sync) {
+  ASSIGN_OR_RETURN(std::string rel, relative_path(path));
+  struct timespec times[2] = {{0, UTIME_OMIT}, {mtime_ns / 1000000000, mtime_ns % 1000000000}};
+  if (mtime_ns > 0) ::futimens(fd, times);
+  if (sync && ::fdatasync(fd) != 0) return errno_status(fmt::format("fsync {}", path), errno);
+  ASSIGN_OR_RETURN(Fd parent, make_parent_dirs(rel));
+  std::string base = rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1);
+  struct stat st;
+  if (::fstatat(parent.fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+    return Status(Code::kAlreadyExists, fmt::format("{}: is a directory on the server", path));
+  if (::renameat(tmp_dir_fd, tmp_name.c_str(), parent.fd, base.c_str()) != 0)
+    return errno_status(fmt::format("rename into {}", path), errno);
+  if (sync) ::fsync(parent.fd);
+  return record(path, ManifestEntry{size, mtime_ns, tree});
+}
+
+Status Server::load_manifest() {
+  std::string path = state_ + "/manifest.jsonl";
+  if (::access(path.c_str(), F_OK) == 0) {
+    ASSIGN_OR_RETURN(std::string text, io::read_file(path));
+    for (std::string_view line : io::split_lines(text)) {
+      if (line.empty()) continue;
+      auto j = parse_json(line, path);
+      if (!j) continue;  // a line cut short by a crash: the file it named is verified again by the next sync
+      manifest_[j->value("path", "")] = {j->value("size", int64_t{0}), j->value("mtime_ns", int64_t{0}),
+                                          j->value("sha256tree", "")};
+    }
+  }
+  // Compact: only entries whose file still exists, one line each.
+  std::string text;
+  for (auto it = manifest_.begin(); it != manifest_.end();) {
+    auto rel = relative_path(it->first);
+    struct stat st;
+    if (!rel || ::fstatat(root_fd_.fd, rel->c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_size != it->second.size) {
+      it = manifest_.erase(it);
+      continue;
+    }
+    text += to_json_line(Json{{"path", it->first}, {"size", it->second.size}, {"mtime_ns", it->second.mtime_ns},
+                              {"sha256tree", it->second.tree}}) + "\n";
+    ++it;
+  }
+  RETURN_IF_ERROR(io::write_file_atomic(path, text));
+  manifest_fd_ = Fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+  if (manifest_fd_.fd < 0) return errno_status(fmt::format("open '{}'", path), errno);
+  return Status::ok();
+}
+
+Status Server::record(const std::string& path, const ManifestEntry& e) {
+  std::string line = to_json_line(Json{{"path", path}, {"size", e.size}, {"mtime_ns", e.mtime_ns}, {"sha256tree", e.tree}}) + "\n";
+  std::lock_guard<std::mutex> l(manifest_mu_);
+  manifest_[path] = e;
+  return io::write_all(manifest_fd_.fd, line, state_ + "/manifest.jsonl");
+}
+
+void Server::get_file(const httplib::Request& req, httplib::Response& res) {
+  const std::string& path = req.path;
+  handle(req, res, crypto::Access::kRead, path, [&](const std::string&) -> Result<int64_t> {
+    ASSIGN_OR_RETURN(std::string rel, relative_path(path));
+    ASSIGN_OR_RETURN(Fd f, open_beneath(rel, O_RDONLY));
+    struct stat st;
+    if (::fstat(f.fd, &st) != 0) return errno_status(path, errno);
+    if (!S_ISREG(st.st_mode)) return invalid_argument(fmt::format("{}: not a file (list with {}manifest)", path, kApi));
+    auto shared = std::make_shared<Fd>(std::move(f));
+    {
+      std::lock_guard<std::mutex> l(manifest_mu_);
+      auto it = manifest_.find(path);
+      if (it != manifest_.end() && it->second.size == st.st_size) res.set_header("X-Dxfer-Tree", it->second.tree);
+    }
+    res.set_content_provider(static_cast<size_t>(st.st_size), "application/octet-stream",
+                             [shared](size_t offset, size_t length, httplib::DataSink& sink) {
+                               std::vector<char> buf(std::min<size_t>(length, 1 << 20));
+                               while (length > 0) {
+                                 ssize_t n = ::pread(shared->fd, buf.data(), std::min(length, buf.size()),
+                                                     static_cast<off_t>(offset));
+                                 if (n <= 0) return false;
+                                 if (!sink.write(buf.data(), static_cast<size_t>(n))) return false;
+                                 offset += static_cast<size_t>(n);
+                                 length -= static_cast<size_t>(n);
+                               }
+                               return true;
+                             });
+    return static_cast<int64_t>(st.st_size);
+  });
+}
+
+// Hashes a body into 1 MiB leaves as it arrives and writes it to `fd`.
+struct LeafWriter {
+  int fd = -1;
+  std::string name;
+  int64_t offset = 0;
+  std::vector<uint8_t> leaf;
+  std::vector<crypto::Digest256> leaves;
+  Status status;
+
+  bool add(const char* data, size_t n) {
+    if (!status.is_ok()) return false;
+    const uint8_t* p = reinterpret_cast<const uint8_t*>(data);
+    while (n > 0) {
+      size_t take = std::min(n, crypto::kTreeLeafBytes - leaf.size());
+      leaf.insert(leaf.end(), p, p + take);
+      p += take;
+      n -= take;
+      if (leaf.size() == crypto::kTreeLeafBytes && !flush()) return false;
+    }
+    return true;
+  }
+  bool flush() {
+    if (leaf.empty()) return true;
+    auto d = crypto::sha256(leaf);
+    if (!d) {
+      status = d.status();
+      return false;
+    }
+    leaves.push_back(*d);
+    status = io::pwrite_all(fd, leaf, offset, name);
+    offset += static_cast<int64_t>(leaf.size());
+    leaf.clear();
+    return status.is_ok();
+  }
+};
+
+void Server::put_file(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+  const std::string& path = req.path;
+  handle(req, res, crypto::Access::kWrite, path, [&](const std::string&) -> Result<int64_t> {
+    ASSIGN_OR_RETURN(std::string rel, relative_path(path));
+    Fd f(::openat(uploads_fd_.fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644));
+    if (f.fd < 0) return errno_status(fmt::format("{}: temp file", path), errno);
+    LeafWriter w;
+    w.fd = f.fd;
+    w.name = path;
+    w.leaf.reserve(crypto::kTreeLeafBytes);
+    bool ok = reader([&](const char* data, size_t n) { return w.add(data, n); });
+    if (ok) w.flush();
+    RETURN_IF_ERROR(w.status);
+    if (!ok) return invalid_argument(fmt::format("{}: the body ended early", path));
+    ASSIGN_OR_RETURN(auto root, crypto::tree_root(w.leaves));
+    std::string tree = crypto::to_hex(root);
+    std::string want = req.get_header_value("X-Dxfer-Tree");
+    if (!want.empty() && want != tree)
+      return corrupt(fmt::format("{}: sha256-tree of what arrived ({}) differs from X-Dxfer-Tree", path, tree));
+    // An O_TMPFILE has no name: give it one in uploads/, then rename it into place.
+    std::string tmp = fmt::format("put-{}-{}.tmp", ::getpid(), reinterpret_cast<uintptr_t>(&w));
+    std::string proc = fmt::format("/proc/self/fd/{}", f.fd);
+    if (::linkat(AT_FDCWD, proc.c_str(), uploads_fd_.fd, tmp.c_str(), AT_SYMLINK_FOLLOW) != 0)
+      return errno_status(fmt::format("{}: name temp file", path), errno);
+    int64_t mtime_ns = 0;
+    if (req.has_header("X-Dxfer-Mtime")) mtime_ns = std::strtoll(req.get_header_value("X-Dxfer-Mtime").c_str(), nullptr, 10);
+    if (mtime_ns <= 0) {
+      struct timespec now;
+      clock_gettime(CLOCK_REALTIME, &now);
+      mtime_ns = now.tv_sec * 1000000000LL + now.tv_nsec;
+    }
+    Status st = finalise(f.fd, tmp, uploads_fd_.fd, path, w.offset, mtime_ns, tree, true);
+    if (!st.is_ok()) {
+      ::unlinkat(uploads_fd_.fd, tmp.c_str(), 0);
+      return st;
+    }
+    res.status = 201;
+    res.set_header("X-Dxfer-Tree", tree);
+    res.set_content(to_json_line(Json{{"path", path}, {"size", w.offset}, {"sha256tree", tree}}) + "\n", "application/json");
+    return w.offset;
+  });
+}
+
+Result<std::shared_ptr<Upload>> Server::find_upload(const std::string& id) {
+  for (char c : id)
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return invalid_argument("bad upload id");
+  std::lock_guard<std::mutex> l(uploads_mu_);
+  auto it = uploads_.find(id);
+  if (it != uploads_.end()) return it->second;
+  // A server restarted since: rebuild the upload from its files.
+  std::string meta_path = state_ + "/uploads/" + id + ".json";
+  if (::access(meta_path.c_str(), F_OK) != 0) return not_found(fmt::format("upload {}: unknown (start it again)", id));
+  ASSIGN_OR_RETURN(std::string text, io::read_file(meta_path));
+  ASSIGN_OR_RETURN(Json m, parse_json(text, meta_path));
+  auto u = std::make_shared<Upload>();
+  u->id = id;
+  u->path = m.value("path", "");
+  u->size = m.value("size", int64_t{0});
+  u->mtime_ns = m.value("mtime_ns", int64_t{0});
+  u->chunk = m.value("chunk", int64_t{1});
+  u->nchunks = u->size == 0 ? 0 : (u->size + u->chunk - 1) / u->chunk;
+  u->have.assign(static_cast<size_t>(u->nchunks), 0);
+  u->leaves.resize(static_cast<size_t>(u->nchunks));
+  u->part = Fd(::openat(uploads_fd_.fd, (id + ".part").c_str(), O_RDWR | O_CLOEXEC));
+  if (u->part.fd < 0) return not_found(fmt::format("upload {}: partial file gone (start it again)", id));
+  std::string jpath = state_ + "/uploads/" + id + ".leaves";
+  if (::access(jpath.c_str(), F_OK) == 0) {
+    ASSIGN_OR_RETURN(std::string jt, io::read_file(jpath));
+    for (std::string_view line : io::split_lines(jt)) {
+      size_t sp = line.find(' ');
+      if (sp == std::string_view::npos) continue;  // cut short by a crash
+      int64_t k = std::strtoll(std::string(line.substr(0, sp)).c_str(), nullptr, 10);
+      auto lv = crypto::leaves_from_text(line.substr(sp + 1));
+      int64_t n = std::min(u->chunk, u->size - k * u->chunk);
+      if (k < 0 || k >= u->nchunks || !lv ||
+          lv->size() != static_cast<size_t>((n + static_cast<int64_t>(crypto::kTreeLeafBytes) - 1) /
+                                            static_cast<int64_t>(crypto::kTreeLeafBytes)))
+        continue;
+      u->have[static_cast<size_t>(k)] = 1;
+      u->leaves[static_cast<size_t>(k)] = std::move(*lv);
+    }
+  }
+  u->journal = Fd(::open(jpath.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  if (u->journal.fd < 0) return errno_status(fmt::format("open '{}'", jpath), errno);
+  uploads_[id] = u;
+  return u;
+}
+
+void Server::create_upload(const httplib::Request& req, httplib::Response& res) {
+  auto body = parse_json(req.body, "upload request");
+  std::string path = body ? body->value("path", "") : "";
+  handle(req, res, crypto::Access::kWrite, path, [&](const std::string& who) -> Result<int64_t> {
+    if (!body) return invalid_argument(body.status().message());
+    ASSIGN_OR_RETURN(std::string rel, relative_path(path));
+    int64_t size = body->value("size", int64_t{-1}), mtime_ns = body->value("mtime_ns", int64_t{0}),
+            chunk = body->value("chunk", int64_t{0});
+    if (size < 0 || chunk <= 0 || chunk > kMaxChunk || chunk % static_cast<int64_t>(crypto::kTreeLeafBytes) != 0)
+      return invalid_argument(fmt::format("{}: size >= 0 and a chunk size that is a multiple of 1 MiB up to 256 MiB", path));
+    ASSIGN_OR_RETURN(auto idd, crypto::sha256(fmt::format("{}\n{}\n{}\n{}\n{}", who, path, size, mtime_ns, chunk)));
+    std::string id = crypto::to_hex(idd).substr(0, 32);
+    std::string meta_path = state_ + "/uploads/" + id + ".json";
+    if (::access(meta_path.c_str(), F_OK) != 0) {
+      Fd part(::openat(uploads_fd_.fd, (id + ".part").c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      if (part.fd < 0) return errno_status(fmt::format("{}: partial file", path), errno);
+      // Reserve the space now: a full disk fails here, before any byte is sent.
+      if (size > 0) {
+        int e = ::posix_fallocate(part.fd, 0, size);
+        if (e != 0) {
+          ::unlinkat(uploads_fd_.fd, (id + ".part").c_str(), 0);
+          return errno_status(fmt::format("{}: reserve {} on the server", path, units::format_bytes(static_cast<double>(size))), e);
+        }
+      }
+      RETURN_IF_ERROR(io::write_file_atomic(meta_path, to_json_line(Json{{"path", path}, {"size", size}, {"mtime_ns", mtime_ns},
+                                                                          {"chunk", chunk}, {"who", who}})));
+    }
+    ASSIGN_OR_RETURN(auto u, find_upload(id));
+    Json have = Json::array();
+    {
+      std::lock_guard<std::mutex> l(u->mu);
+      for (int64_t k = 0; k < u->nchunks; ++k)
+        if (u->have[static_cast<size_t>(k)]) have.push_back(k);
+    }
+    res.set_content(to_json_line(Json{{"id", id}, {"have", have}}) + "\n", "application/json");
+    return 0;
+  });
+}
+
+void Server::put_chunk(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+  std::string id = req.matches[1], path;
+  int64_t k = std::strtoll(req.matches[2].str().c_str(), nullptr, 10);
+  auto u = find_upload(id);
+  if (u) path = (*u)->path;
+  handle(req, res, crypto::Access::kWrite, path, [&](const std::string&) -> Result<int64_t> {
+    if (!u) return u.status();
+    Upload& up = **u;
+    if (k < 0 || k >= up.nchunks) return invalid_argument(fmt::format("{}: no chunk {}", up.path, k));
+    int64_t off = k * up.chunk, n = std::min(up.chunk, up.size - off);
+    ASSIGN_OR_RETURN(auto want, crypto::leaves_from_text(req.get_header_value("X-Dxfer-Leaves")));
+    std::vector<uint8_t> buf;
+    buf.reserve(static_cast<size_t>(n));
+    bool ok = reader([&](const char* d, size_t len) {
+      if (static_cast<int64_t>(buf.size() + len) > n) return false;
+      buf.insert(buf.end(), d, d + len);
+      return true;
+    });
+    if (!ok || static_cast<int64_t>(buf.size()) != n)
+      return invalid_argument(fmt::format("{}: chunk {} must be {} bytes", up.path, k, n));
+    std::vector<crypto::Digest256> got;
+    RETURN_IF_ERROR(crypto::hash_leaves(buf, &got));
+    if (got != want)
+      return corrupt(fmt::format("{}: chunk {} arrived with other SHA-256s than were sent (damaged on the way); send it again",
+                                 up.path, k));
+    RETURN_IF_ERROR(io::pwrite_all(up.part.fd, buf, off, up.path));
+    std::string line = fmt::format("{} {}\n", k, crypto::leaves_to_text(got));
+    std::lock_guard<std::mutex> l(up.mu);
+    RETURN_IF_ERROR(io::write_all(up.journal.fd, line, up.path + " journal"));
+    up.have[static_cast<size_t>(k)] = 1;
+    up.leaves[static_cast<size_t>(k)] = std::move(got);
+    res.set_content("{}\n", "application/json");
+    return n;
+  });
+}
+
+void Server::finish_upload(const httplib::Request& req, httplib::Response& res) {
+  std::string id = req.matches[1], path;
+  auto u = find_upload(id);
+  if (u) path = (*u)->path;
+  handle(req, res, crypto::Access::kWrite, path, [&](const std::string&) -> Result<int64_t> {
+    if (!u) return u.status();
+    Upload& up = **u;
+    std::lock_guard<std::mutex> l(up.mu);
+    std::vector<crypto::Digest256> all;
+    for (int64_t k = 0; k < up.nchunks; ++k) {
+      if (!up.have[static_cast<size_t>(k)]) return invalid_argument(fmt::format("{}: chunk {} has not arrived", up.path, k));
+      const auto& lv = up.leaves[static_cast<size_t>(k)];
+      all.insert(all.end(), lv.begin(), lv.end());
+    }
+    ASSIGN_OR_RETURN(auto root, crypto::tree_root(all));
+    std::string tree = crypto::to_hex(root);
+    if (req.get_header_value("X-Dxfer-Tree") != tree)
+      return corrupt(fmt::format("{}: whole-file sha256-tree {} differs from the sender's", up.path, tree));
+    RETURN_IF_ERROR(finalise(up.part.fd, id + ".part", uploads_fd_.fd, up.path, up.size, up.mtime_ns, tree, true));
+    ::unlinkat(uploads_fd_.fd, (id + ".leaves").c_str(), 0);
+    ::unlinkat(uploads_fd_.fd, (id + ".json").c_str(), 0);
+    {
+      std::lock_guard<std::mutex> ul(uploads_mu_);
+      uploads_.erase(id);
+    }
+    res.set_content(to_json_line(Json{{"path", up.path}, {"size", up.size}, {"sha256tree", tree}}) + "\n", "application/json");
+    return up.size;
+  });
+}
+
+// Body: records of one JSON line {path,size,mtime_ns,sha256tree} and `size` bytes.
+void Server::batch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+  handle(req, res, crypto::Access::kWrite, "", [&](const std::string& who) -> Result<int64_t> {
+    // Authorised per file below; "" only asks that the token is known.
+    (void)who;
+    std::string body;
+    bool ok = reader([&](const char* d, size_t n) {
+      if (body.size() + n > static_cast<size_t>(kMaxChunk)) return false;
+      body.append(d, n);
+      return true;
+    });
+    if (!ok) return invalid_argument("batch body too large (256 MiB at most)");
+    struct Item {
+      std::string path, tmp, tree, error;
+      int64_t size = 0, mtime_ns = 0;
+      Fd fd;
+    };
+    std::vector<Item> items;
+    size_t pos = 0;
+    int64_t bytes = 0;
+    while (pos < body.size()) {
+      size_t nl = body.find('\n', pos);
+      if (nl == std::string::npos) return invalid_argument("batch: record header without a newline");
+      ASSIGN_OR_RETURN(Json h, parse_json(std::string_view(body).substr(pos, nl - pos), "batch record"));
+      Item it;
+      it.path = h.value("path", "");
+      it.size = h.value("size", int64_t{-1});
+      it.mtime_ns = h.value("mtime_ns", int64_t{0});
+      it.tree = h.value("sha256tree", "");
+      pos = nl + 1;
+      if (it.size < 0 || pos + static_cast<size_t>(it.size) > body.size())
+        return invalid_argument(fmt::format("batch: record {} is cut short", it.path));
+      std::span<const uint8_t> data(reinterpret_cast<const uint8_t*>(body.data()) + pos, static_cast<size_t>(it.size));
+      pos += static_cast<size_t>(it.size);
+      auto rel = relative_path(it.path);
+      auto perm = rel ? authenticate(req, crypto::Access::kWrite, it.path) : Result<std::string>(rel.status());
+      if (!perm) {
+        it.error = perm.status().message();
+        audit(req, who, it.path, 403, 0);
+        items.push_back(std::move(it));
+        continue;
+      }
+      std::vector<crypto::Digest256> leaves;
+      RETURN_IF_ERROR(crypto::hash_leaves(data, &leaves));
+      ASSIGN_OR_RETURN(auto root, crypto::tree_root(leaves));
+      if (crypto::to_hex(root) != it.tree) {
+        it.error = "sha256-tree of what arrived differs from the sender's (damaged on the way)";
+        items.push_back(std::move(it));
+        continue;
+      }
+      it.tmp = fmt::format("batch-{}-{}-{}.tmp", ::gettid(), items.size(), reinterpret_cast<uintptr_t>(&body) & 0xffff);
+      it.fd = Fd(::openat(uploads_fd_.fd, it.tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      Status st = it.fd.fd < 0 ? errno_status(it.path, errno) : io::pwrite_all(it.fd.fd, data, 0, it.path);
+      if (!st.is_ok()) {
+        ::unlinkat(uploads_fd_.fd, it.tmp.c_str(), 0);
+        return st;  // a full disk fails the whole batch; nothing of it is in place
+      }
+      bytes += it.size;
+      items.push_back(std::move(it));
+    }
+    // One syncfs for the whole batch instead of one fsync per small file.
+    if (::syncfs(uploads_fd_.fd) != 0) return errno_status("sync the batch", errno);
+    Json out = Json::array();
+    for (auto& it : items) {
+      if (it.error.empty()) {
+        Status st = finalise(it.fd.fd, it.tmp, uploads_fd_.fd, it.path, it.size, it.mtime_ns, it.tree, false);
+        if (!st.is_ok()) {
+          ::unlinkat(uploads_fd_.fd, it.tmp.c_str(), 0);
+          it.error = st.message();
+        }
+      }
+      out.push_back(it.error.empty() ? Json{{"path", it.path}, {"ok", true}} : Json{{"path", it.path}, {"error", it.error}});
+    }
+    res.set_content(to_json_line(Json{{"files", out}}) + "\n", "application/json");
+    return bytes;
+  });
+}
+
+void Server::manifest(const httplib::Request& req, httplib::Response& res) {
+  std::string prefix = req.has_param("prefix") ? req.get_param_value("prefix") : "/";
+  handle(req, res, crypto::Access::kRead, prefix, [&](const std::string&) -> Result<int64_t> {
+    ASSIGN_OR_RETURN(std::string rel, relative_path(prefix, true));
+    std::string p = rel.empty() ? "/" : "/" + rel;
+    Json files = Json::object();
+    std::lock_guard<std::mutex> l(manifest_mu_);
+    for (auto it = manifest_.lower_bound(p); it != manifest_.end() && it->first.rfind(p, 0) == 0; ++it) {
+      if (p != "/" && it->first.size() > p.size() && it->first[p.size()] != '/' && p.back() != '/') continue;
+      files[it->first] = Json{{"size", it->second.size}, {"mtime_ns", it->second.mtime_ns}, {"sha256tree", it->second.tree}};
+    }
+    res.set_content(Json{{"files", files}}.dump() + "\n", "application/json");
+    return 0;
+  });
+}
+
+void Server::rehash(const httplib::Request& req, httplib::Response& res) {
+  std::string path = req.get_param_value("path");
+  handle(req, res, crypto::Access::kRead, path, [&](const std::string&) -> Result<int64_t> {
+    ASSIGN_OR_RETURN(std::string rel, relative_path(path));
+    ASSIGN_OR_RETURN(Fd f, open_beneath(rel, O_RDONLY));
+    std::string proc = fmt::format("/proc/self/fd/{}", f.fd);
+    struct stat st;
+    if (::fstat(f.fd, &st) != 0 || !S_ISREG(st.st_mode)) return invalid_argument(fmt::format("{}: not a file", path));
+    ASSIGN_OR_RETURN(std::string tree, crypto::sha256_tree_file_hex(proc, 2));
+    res.set_content(to_json_line(Json{{"path", path}, {"size", static_cast<int64_t>(st.st_size)}, {"sha256tree", tree}}) + "\n",
+                    "application/json");
+    return 0;
+  });
+}
+
+Status Server::run() {
+  if (o_.root.empty()) return invalid_argument("--root is required");
+  if (o_.tokens.empty()) return invalid_argument("--tokens is required (make one with: dxfer token create)");
+  if (::access(o_.tokens.c_str(), R_OK) != 0) return errno_status(fmt::format("token file '{}'", o_.tokens), errno);
+  {
+    ASSIGN_OR_RETURN(std::string text, io::read_file(o_.tokens));
+    RETURN_IF_ERROR(crypto::TokenSet::parse(text, o_.tokens).status());
+  }
+  std::error_code ec;
+  fs::create_directories(o_.root, ec);
+  state_ = o_.root + "/.dxfer";
+  fs::create_directories(state_ + "/uploads", ec);
+  if (ec) return io_error(fmt::format("create '{}': {}", state_, ec.message()));
+  root_fd_ = Fd(::open(o_.root.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  uploads_fd_ = Fd(::open((state_ + "/uploads").c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  if (root_fd_.fd < 0 || uploads_fd_.fd < 0) return errno_status(fmt::format("open '{}'", o_.root), errno);
+  // Leftovers of whole-file PUTs and batches cut short by a crash.
+  for (const auto& e : fs::directory_iterator(state_ + "/uploads", ec))
+    if (e.path().extension() == ".tmp") fs::remove(e.path(), ec);
+  RETURN_IF_ERROR(load_manifest());
+  audit_fd_ = Fd(::open((state_ + "/audit.log").c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+  if (audit_fd_.fd < 0) return errno_status(fmt::format("open '{}/audit.log'", state_), errno);
+
+  std::string cert = o_.tls_cert, key = o_.tls_key;
+  if (o_.self_signed) {
+    cert = state_ + "/tls/cert.pem";
+    key = state_ + "/tls/key.pem";
+    if (::access(cert.c_str(), R_OK) != 0 || ::access(key.c_str(), R_OK) != 0) {
+      fs::create_directories(state_ + "/tls", ec);
+      std::vector<std::string> hosts{o_.host};
+      if (o_.host != "localhost") hosts.push_back("localhost");
+      RETURN_IF_ERROR(crypto::make_self_signed(cert, key, hosts));
+    }
+  }
+  if (cert.empty() || key.empty()) return invalid_argument("give --tls-cert and --tls-key, or --self-signed");
+  ASSIGN_OR_RETURN(std::string pin, crypto::public_key_pin(cert));
+  httplib::SSLServer svr(cert.c_str(), key.c_str());
+  if (!svr.is_valid()) return invalid_argument(fmt::format("TLS certificate '{}' or key '{}' could not be loaded", cert, key));
+  int threads = std::max(1, o_.threads);
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  svr.set_keep_alive_max_count(1000000);
+  svr.set_keep_alive_timeout(30);
+  svr.set_read_timeout(60);
+  svr.set_write_timeout(60);
+
+  std::string api = kApi;
+  svr.Post(api + "upload", [this](const httplib::Request& q, httplib::Response& r) { create_upload(q, r); });
+  svr.Put(api + R"(upload/([0-9a-f]+)/([0-9]+))",
+          [this](const httplib::Request& q, httplib::Response& r, const httplib::ContentReader& rd) { put_chunk(q, r, rd); });
+  svr.Post(api + R"(upload/([0-9a-f]+)/finish)", [this](const httplib::Request& q, httplib::Response& r) { finish_upload(q, r); });
+  svr.Post(api + "batch",
+           [this](const httplib::Request& q, httplib::Response& r, const httplib::ContentReader& rd) { batch(q, r, rd); });
+  svr.Get(api + "manifest", [this](const httplib::Request& q, httplib::Response& r) { manifest(q, r); });
+  svr.Get(api + "hash", [this](const httplib::Request& q, httplib::Response& r) { rehash(q, r); });
+  svr.Get(R"(/.*)", [this](const httplib::Request& q, httplib::Response& r) { get_file(q, r); });
+  svr.Put(R"(/.*)", [this](const httplib::Request& q, httplib::Response& r, const httplib::ContentReader& rd) { put_file(q, r, rd); });
+
+  int port = o_.port;
+  if (port == 0) port = svr.bind_to_any_port(o_.host);
+  else if (!svr.bind_to_port(o_.host, port)) port = -1;
+  if (port <= 0) return Status(Code::kUnavailable, fmt::format("cannot listen on {}:{} (in use, or not an address here)", o_.host, o_.port));
+  std::string host = o_.host.find(':') != std::string::npos ? "[" + o_.host + "]" : o_.host;
+  if (o_.on_ready) o_.on_ready(fmt::format("https://{}:{}", host, port), pin);
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!done && !cancel::cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    svr.stop();
+  });
+  svr.listen_after_bind();
+  done = true;
+  watcher.join();
+  return Status::ok();
+}
+
+}  // namespace
+
+Status serve(const ServeOptions& options) {
+  Server s(options);
+  return s.run();
+}
+
+}  // namespace sciflow::net
