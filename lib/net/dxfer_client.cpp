@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include <atomic>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <mutex>
@@ -542,7 +543,9 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
       buf.reserve(static_cast<size_t>(n));
       auto sink = [&](const char* d, size_t len) {
         if (static_cast<int64_t>(buf.size() + len) > n) return false;
-        buf.insert(buf.end(), d, d + len);
+        size_t at = buf.size();
+        buf.resize(at + len);
+        std::memcpy(buf.data() + at, d, len);
         return true;
       };
       auto r = call(c, o, "GET", u.base + url_encode_path(pf.path), fmt::format("{} chunk {}", pf.path, it.chunk),

@@ -14,6 +14,7 @@
 #include <fmt/core.h>
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -105,6 +106,7 @@ struct Upload {
   std::string id, path;  // path: "/a/b"
   int64_t size = 0, mtime_ns = 0, chunk = 0, nchunks = 0;
   Fd part, journal;
+  Fd direct;  // the partial file opened O_DIRECT, where the file system allows it
   std::vector<char> have;
   std::vector<std::vector<crypto::Digest256>> leaves;  // per chunk
   std::mutex mu;
@@ -208,6 +210,7 @@ void Server::handle(const httplib::Request& req, httplib::Response& res, crypto:
     audit(req, *who, path, res.status, 0);
     return;
   }
+  if (res.status <= 0) res.status = 200;
   audit(req, *who, path, res.status, *r);
 }
 
@@ -353,7 +356,9 @@ struct LeafWriter {
     const uint8_t* p = reinterpret_cast<const uint8_t*>(data);
     while (n > 0) {
       size_t take = std::min(n, crypto::kTreeLeafBytes - leaf.size());
-      leaf.insert(leaf.end(), p, p + take);
+      size_t at = leaf.size();
+      leaf.resize(at + take);
+      std::memcpy(leaf.data() + at, p, take);
       p += take;
       n -= take;
       if (leaf.size() == crypto::kTreeLeafBytes && !flush()) return false;
@@ -439,6 +444,9 @@ Result<std::shared_ptr<Upload>> Server::find_upload(const std::string& id) {
   u->have.assign(static_cast<size_t>(u->nchunks), 0);
   u->leaves.resize(static_cast<size_t>(u->nchunks));
   u->part = Fd(::openat(uploads_fd_.fd, (id + ".part").c_str(), O_RDWR | O_CLOEXEC));
+  // Chunks are written around the page cache: ext4's buffered write costs a
+  // core-second per 1.5 GB here, and the data is not read again.
+  u->direct = Fd(::openat(uploads_fd_.fd, (id + ".part").c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
   if (u->part.fd < 0) return not_found(fmt::format("upload {}: partial file gone (start it again)", id));
   std::string jpath = state_ + "/uploads/" + id + ".leaves";
   if (::access(jpath.c_str(), F_OK) == 0) {
@@ -513,21 +521,41 @@ void Server::put_chunk(const httplib::Request& req, httplib::Response& res, cons
     if (k < 0 || k >= up.nchunks) return invalid_argument(fmt::format("{}: no chunk {}", up.path, k));
     int64_t off = k * up.chunk, n = std::min(up.chunk, up.size - off);
     ASSIGN_OR_RETURN(auto want, crypto::leaves_from_text(req.get_header_value("X-Dxfer-Leaves")));
-    std::vector<uint8_t> buf;
-    buf.reserve(static_cast<size_t>(n));
+    // One page-aligned buffer per thread, reused (O_DIRECT needs the alignment).
+    thread_local std::unique_ptr<uint8_t, decltype(&std::free)> storage(nullptr, &std::free);
+    thread_local size_t capacity = 0;
+    if (capacity < static_cast<size_t>(n)) {
+      void* p = nullptr;
+      if (::posix_memalign(&p, 4096, static_cast<size_t>(n)) != 0) return Status(Code::kResourceExhausted, "out of memory");
+      storage.reset(static_cast<uint8_t*>(p));
+      capacity = static_cast<size_t>(n);
+    }
+    std::span<uint8_t> buf(storage.get(), static_cast<size_t>(n));
+    size_t received = 0;
     bool ok = reader([&](const char* d, size_t len) {
-      if (static_cast<int64_t>(buf.size() + len) > n) return false;
-      buf.insert(buf.end(), d, d + len);
+      if (received + len > buf.size()) return false;
+      std::memcpy(buf.data() + received, d, len);
+      received += len;
       return true;
     });
-    if (!ok || static_cast<int64_t>(buf.size()) != n)
+    if (!ok || received != buf.size())
       return invalid_argument(fmt::format("{}: chunk {} must be {} bytes", up.path, k, n));
     std::vector<crypto::Digest256> got;
     RETURN_IF_ERROR(crypto::hash_leaves(buf, &got));
     if (got != want)
       return corrupt(fmt::format("{}: chunk {} arrived with other SHA-256s than were sent (damaged on the way); send it again",
                                  up.path, k));
-    RETURN_IF_ERROR(io::pwrite_all(up.part.fd, buf, off, up.path));
+    bool direct_done = false;
+    if (up.direct.fd >= 0 && n % 4096 == 0) {
+      Status ds = io::pwrite_all(up.direct.fd, buf, off, up.path);
+      if (!ds.is_ok() && ds.code() == Code::kResourceExhausted) return ds;
+      direct_done = ds.is_ok();
+    }
+    if (!direct_done) {
+      RETURN_IF_ERROR(io::pwrite_all(up.part.fd, buf, off, up.path));
+      // Start writing it to disk now, so that the fsync at the end has little left to do.
+      ::sync_file_range(up.part.fd, off, n, SYNC_FILE_RANGE_WRITE);
+    }
     std::string line = fmt::format("{} {}\n", k, crypto::leaves_to_text(got));
     std::lock_guard<std::mutex> l(up.mu);
     RETURN_IF_ERROR(io::write_all(up.journal.fd, line, up.path + " journal"));
@@ -717,6 +745,7 @@ Status Server::run() {
   if (!svr.is_valid()) return invalid_argument(fmt::format("TLS certificate '{}' or key '{}' could not be loaded", cert, key));
   int threads = std::max(1, o_.threads);
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  svr.set_tcp_nodelay(true);  // else a response waits for a delayed ACK (40 ms a chunk)
   svr.set_keep_alive_max_count(1000000);
   svr.set_keep_alive_timeout(30);
   svr.set_read_timeout(60);
