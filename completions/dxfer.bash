@@ -3,13 +3,39 @@ _dxfer() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   local cmd= i
   for ((i = 1; i < COMP_CWORD; i++)); do
-    case ${COMP_WORDS[i]} in push|sync|verify|ls|keygen|token) cmd=${COMP_WORDS[i]}; break ;; esac
+    case ${COMP_WORDS[i]} in push|sync|pull|serve|verify|ls|keygen|token) cmd=${COMP_WORDS[i]}; break ;; esac
   done
   case $prev in
     --color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
     -j|--threads) COMPREPLY=(); return ;;
     --chunk) case $cmd in push) COMPREPLY=(); return ;; esac ;;
+    --cacert) case $cmd in push) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --pin) case $cmd in push) COMPREPLY=(); return ;; esac ;;
+    --token-file) case $cmd in push) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --retries) case $cmd in push) COMPREPLY=(); return ;; esac ;;
     --chunk) case $cmd in sync) COMPREPLY=(); return ;; esac ;;
+    --cacert) case $cmd in sync) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --pin) case $cmd in sync) COMPREPLY=(); return ;; esac ;;
+    --token-file) case $cmd in sync) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --retries) case $cmd in sync) COMPREPLY=(); return ;; esac ;;
+    --chunk) case $cmd in pull) COMPREPLY=(); return ;; esac ;;
+    --cacert) case $cmd in pull) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --pin) case $cmd in pull) COMPREPLY=(); return ;; esac ;;
+    --token-file) case $cmd in pull) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --retries) case $cmd in pull) COMPREPLY=(); return ;; esac ;;
+    --root) case $cmd in serve) COMPREPLY=($(compgen -d -- "$cur")); return ;; esac ;;
+    --listen) case $cmd in serve) COMPREPLY=(); return ;; esac ;;
+    --tls-cert) case $cmd in serve) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --tls-key) case $cmd in serve) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --tokens) case $cmd in serve) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --cacert) case $cmd in verify) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --pin) case $cmd in verify) COMPREPLY=(); return ;; esac ;;
+    --token-file) case $cmd in verify) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --retries) case $cmd in verify) COMPREPLY=(); return ;; esac ;;
+    --cacert) case $cmd in ls) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --pin) case $cmd in ls) COMPREPLY=(); return ;; esac ;;
+    --token-file) case $cmd in ls) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --retries) case $cmd in ls) COMPREPLY=(); return ;; esac ;;
     -o|--output) case $cmd in keygen) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --tokens) case $cmd in token) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --scope) case $cmd in token) COMPREPLY=(); return ;; esac ;;
@@ -17,11 +43,13 @@ _dxfer() {
   esac
   local words
   case $cmd in
-    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check push sync verify ls keygen token' ;;
-    push) words='-h --help --chunk -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    sync) words='-h --help --checksum --chunk -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    verify) words='-h --help -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    ls) words='-h --help -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check push sync pull serve verify ls keygen token' ;;
+    push) words='-h --help --chunk --cacert --pin --token-file --retries -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    sync) words='-h --help --checksum --chunk --cacert --pin --token-file --retries -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    pull) words='-h --help --sync --checksum --chunk --cacert --pin --token-file --retries -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    serve) words='-h --help --root --listen --tls-cert --tls-key --self-signed --tokens -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    verify) words='-h --help --cacert --pin --token-file --retries -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    ls) words='-h --help --cacert --pin --token-file --retries -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     keygen) words='-h --help -o --output -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     token) words='-h --help --tokens --scope --name -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
   esac

@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -138,13 +139,13 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
     if (m.contains("files")) remote = m["files"];
   }
   std::deque<PushFile> files;  // stable addresses
+  HttpClient main_client(o.client);
   RemoteReport rep;
   std::atomic<int64_t> done_bytes{0};
   auto progress = [&](int64_t n) {
     int64_t d = done_bytes += n;
     if (o.progress) o.progress(d);
   };
-  HttpClient main_client(o.client);
   std::deque<Item> queue;
   std::vector<size_t> small;
   for (const auto& f : sources_found) {
@@ -156,8 +157,13 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
       const Json& e = remote[pf.path];
       bool same = e.value("size", int64_t{-1}) == f.size;
       if (same && o.checksum) {
+        // The server hashes its copy again from disk: a copy damaged since it
+        // arrived is sent again.
         ASSIGN_OR_RETURN(std::string t, crypto::sha256_tree_file_hex(f.path, o.threads));
-        same = t == e.value("sha256tree", "");
+        auto r = call(main_client, o, "GET", u.base + kApi + "hash?path=" + url_encode(pf.path), pf.path);
+        if (!r && r.status().code() != Code::kNotFound) return r.status();
+        auto j = r ? parse_json(r->body, pf.path) : Result<Json>(r.status());
+        same = j && t == j->value("sha256tree", "");
       } else if (same) {
         same = e.value("mtime_ns", int64_t{-1}) == f.mtime_ns;
       }
@@ -219,6 +225,19 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
     if (!root) return fail_file(pf, root.status());
     pf.tree = crypto::to_hex(*root);
     auto r = call(c, o, "POST", u.base + kApi + "upload/" + pf.id + "/finish", pf.path, {"X-Dxfer-Tree: " + pf.tree});
+    if (!r && r.status().code() == Code::kNotFound) {
+      // The upload was finished meanwhile (by the server still completing the
+      // request of a client killed a moment ago): done if the file is there
+      // with exactly our content.
+      auto m = call(c, o, "GET", u.base + kApi + "manifest?prefix=" + url_encode(pf.path), pf.path);
+      auto j = m ? parse_json(m->body, pf.path) : Result<Json>(m.status());
+      if (j && j->contains("files") && (*j)["files"].contains(pf.path) &&
+          (*j)["files"][pf.path].value("sha256tree", "") == pf.tree && (*j)["files"][pf.path].value("size", int64_t{-1}) == pf.f.size) {
+        pf.done = true;
+        return;
+      }
+      return fail_file(pf, Status(Code::kNotFound, fmt::format("{}: the upload vanished on the server; run again", pf.path)));
+    }
     if (!r) return fail_file(pf, r.status());
     pf.done = true;
   };
@@ -235,11 +254,26 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
     std::vector<crypto::Digest256> leaves;
     if (st.is_ok()) st = crypto::hash_leaves(buf, &leaves);
     if (st.is_ok() && it.send) {
+      // Fault injection for the tests: damage chunk K once after hashing it, as a
+      // bad NIC or memory would; the server must refuse it and the retry fix it.
+      bool flipped = false;
+      if (const char* k = std::getenv("DXFER_TEST_FLIP_CHUNK"); k && std::atoll(k) == it.chunk && !buf.empty()) {
+        buf[buf.size() / 2] ^= 0x01;
+        flipped = true;
+      }
       auto r = call(c, o, "PUT", fmt::format("{}{}upload/{}/{}", u.base, kApi, pf.id, it.chunk),
                     fmt::format("{} chunk {}", pf.path, it.chunk), {leaves_header(leaves), "Content-Type: application/octet-stream"},
-                    buf, true);
-      if (!r) st = r.status();
-      else pf.sent += n;
+                    buf, true, nullptr, [&] {
+                      if (flipped) buf[buf.size() / 2] ^= 0x01;
+                      flipped = false;
+                    });
+      if (!r && r.status().code() == Code::kNotFound) {
+        // The upload was completed meanwhile; finish() checks the result.
+      } else if (!r) {
+        st = r.status();
+      } else {
+        pf.sent += n;
+      }
     }
     if (!st.is_ok()) return fail_file(pf, st);
     pf.leaves[static_cast<size_t>(it.chunk)] = std::move(leaves);

@@ -484,6 +484,13 @@ void Server::create_upload(const httplib::Request& req, httplib::Response& res) 
     ASSIGN_OR_RETURN(auto idd, crypto::sha256(fmt::format("{}\n{}\n{}\n{}\n{}", who, path, size, mtime_ns, chunk)));
     std::string id = crypto::to_hex(idd).substr(0, 32);
     std::string meta_path = state_ + "/uploads/" + id + ".json";
+    if (::access(meta_path.c_str(), F_OK) == 0 && ::faccessat(uploads_fd_.fd, (id + ".part").c_str(), F_OK, 0) != 0) {
+      // Killed between the rename into place and the cleanup: start afresh.
+      std::lock_guard<std::mutex> l(uploads_mu_);
+      uploads_.erase(id);
+      ::unlinkat(uploads_fd_.fd, (id + ".leaves").c_str(), 0);
+      ::unlinkat(uploads_fd_.fd, (id + ".json").c_str(), 0);
+    }
     if (::access(meta_path.c_str(), F_OK) != 0) {
       Fd part(::openat(uploads_fd_.fd, (id + ".part").c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
       if (part.fd < 0) return errno_status(fmt::format("{}: partial file", path), errno);
