@@ -14,6 +14,8 @@
 #include <fmt/core.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -35,7 +37,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int64_t kMaxChunk = int64_t{256} << 20;
+constexpr int64_t kMaxChunk = int64_t{64} << 20;
 constexpr const char* kApi = "/_dxfer/v1/";
 
 struct Fd {
@@ -110,7 +112,121 @@ struct Upload {
   std::vector<char> have;
   std::vector<std::vector<crypto::Digest256>> leaves;  // per chunk
   std::mutex mu;
-  bool finished = false;
+  std::condition_variable written;  // signalled as queued writes complete
+  int pending = 0;                  // chunks verified and queued, not yet written
+  Status write_error;               // the first failed write since the last finish
+};
+
+// Verified chunks are written behind the reply: the handler queues the write and
+// answers at once, so receiving the next chunk overlaps the disk write (an
+// 8 MiB O_DIRECT write takes 10-20 ms here). A chunk enters the upload's
+// journal only once written, so a crash loses at most queued chunks, which the
+// client then sends again. A fixed pool of page-aligned buffers bounds memory
+// and slows senders down when the disk falls behind.
+class ChunkWriter {
+ public:
+  struct Job {
+    std::shared_ptr<Upload> upload;
+    int64_t k = 0, off = 0, n = 0;
+    uint8_t* buf = nullptr;
+    std::vector<crypto::Digest256> leaves;
+  };
+  ChunkWriter(int threads, int buffers) : free_(static_cast<size_t>(buffers), nullptr), caps_(static_cast<size_t>(buffers), 0) {
+    for (int i = 0; i < buffers; ++i) slots_.push_back(i);
+    for (int t = 0; t < threads; ++t) threads_.emplace_back([this] { loop(); });
+  }
+  ~ChunkWriter() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+    for (auto* b : free_) std::free(b);
+  }
+  // A buffer of at least `n` bytes (blocks while all are in use); nullptr when out of memory.
+  uint8_t* acquire(size_t n, int* slot) {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return !slots_.empty(); });
+    *slot = slots_.back();
+    slots_.pop_back();
+    auto i = static_cast<size_t>(*slot);
+    if (caps_[i] < n) {
+      std::free(free_[i]);
+      void* p = nullptr;
+      free_[i] = ::posix_memalign(&p, 4096, n) == 0 ? static_cast<uint8_t*>(p) : nullptr;
+      caps_[i] = free_[i] ? n : 0;
+    }
+    if (!free_[i]) {
+      slots_.push_back(*slot);
+      return nullptr;
+    }
+    return free_[i];
+  }
+  void release(int slot) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      slots_.push_back(slot);
+    }
+    cv_.notify_all();
+  }
+  void submit(Job job, int slot) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      jobs_.push_back({std::move(job), slot});
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::pair<Job, int> item;
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        cv_.wait(l, [&] { return stop_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        item = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      write(item.first);
+      release(item.second);
+    }
+  }
+  static void write(Job& j) {
+    Upload& up = *j.upload;
+    std::span<const uint8_t> data(j.buf, static_cast<size_t>(j.n));
+    Status st;
+    bool done = false;
+    if (up.direct.fd >= 0 && j.n % 4096 == 0) {
+      st = io::pwrite_all(up.direct.fd, data, j.off, up.path);
+      done = st.is_ok() || st.code() == Code::kResourceExhausted;
+    }
+    if (!done) {
+      st = io::pwrite_all(up.part.fd, data, j.off, up.path);
+      // Start writing it to disk now, so that the fsync at the end has little left to do.
+      if (st.is_ok()) ::sync_file_range(up.part.fd, j.off, j.n, SYNC_FILE_RANGE_WRITE);
+    }
+    std::lock_guard<std::mutex> l(up.mu);
+    if (st.is_ok()) st = io::write_all(up.journal.fd, fmt::format("{} {}\n", j.k, crypto::leaves_to_text(j.leaves)), up.path + " journal");
+    if (st.is_ok()) {
+      up.have[static_cast<size_t>(j.k)] = 1;
+      up.leaves[static_cast<size_t>(j.k)] = std::move(j.leaves);
+    } else if (up.write_error.is_ok()) {
+      up.write_error = st;
+    }
+    --up.pending;
+    up.written.notify_all();
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<uint8_t*> free_;
+  std::vector<size_t> caps_;
+  std::vector<int> slots_;
+  std::deque<std::pair<Job, int>> jobs_;
+  std::vector<std::thread> threads_;
+  bool stop_ = false;
 };
 
 class Server {
@@ -160,6 +276,7 @@ class Server {
   Fd audit_fd_;
   std::mutex uploads_mu_;
   std::map<std::string, std::shared_ptr<Upload>> uploads_;
+  std::unique_ptr<ChunkWriter> writer_;
 };
 
 void Server::fail(httplib::Response& res, int status, const std::string& message) {
@@ -480,7 +597,7 @@ void Server::create_upload(const httplib::Request& req, httplib::Response& res) 
     int64_t size = body->value("size", int64_t{-1}), mtime_ns = body->value("mtime_ns", int64_t{0}),
             chunk = body->value("chunk", int64_t{0});
     if (size < 0 || chunk <= 0 || chunk > kMaxChunk || chunk % static_cast<int64_t>(crypto::kTreeLeafBytes) != 0)
-      return invalid_argument(fmt::format("{}: size >= 0 and a chunk size that is a multiple of 1 MiB up to 256 MiB", path));
+      return invalid_argument(fmt::format("{}: size >= 0 and a chunk size that is a multiple of 1 MiB up to 64 MiB", path));
     ASSIGN_OR_RETURN(auto idd, crypto::sha256(fmt::format("{}\n{}\n{}\n{}\n{}", who, path, size, mtime_ns, chunk)));
     std::string id = crypto::to_hex(idd).substr(0, 32);
     std::string meta_path = state_ + "/uploads/" + id + ".json";
@@ -528,16 +645,14 @@ void Server::put_chunk(const httplib::Request& req, httplib::Response& res, cons
     if (k < 0 || k >= up.nchunks) return invalid_argument(fmt::format("{}: no chunk {}", up.path, k));
     int64_t off = k * up.chunk, n = std::min(up.chunk, up.size - off);
     ASSIGN_OR_RETURN(auto want, crypto::leaves_from_text(req.get_header_value("X-Dxfer-Leaves")));
-    // One page-aligned buffer per thread, reused (O_DIRECT needs the alignment).
-    thread_local std::unique_ptr<uint8_t, decltype(&std::free)> storage(nullptr, &std::free);
-    thread_local size_t capacity = 0;
-    if (capacity < static_cast<size_t>(n)) {
-      void* p = nullptr;
-      if (::posix_memalign(&p, 4096, static_cast<size_t>(n)) != 0) return Status(Code::kResourceExhausted, "out of memory");
-      storage.reset(static_cast<uint8_t*>(p));
-      capacity = static_cast<size_t>(n);
-    }
-    std::span<uint8_t> buf(storage.get(), static_cast<size_t>(n));
+    int slot = -1;
+    uint8_t* mem = writer_->acquire(static_cast<size_t>(n), &slot);
+    if (!mem) return Status(Code::kResourceExhausted, fmt::format("{}: no memory for a chunk of {} bytes", up.path, n));
+    bool queued = false;
+    auto give_back = [&] {
+      if (!queued) writer_->release(slot);
+    };
+    std::span<uint8_t> buf(mem, static_cast<size_t>(n));
     size_t received = 0;
     bool ok = reader([&](const char* d, size_t len) {
       if (received + len > buf.size()) return false;
@@ -545,29 +660,24 @@ void Server::put_chunk(const httplib::Request& req, httplib::Response& res, cons
       received += len;
       return true;
     });
-    if (!ok || received != buf.size())
+    if (!ok || received != buf.size()) {
+      give_back();
       return invalid_argument(fmt::format("{}: chunk {} must be {} bytes", up.path, k, n));
+    }
     std::vector<crypto::Digest256> got;
-    RETURN_IF_ERROR(crypto::hash_leaves(buf, &got));
-    if (got != want)
+    Status hs = crypto::hash_leaves(buf, &got);
+    if (!hs.is_ok() || got != want) {
+      give_back();
+      if (!hs.is_ok()) return hs;
       return corrupt(fmt::format("{}: chunk {} arrived with other SHA-256s than were sent (damaged on the way); send it again",
                                  up.path, k));
-    bool direct_done = false;
-    if (up.direct.fd >= 0 && n % 4096 == 0) {
-      Status ds = io::pwrite_all(up.direct.fd, buf, off, up.path);
-      if (!ds.is_ok() && ds.code() == Code::kResourceExhausted) return ds;
-      direct_done = ds.is_ok();
     }
-    if (!direct_done) {
-      RETURN_IF_ERROR(io::pwrite_all(up.part.fd, buf, off, up.path));
-      // Start writing it to disk now, so that the fsync at the end has little left to do.
-      ::sync_file_range(up.part.fd, off, n, SYNC_FILE_RANGE_WRITE);
+    {
+      std::lock_guard<std::mutex> l(up.mu);
+      ++up.pending;
     }
-    std::string line = fmt::format("{} {}\n", k, crypto::leaves_to_text(got));
-    std::lock_guard<std::mutex> l(up.mu);
-    RETURN_IF_ERROR(io::write_all(up.journal.fd, line, up.path + " journal"));
-    up.have[static_cast<size_t>(k)] = 1;
-    up.leaves[static_cast<size_t>(k)] = std::move(got);
+    writer_->submit(ChunkWriter::Job{*u, k, off, n, mem, std::move(got)}, slot);
+    queued = true;
     res.set_content("{}\n", "application/json");
     return n;
   });
@@ -580,7 +690,13 @@ void Server::finish_upload(const httplib::Request& req, httplib::Response& res) 
   handle(req, res, crypto::Access::kWrite, path, [&](const std::string&) -> Result<int64_t> {
     if (!u) return u.status();
     Upload& up = **u;
-    std::lock_guard<std::mutex> l(up.mu);
+    std::unique_lock<std::mutex> l(up.mu);
+    up.written.wait(l, [&] { return up.pending == 0; });
+    if (!up.write_error.is_ok()) {
+      Status st = up.write_error;
+      up.write_error = Status::ok();  // the chunks it lost are missing: a retry sends them
+      return st;
+    }
     std::vector<crypto::Digest256> all;
     for (int64_t k = 0; k < up.nchunks; ++k) {
       if (!up.have[static_cast<size_t>(k)]) return invalid_argument(fmt::format("{}: chunk {} has not arrived", up.path, k));
@@ -614,7 +730,7 @@ void Server::batch(const httplib::Request& req, httplib::Response& res, const ht
       body.append(d, n);
       return true;
     });
-    if (!ok) return invalid_argument("batch body too large (256 MiB at most)");
+    if (!ok) return invalid_argument("batch body too large (64 MiB at most)");
     struct Item {
       std::string path, tmp, tree, error;
       int64_t size = 0, mtime_ns = 0;
@@ -751,6 +867,7 @@ Status Server::run() {
   httplib::SSLServer svr(cert.c_str(), key.c_str());
   if (!svr.is_valid()) return invalid_argument(fmt::format("TLS certificate '{}' or key '{}' could not be loaded", cert, key));
   int threads = std::max(1, o_.threads);
+  writer_ = std::make_unique<ChunkWriter>(2, 6);
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   svr.set_tcp_nodelay(true);  // else a response waits for a delayed ACK (40 ms a chunk)
   svr.set_keep_alive_max_count(1000000);
