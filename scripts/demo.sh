@@ -35,6 +35,9 @@ fi
 step "dxfer: push the compressed sample to a local archive, sync (nothing to do), verify"
 bash examples/dxfer-local.sh "$out/k11.tez" "$out/archive"
 
+step "dxfer: push the compressed sample to a local dxfer serve over HTTPS, verify, pull back"
+bash examples/dxfer-serve.sh "$out/k11.tez"
+
 step "vindex: index SIFT10K, recall against its published ground truth (tests/data/siftsmall)"
 bash examples/vindex-sift.sh
 
