@@ -97,9 +97,10 @@ stop() {
   export SLURM_CONF=$conf
   scancel --user=root > /dev/null 2>&1 || true
   for p in slurmd slurmctld; do
-    if alive "$dir/run/$p.pid"; then kill "$(cat "$dir/run/$p.pid")"; fi
+    # A daemon may remove its pid file while we look: read it once, quietly.
+    pid=$(cat "$dir/run/$p.pid" 2>/dev/null) && kill "$pid" 2>/dev/null || true
   done
-  if alive "$dir/munge/munged.pid"; then kill "$(cat "$dir/munge/munged.pid")"; fi
+  pid=$(cat "$dir/munge/munged.pid" 2>/dev/null) && kill "$pid" 2>/dev/null || true
   rm -rf "$sock_dir"
   for _ in $(seq 50); do
     alive "$dir/run/slurmd.pid" || alive "$dir/run/slurmctld.pid" || alive "$dir/munge/munged.pid" || return 0
