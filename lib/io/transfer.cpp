@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/cancel.hpp"
+#include "core/rate_limit.hpp"
 #include "crypto/hash.hpp"
 #include "io/file.hpp"
 
@@ -97,6 +98,7 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
   if (!manifest.contains("files")) manifest["files"] = Json::object();
   TransferReport report;
   std::atomic<int64_t> done_bytes{0};
+  RateLimiter limiter(o.bwlimit);
   const int64_t cb = std::max<int64_t>(o.chunk_bytes, 4096);
   for (const auto& f : files) {
     RETURN_IF_ERROR(cancel::check_cancelled());
@@ -195,7 +197,8 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
           return;
         }
         size_t n = static_cast<size_t>(std::min(cb, f.size - c * cb));
-        Status st = pread_all(src.fd, std::span(buf.data(), n), c * cb, f.path);
+        Status st = limiter.take(static_cast<int64_t>(n));
+        if (st.is_ok()) st = pread_all(src.fd, std::span(buf.data(), n), c * cb, f.path);
         std::string h;
         if (st.is_ok()) {
           auto d = crypto::sha256(std::span(buf.data(), n));

@@ -40,6 +40,7 @@ struct TransferOptions {
   int threads = 4;
   bool checksum = false;  // sync: compare SHA-256, not size and mtime
   bool sync = false;      // skip files whose destination is up to date
+  double bwlimit = 0;     // bytes per second, all threads together; 0: none
   std::function<void(int64_t bytes)> progress;  // bytes done so far (any thread)
 };
 

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "core/cancel.hpp"
+#include "core/rate_limit.hpp"
 #include "crypto/hash.hpp"
 #include "io/file.hpp"
 
@@ -79,12 +80,35 @@ Result<HttpResponse> call(HttpClient& c, const RemoteOptions& o, const std::stri
   }
 }
 
+constexpr int64_t kSealBytes = static_cast<int64_t>(crypto::kNonceBytes + crypto::kTagBytes);
+constexpr const char* kEncName = "aes-256-gcm/v1";
+
+// How an encrypted file of `plain` bytes is cut: plaintext per chunk, chunks, stored size.
+struct EncLayout {
+  int64_t plain = 0, chunk = 0, plain_chunk = 0, nchunks = 0, stored = 0;
+};
+EncLayout enc_layout(int64_t plain, int64_t chunk) {
+  EncLayout l;
+  l.plain = plain;
+  l.chunk = chunk;
+  l.plain_chunk = chunk - kSealBytes;
+  l.nchunks = std::max<int64_t>(1, (plain + l.plain_chunk - 1) / l.plain_chunk);
+  l.stored = plain + kSealBytes * l.nchunks;
+  return l;
+}
+std::string enc_aad(const std::string& path, int64_t k, const EncLayout& l) {
+  return fmt::format("dxfer-e2e-v1\n{}\n{}\n{}\n{}", path, k, l.nchunks, l.plain);
+}
+std::span<const uint8_t> as_bytes(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+
 std::string leaves_header(const std::vector<crypto::Digest256>& leaves) {
   return "X-Dxfer-Leaves: " + crypto::leaves_to_text(leaves);
 }
 
 struct PushFile {
   io::SourceFile f;
+  EncLayout enc;          // when encrypting
+  int64_t stored = 0;     // bytes on the server
   std::string path;  // on the server
   std::string id;
   int64_t nchunks = 0;
@@ -132,6 +156,9 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
   ASSIGN_OR_RETURN(RemoteUrl u, parse_remote(url));
   if (o.chunk_bytes <= 0 || o.chunk_bytes % kLeaf != 0)
     return invalid_argument("--chunk: to a dxfer server, a multiple of 1 MiB");
+  if (o.key && o.checksum)
+    return invalid_argument("--checksum compares hashes of the contents, which an encrypted copy does not reveal; use size and mtime");
+  if (o.key && o.chunk_bytes <= kSealBytes) return invalid_argument("--chunk too small for --encrypt");
   ASSIGN_OR_RETURN(auto sources_found, io::enumerate_sources(sources));
   Json remote = Json::object();
   if (o.sync) {
@@ -140,6 +167,7 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
   }
   std::deque<PushFile> files;  // stable addresses
   HttpClient main_client(o.client);
+  RateLimiter limiter(o.bwlimit);
   RemoteReport rep;
   std::atomic<int64_t> done_bytes{0};
   auto progress = [&](int64_t n) {
@@ -148,6 +176,7 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
   };
   std::deque<Item> queue;
   std::vector<size_t> small;
+  std::vector<size_t> finish_now;  // encrypted files the server already holds whole
   for (const auto& f : sources_found) {
     RETURN_IF_ERROR(cancel::check_cancelled());
     PushFile& pf = files.emplace_back();
@@ -155,7 +184,10 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
     pf.path = u.prefix + f.name;
     if (o.sync && remote.contains(pf.path)) {
       const Json& e = remote[pf.path];
-      bool same = e.value("size", int64_t{-1}) == f.size;
+      const Json em = e.value("meta", Json::object());
+      bool enc_remote = em.value("enc", "") == kEncName;
+      bool same = o.key ? enc_remote && em.value("plain_size", int64_t{-1}) == f.size
+                        : !enc_remote && e.value("size", int64_t{-1}) == f.size;
       if (same && o.checksum) {
         // The server hashes its copy again from disk: a copy damaged since it
         // arrived is sent again.
@@ -174,15 +206,22 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
         continue;
       }
     }
-    if (f.size < kLeaf) {
+    pf.stored = f.size;
+    Json meta = Json::object();
+    if (o.key) {
+      pf.enc = enc_layout(f.size, o.chunk_bytes);
+      pf.stored = pf.enc.stored;
+      meta = Json{{"enc", kEncName}, {"plain_size", f.size}, {"chunk", o.chunk_bytes}};
+    }
+    if (pf.stored < kLeaf) {
       pf.batched = true;
       small.push_back(files.size() - 1);
       continue;
     }
-    pf.nchunks = (f.size + o.chunk_bytes - 1) / o.chunk_bytes;
+    pf.nchunks = o.key ? pf.enc.nchunks : (f.size + o.chunk_bytes - 1) / o.chunk_bytes;
     pf.leaves.resize(static_cast<size_t>(pf.nchunks));
     pf.remaining = pf.nchunks;
-    Json req{{"path", pf.path}, {"size", f.size}, {"mtime_ns", f.mtime_ns}, {"chunk", o.chunk_bytes}};
+    Json req{{"path", pf.path}, {"size", pf.stored}, {"mtime_ns", f.mtime_ns}, {"chunk", o.chunk_bytes}, {"meta", meta}};
     std::string body = req.dump();
     ASSIGN_OR_RETURN(auto r, call(main_client, o, "POST", u.base + kApi + "upload", pf.path, {"Content-Type: application/json"},
                                   std::span(reinterpret_cast<const uint8_t*>(body.data()), body.size())));
@@ -191,10 +230,26 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
     std::vector<char> have(static_cast<size_t>(pf.nchunks), 0);
     for (const auto& k : j.value("have", Json::array()))
       if (k.is_number_integer() && k.get<int64_t>() >= 0 && k.get<int64_t>() < pf.nchunks) have[k.get<size_t>()] = 1;
+    const Json held = j.value("leaves", Json::object());
     for (int64_t k = 0; k < pf.nchunks; ++k) {
-      if (have[static_cast<size_t>(k)]) pf.resumed = true;
-      queue.push_back(Item{files.size() - 1, k, !have[static_cast<size_t>(k)], {}});
+      bool h = have[static_cast<size_t>(k)];
+      if (h) pf.resumed = true;
+      if (h && o.key) {
+        // Sealed with a random nonce: the copy the server holds cannot be made
+        // again, so its leaves come from the server (verified when it arrived).
+        auto lv = crypto::leaves_from_text(held.value(std::to_string(k), ""));
+        if (lv && !lv->empty()) {
+          pf.leaves[static_cast<size_t>(k)] = std::move(*lv);
+          int64_t n = std::min(o.chunk_bytes, pf.stored - k * o.chunk_bytes);
+          progress(n);
+          --pf.remaining;
+          continue;
+        }
+        h = false;  // no leaves given: send it again
+      }
+      queue.push_back(Item{files.size() - 1, k, !h, {}});
     }
+    if (pf.nchunks > 0 && pf.remaining == 0) finish_now.push_back(files.size() - 1);
   }
   // Small files, packed in batches.
   {
@@ -248,20 +303,31 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
       if (!pf.error.empty()) return;
     }
     int64_t off = it.chunk * o.chunk_bytes, n = std::min(o.chunk_bytes, pf.f.size - off);
+    if (o.key) {
+      off = it.chunk * pf.enc.plain_chunk;
+      n = std::min(pf.enc.plain_chunk, pf.f.size - off);
+    }
     buf.resize(static_cast<size_t>(n));
     Fd src(::open(pf.f.path.c_str(), O_RDONLY | O_CLOEXEC));
     Status st = src.fd < 0 ? errno_status(fmt::format("open '{}'", pf.f.path), errno) : io::pread_all(src.fd, buf, off, pf.f.path);
+    if (st.is_ok() && o.key) {
+      auto sealed = crypto::seal(*o.key, as_bytes(enc_aad(pf.path, it.chunk, pf.enc)), buf);
+      if (!sealed) st = sealed.status();
+      else buf = std::move(*sealed);
+      n = static_cast<int64_t>(buf.size());
+    }
     std::vector<crypto::Digest256> leaves;
     if (st.is_ok()) st = crypto::hash_leaves(buf, &leaves);
     if (st.is_ok() && it.send) {
       // Fault injection for the tests: damage chunk K once after hashing it, as a
       // bad NIC or memory would; the server must refuse it and the retry fix it.
+      st = limiter.take(n);
       bool flipped = false;
       if (const char* k = std::getenv("DXFER_TEST_FLIP_CHUNK"); k && std::atoll(k) == it.chunk && !buf.empty()) {
         buf[buf.size() / 2] ^= 0x01;
         flipped = true;
       }
-      auto r = call(c, o, "PUT", fmt::format("{}{}upload/{}/{}", u.base, kApi, pf.id, it.chunk),
+      auto r = !st.is_ok() ? Result<HttpResponse>(st) : call(c, o, "PUT", fmt::format("{}{}upload/{}/{}", u.base, kApi, pf.id, it.chunk),
                     fmt::format("{} chunk {}", pf.path, it.chunk), {leaves_header(leaves), "Content-Type: application/octet-stream"},
                     buf, true, nullptr, [&] {
                       if (flipped) buf[buf.size() / 2] ^= 0x01;
@@ -294,6 +360,16 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
         fail_file(pf, io_error(fmt::format("{}: changed while being sent", pf.f.path)));
         continue;
       }
+      Json meta = Json::object();
+      if (o.key) {
+        auto sealed = crypto::seal(*o.key, as_bytes(enc_aad(pf.path, 0, pf.enc)), as_bytes(*data));
+        if (!sealed) {
+          fail_file(pf, sealed.status());
+          continue;
+        }
+        data->assign(reinterpret_cast<const char*>(sealed->data()), sealed->size());
+        meta = Json{{"enc", kEncName}, {"plain_size", pf.f.size}, {"chunk", o.chunk_bytes}};
+      }
       std::vector<crypto::Digest256> leaves;
       Status st = crypto::hash_leaves(std::span(reinterpret_cast<const uint8_t*>(data->data()), data->size()), &leaves);
       auto root = st.is_ok() ? crypto::tree_root(leaves) : Result<crypto::Digest256>(st);
@@ -302,13 +378,15 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
         continue;
       }
       pf.tree = crypto::to_hex(*root);
-      body += to_json_line(Json{{"path", pf.path}, {"size", pf.f.size}, {"mtime_ns", pf.f.mtime_ns}, {"sha256tree", pf.tree}});
+      body += to_json_line(Json{{"path", pf.path}, {"size", static_cast<int64_t>(data->size())}, {"mtime_ns", pf.f.mtime_ns},
+                                {"sha256tree", pf.tree}, {"meta", meta}});
       body += '\n';
       body += *data;
       members.push_back(i);
     }
     if (members.empty()) return;
     for (int attempt = 0;; ++attempt) {
+      if (!limiter.take(static_cast<int64_t>(body.size())).is_ok()) return;
       auto r = call(c, o, "POST", u.base + kApi + "batch", fmt::format("batch of {} files", members.size()),
                     {"Content-Type: application/x-dxfer-batch"}, std::span(reinterpret_cast<const uint8_t*>(body.data()), body.size()));
       if (!r) {
@@ -328,7 +406,7 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
           if (pf.path != p || pf.done) continue;
           if (fj.value("ok", false)) {
             pf.done = true;
-            pf.sent = pf.f.size;
+            pf.sent = pf.stored;
             progress(pf.f.size);
           } else if (fj.value("error", "").find("damaged") != std::string::npos && attempt < o.retries) {
             damaged = true;
@@ -344,6 +422,7 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
     }
   };
 
+  for (size_t i : finish_now) finish(main_client, files[i]);
   auto worker = [&]() {
     HttpClient c(o.client);
     std::vector<uint8_t> buf;
@@ -385,11 +464,14 @@ Result<std::vector<std::string>> verify(const std::vector<std::string>& sources,
                                         const RemoteOptions& o) {
   ASSIGN_OR_RETURN(RemoteUrl u, parse_remote(url));
   ASSIGN_OR_RETURN(auto found, io::enumerate_sources(sources));
+  ASSIGN_OR_RETURN(Json m, remote_manifest(url, o));
+  const Json listed = m.contains("files") && m["files"].is_object() ? m["files"] : Json::object();
   HttpClient c(o.client);
   std::vector<std::string> problems;
   for (const auto& f : found) {
     RETURN_IF_ERROR(cancel::check_cancelled());
     std::string path = u.prefix + f.name;
+    // The server hashes its copy again from disk.
     auto r = call(c, o, "GET", u.base + kApi + "hash?path=" + url_encode(path), path);
     if (!r) {
       if (r.status().code() != Code::kNotFound) return r.status();
@@ -398,15 +480,56 @@ Result<std::vector<std::string>> verify(const std::vector<std::string>& sources,
     }
     ASSIGN_OR_RETURN(Json j, parse_json(r->body, path + " hash"));
     int64_t size = j.value("size", int64_t{-1});
-    if (size != f.size) {
-      problems.push_back(fmt::format("{}: {} bytes here, {} at the destination", f.name, f.size, size));
+    std::string theirs = j.value("sha256tree", "");
+    const Json e = listed.contains(path) ? listed[path] : Json::object();
+    const Json em = e.value("meta", Json::object());
+    if (em.value("enc", "") != kEncName) {
+      if (size != f.size) {
+        problems.push_back(fmt::format("{}: {} bytes here, {} at the destination", f.name, f.size, size));
+        continue;
+      }
+      ASSIGN_OR_RETURN(std::string mine, crypto::sha256_tree_file_hex(f.path, o.threads));
+      if (mine != theirs)
+        problems.push_back(fmt::format("{}: sha256-tree differs (source {}, destination {})", f.name, mine.substr(0, 16),
+                                       theirs.substr(0, 16)));
       continue;
     }
-    ASSIGN_OR_RETURN(std::string mine, crypto::sha256_tree_file_hex(f.path, o.threads));
-    std::string theirs = j.value("sha256tree", "");
-    if (mine != theirs)
-      problems.push_back(fmt::format("{}: sha256-tree differs (source {}, destination {})", f.name, mine.substr(0, 16),
-                                     theirs.substr(0, 16)));
+    // Encrypted: the server's disk must hold what it received, and every chunk
+    // must open with our key and equal our bytes.
+    if (!o.key) return invalid_argument(fmt::format("{}: encrypted end to end; give --encrypt KEYFILE to verify it", path));
+    EncLayout l = enc_layout(em.value("plain_size", int64_t{-1}), em.value("chunk", int64_t{0}));
+    if (l.plain != f.size) {
+      problems.push_back(fmt::format("{}: {} bytes here, {} at the destination", f.name, f.size, l.plain));
+      continue;
+    }
+    if (theirs != e.value("sha256tree", "") || size != l.stored) {
+      problems.push_back(fmt::format("{}: the server's copy changed on its disk since it arrived", f.name));
+      continue;
+    }
+    Fd src(::open(f.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (src.fd < 0) return errno_status(fmt::format("open '{}'", f.path), errno);
+    std::vector<uint8_t> sealed, mine;
+    for (int64_t k = 0; k < l.nchunks; ++k) {
+      int64_t off = k * l.chunk, n = std::min(l.chunk, l.stored - off);
+      sealed.clear();
+      auto sink = [&](const char* d, size_t len) {
+        sealed.insert(sealed.end(), reinterpret_cast<const uint8_t*>(d), reinterpret_cast<const uint8_t*>(d) + len);
+        return static_cast<int64_t>(sealed.size()) <= n;
+      };
+      ASSIGN_OR_RETURN(auto g, call(c, o, "GET", u.base + url_encode_path(path), path, {fmt::format("Range: bytes={}-{}", off, off + n - 1)},
+                                    {}, false, sink, [&] { sealed.clear(); }));
+      auto plain = crypto::open_sealed(*o.key, as_bytes(enc_aad(path, k, l)), sealed);
+      if (!plain) {
+        problems.push_back(fmt::format("{}: chunk {} does not open with this key (wrong key, or altered)", f.name, k));
+        break;
+      }
+      mine.resize(plain->size());
+      RETURN_IF_ERROR(io::pread_all(src.fd, mine, k * l.plain_chunk, f.path));
+      if (mine != *plain) {
+        problems.push_back(fmt::format("{}: chunk {} differs from the source", f.name, k));
+        break;
+      }
+    }
   }
   return problems;
 }
@@ -422,6 +545,10 @@ std::string flat_name(const std::string& name) {
 struct PullFile {
   std::string path, name, tree, final_path, part_path, journal_path;
   int64_t size = 0, mtime_ns = 0, nchunks = 0;
+  int64_t chunk = 0;      // bytes per ranged GET (as stored on the server)
+  int64_t plain = 0;      // bytes of the local copy
+  bool encrypted = false;
+  EncLayout enc;
   std::vector<std::vector<crypto::Digest256>> leaves;
   std::vector<char> have;
   std::atomic<int64_t> remaining{0}, got{0};
@@ -445,6 +572,7 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
   if (ec) return io_error(fmt::format("create '{}': {}", dst, ec.message()));
   std::deque<PullFile> files;
   std::deque<Item> queue;
+  RateLimiter limiter(o.bwlimit);
   RemoteReport rep;
   std::atomic<int64_t> done_bytes{0};
   auto progress = [&](int64_t n) {
@@ -466,13 +594,33 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
     pf.size = e.value("size", int64_t{0});
     pf.mtime_ns = e.value("mtime_ns", int64_t{0});
     pf.tree = e.value("sha256tree", "");
+    pf.chunk = o.chunk_bytes;
+    pf.plain = pf.size;
+    const Json em = e.value("meta", Json::object());
+    if (em.value("enc", "") == kEncName) {
+      if (!o.key) {
+        rep.failures.push_back(fmt::format("{}: encrypted end to end; give --encrypt KEYFILE to pull it", path));
+        files.pop_back();
+        continue;
+      }
+      pf.encrypted = true;
+      pf.enc = enc_layout(em.value("plain_size", int64_t{-1}), em.value("chunk", int64_t{0}));
+      if (pf.enc.plain < 0 || pf.enc.chunk <= kSealBytes || pf.enc.chunk % kLeaf != 0 || pf.enc.stored != pf.size)
+        return corrupt(fmt::format("{}: its encryption record does not match its size", path));
+      pf.chunk = pf.enc.chunk;
+      pf.plain = pf.enc.plain;
+    } else if (em.contains("enc")) {
+      return unsupported(fmt::format("{}: encrypted with '{}', which this dxfer does not know", path, em.value("enc", "")));
+    }
     pf.final_path = dst + "/" + pf.name;
     pf.part_path = dst + "/.dxfer/partial/" + flat_name(pf.name);
     pf.journal_path = pf.part_path + ".leaves";
     struct stat st;
-    if (o.sync && ::stat(pf.final_path.c_str(), &st) == 0 && st.st_size == pf.size) {
+    if (o.sync && ::stat(pf.final_path.c_str(), &st) == 0 && st.st_size == pf.plain) {
       bool same;
-      if (o.checksum) {
+      if (o.checksum && pf.encrypted) {
+        return invalid_argument("--checksum compares hashes of the contents, which an encrypted copy does not reveal");
+      } else if (o.checksum) {
         ASSIGN_OR_RETURN(std::string t, crypto::sha256_tree_file_hex(pf.final_path, o.threads));
         same = t == pf.tree;
       } else {
@@ -480,17 +628,17 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
       }
       if (same) {
         pf.skipped = true;
-        rep.transfer.files.push_back({pf.name, "skipped", pf.size, 0, pf.tree});
+        rep.transfer.files.push_back({pf.name, "skipped", pf.plain, 0, pf.tree});
         progress(pf.size);
         continue;
       }
     }
-    pf.nchunks = (pf.size + o.chunk_bytes - 1) / o.chunk_bytes;
+    pf.nchunks = (pf.size + pf.chunk - 1) / pf.chunk;
     pf.leaves.resize(static_cast<size_t>(pf.nchunks));
     pf.have.assign(static_cast<size_t>(pf.nchunks), 0);
     // Resume: the journal's first line names the file version it belongs to.
-    std::string head = fmt::format("{} {} {}", pf.tree, pf.size, o.chunk_bytes);
-    if (::access(pf.journal_path.c_str(), F_OK) == 0 && ::stat(pf.part_path.c_str(), &st) == 0 && st.st_size == pf.size) {
+    std::string head = fmt::format("{} {} {}", pf.tree, pf.size, pf.chunk);
+    if (::access(pf.journal_path.c_str(), F_OK) == 0 && ::stat(pf.part_path.c_str(), &st) == 0 && st.st_size == pf.plain) {
       auto text = io::read_file(pf.journal_path);
       auto lines = text ? io::split_lines(*text) : std::vector<std::string_view>{};
       if (!lines.empty() && lines[0] == head) {
@@ -508,7 +656,7 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
     }
     if (!pf.resumed) {
       Fd p(::open(pf.part_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-      if (p.fd < 0 || ::ftruncate(p.fd, pf.size) != 0) return errno_status(fmt::format("create '{}'", pf.part_path), errno);
+      if (p.fd < 0 || ::ftruncate(p.fd, pf.plain) != 0) return errno_status(fmt::format("create '{}'", pf.part_path), errno);
       RETURN_IF_ERROR(io::write_file_atomic(pf.journal_path, head + "\n"));
     }
     pf.part = ::open(pf.part_path.c_str(), O_WRONLY | O_CLOEXEC);
@@ -517,7 +665,7 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
     pf.remaining = pf.nchunks;
     for (int64_t k = 0; k < pf.nchunks; ++k) {
       if (pf.have[static_cast<size_t>(k)]) {
-        progress(std::min(o.chunk_bytes, pf.size - k * o.chunk_bytes));
+        progress(std::min(pf.chunk, pf.size - k * pf.chunk));
         --pf.remaining;
       } else {
         queue.push_back(Item{files.size() - 1, k, true, {}});
@@ -572,7 +720,7 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
         std::lock_guard<std::mutex> l(mu);
         if (!pf.error.empty()) continue;
       }
-      int64_t off = it.chunk * o.chunk_bytes, n = std::min(o.chunk_bytes, pf.size - off);
+      int64_t off = it.chunk * pf.chunk, n = std::min(pf.chunk, pf.size - off);
       buf.clear();
       buf.reserve(static_cast<size_t>(n));
       auto sink = [&](const char* d, size_t len) {
@@ -582,6 +730,11 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
         std::memcpy(buf.data() + at, d, len);
         return true;
       };
+      Status lim = limiter.take(n);
+      if (!lim.is_ok()) {
+        fail_file(pf, lim);
+        continue;
+      }
       auto r = call(c, o, "GET", u.base + url_encode_path(pf.path), fmt::format("{} chunk {}", pf.path, it.chunk),
                     {fmt::format("Range: bytes={}-{}", off, off + n - 1)}, {}, false, sink, [&] { buf.clear(); });
       Status st = r ? Status::ok() : r.status();
@@ -590,6 +743,16 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
                                   it.chunk, buf.size(), n));
       std::vector<crypto::Digest256> leaves;
       if (st.is_ok()) st = crypto::hash_leaves(buf, &leaves);
+      if (st.is_ok() && pf.encrypted) {
+        // Authenticate and decrypt; the plaintext goes to its own offset.
+        auto plain = crypto::open_sealed(*o.key, as_bytes(enc_aad(pf.path, it.chunk, pf.enc)), buf);
+        if (!plain) {
+          st = Status(plain.status().code(), fmt::format("{} chunk {}: {}", pf.path, it.chunk, plain.status().message()));
+        } else {
+          buf = std::move(*plain);
+          off = it.chunk * pf.enc.plain_chunk;
+        }
+      }
       if (st.is_ok()) st = io::pwrite_all(pf.part, buf, off, pf.part_path);
       if (st.is_ok()) st = io::write_all(pf.journal, fmt::format("{} {}\n", it.chunk, crypto::leaves_to_text(leaves)), pf.journal_path);
       if (!st.is_ok()) {
@@ -613,7 +776,7 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
       rep.failures.push_back(pf.error.empty() ? fmt::format("{}: not finished", pf.path) : pf.error);
       continue;
     }
-    rep.transfer.files.push_back({pf.name, pf.resumed ? "resumed" : "sent", pf.size, pf.got, pf.tree});
+    rep.transfer.files.push_back({pf.name, pf.resumed ? "resumed" : "sent", pf.plain, pf.got, pf.tree});
     rep.transfer.bytes_sent += pf.got;
   }
   return rep;

@@ -10,6 +10,12 @@
 // the server does not have (those in flight when it died). Failed requests are
 // retried with exponential backoff and jitter; a chunk damaged on the way is
 // sent again.
+// Encrypted files (--encrypt): a file of P bytes travels as N = max(1,
+// ceil(P / (chunk - 28))) sealed chunks of nonce(12) || ciphertext || tag(16),
+// chunk k bound by its associated data to the remote path, k, N and P, so that
+// a chunk moved, dropped, reordered or taken from another file fails
+// authentication. The manifest's opaque "meta" records
+// {"enc":"aes-256-gcm/v1","plain_size":P,"chunk":C}.
 // Pull: ranged GETs of chunks into DST/.dxfer/partial, a journal of verified
 // chunks beside it (resume), the whole file checked against the server's
 // sha256-tree before it is renamed into place.
@@ -20,7 +26,10 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "core/json.hpp"
+#include "crypto/aead.hpp"
 #include "core/status.hpp"
 #include "io/transfer.hpp"
 #include "net/http_client.hpp"
@@ -34,6 +43,11 @@ struct RemoteOptions {
   bool sync = false;              // skip files already there (size and mtime, or --checksum)
   bool checksum = false;          // sync: compare sha256-tree, not size and mtime
   int retries = 6;                // attempts per request beyond the first
+  double bwlimit = 0;             // bytes per second for all threads together; 0: none
+  // End-to-end encryption (--encrypt KEYFILE): each chunk is sealed with
+  // AES-256-GCM before it leaves (the server stores and verifies ciphertext and
+  // never sees the key); pull and verify open and authenticate every chunk.
+  std::optional<crypto::Key256> key;
   std::function<void(int64_t bytes)> progress;
 };
 

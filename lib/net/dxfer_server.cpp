@@ -101,12 +101,22 @@ Result<std::string> relative_path(std::string_view url_path, bool allow_root = f
 struct ManifestEntry {
   int64_t size = 0, mtime_ns = 0;
   std::string tree;
+  Json meta;  // the client's own description (e.g. how it encrypted the file); opaque here
 };
+
+constexpr size_t kMaxMeta = 4096;
+
+Json entry_json(const ManifestEntry& e) {
+  Json j{{"size", e.size}, {"mtime_ns", e.mtime_ns}, {"sha256tree", e.tree}};
+  if (e.meta.is_object() && !e.meta.empty()) j["meta"] = e.meta;
+  return j;
+}
 
 // An upload in progress: the partial file and which chunks are in, verified.
 struct Upload {
   std::string id, path;  // path: "/a/b"
   int64_t size = 0, mtime_ns = 0, chunk = 0, nchunks = 0;
+  Json meta;
   Fd part, journal;
   Fd direct;  // the partial file opened O_DIRECT, where the file system allows it
   std::vector<char> have;
@@ -246,7 +256,7 @@ class Server {
   Result<Fd> open_beneath(const std::string& rel, int flags, mode_t mode = 0);
   Result<Fd> make_parent_dirs(const std::string& rel);
   Status finalise(int fd, const std::string& tmp_dir_rel_name, int tmp_dir_fd, const std::string& path,
-                  int64_t size, int64_t mtime_ns, const std::string& tree, bool sync);
+                  const ManifestEntry& entry, bool sync);
 
   // Manifest.
   Status load_manifest();
@@ -373,8 +383,9 @@ Result<Fd> Server::make_parent_dirs(const std::string& rel) {
 
 // Puts the verified temp file (name `tmp_name` in directory `tmp_dir_fd`) in
 // place as `path`: mtime, fsync, rename, directory fsync, manifest.
-Status Server::finalise(int fd, const std::string& tmp_name, int tmp_dir_fd, const std::string& path, int64_t size,
-                        int64_t mtime_ns, const std::string& tree, bool sync) {
+Status Server::finalise(int fd, const std::string& tmp_name, int tmp_dir_fd, const std::string& path,
+                        const ManifestEntry& entry, bool sync) {
+  const int64_t mtime_ns = entry.mtime_ns;
   ASSIGN_OR_RETURN(std::string rel, relative_path(path));
   struct timespec times[2] = {{0, UTIME_OMIT}, {mtime_ns / 1000000000, mtime_ns % 1000000000}};
   if (mtime_ns > 0) ::futimens(fd, times);
@@ -387,7 +398,7 @@ Status Server::finalise(int fd, const std::string& tmp_name, int tmp_dir_fd, con
   if (::renameat(tmp_dir_fd, tmp_name.c_str(), parent.fd, base.c_str()) != 0)
     return errno_status(fmt::format("rename into {}", path), errno);
   if (sync) ::fsync(parent.fd);
-  return record(path, ManifestEntry{size, mtime_ns, tree});
+  return record(path, entry);
 }
 
 Status Server::load_manifest() {
@@ -399,7 +410,7 @@ Status Server::load_manifest() {
       auto j = parse_json(line, path);
       if (!j) continue;  // a line cut short by a crash: the file it named is verified again by the next sync
       manifest_[j->value("path", "")] = {j->value("size", int64_t{0}), j->value("mtime_ns", int64_t{0}),
-                                          j->value("sha256tree", "")};
+                                          j->value("sha256tree", ""), j->value("meta", Json::object())};
     }
   }
   // Compact: only entries whose file still exists, one line each.
@@ -411,8 +422,9 @@ Status Server::load_manifest() {
       it = manifest_.erase(it);
       continue;
     }
-    text += to_json_line(Json{{"path", it->first}, {"size", it->second.size}, {"mtime_ns", it->second.mtime_ns},
-                              {"sha256tree", it->second.tree}}) + "\n";
+    Json line = entry_json(it->second);
+    line["path"] = it->first;
+    text += to_json_line(line) + "\n";
     ++it;
   }
   RETURN_IF_ERROR(io::write_file_atomic(path, text));
@@ -422,7 +434,9 @@ Status Server::load_manifest() {
 }
 
 Status Server::record(const std::string& path, const ManifestEntry& e) {
-  std::string line = to_json_line(Json{{"path", path}, {"size", e.size}, {"mtime_ns", e.mtime_ns}, {"sha256tree", e.tree}}) + "\n";
+  Json j = entry_json(e);
+  j["path"] = path;
+  std::string line = to_json_line(j) + "\n";
   std::lock_guard<std::mutex> l(manifest_mu_);
   manifest_[path] = e;
   return io::write_all(manifest_fd_.fd, line, state_ + "/manifest.jsonl");
@@ -528,7 +542,7 @@ void Server::put_file(const httplib::Request& req, httplib::Response& res, const
       clock_gettime(CLOCK_REALTIME, &now);
       mtime_ns = now.tv_sec * 1000000000LL + now.tv_nsec;
     }
-    Status st = finalise(f.fd, tmp, uploads_fd_.fd, path, w.offset, mtime_ns, tree, true);
+    Status st = finalise(f.fd, tmp, uploads_fd_.fd, path, ManifestEntry{w.offset, mtime_ns, tree, Json::object()}, true);
     if (!st.is_ok()) {
       ::unlinkat(uploads_fd_.fd, tmp.c_str(), 0);
       return st;
@@ -557,6 +571,7 @@ Result<std::shared_ptr<Upload>> Server::find_upload(const std::string& id) {
   u->size = m.value("size", int64_t{0});
   u->mtime_ns = m.value("mtime_ns", int64_t{0});
   u->chunk = m.value("chunk", int64_t{1});
+  u->meta = m.value("meta", Json::object());
   u->nchunks = u->size == 0 ? 0 : (u->size + u->chunk - 1) / u->chunk;
   u->have.assign(static_cast<size_t>(u->nchunks), 0);
   u->leaves.resize(static_cast<size_t>(u->nchunks));
@@ -596,9 +611,11 @@ void Server::create_upload(const httplib::Request& req, httplib::Response& res) 
     ASSIGN_OR_RETURN(std::string rel, relative_path(path));
     int64_t size = body->value("size", int64_t{-1}), mtime_ns = body->value("mtime_ns", int64_t{0}),
             chunk = body->value("chunk", int64_t{0});
+    Json meta = body->value("meta", Json::object());
+    if (!meta.is_object() || meta.dump().size() > kMaxMeta) return invalid_argument(fmt::format("{}: meta must be a JSON object of at most 4 KiB", path));
     if (size < 0 || chunk <= 0 || chunk > kMaxChunk || chunk % static_cast<int64_t>(crypto::kTreeLeafBytes) != 0)
       return invalid_argument(fmt::format("{}: size >= 0 and a chunk size that is a multiple of 1 MiB up to 64 MiB", path));
-    ASSIGN_OR_RETURN(auto idd, crypto::sha256(fmt::format("{}\n{}\n{}\n{}\n{}", who, path, size, mtime_ns, chunk)));
+    ASSIGN_OR_RETURN(auto idd, crypto::sha256(fmt::format("{}\n{}\n{}\n{}\n{}\n{}", who, path, size, mtime_ns, chunk, meta.dump())));
     std::string id = crypto::to_hex(idd).substr(0, 32);
     std::string meta_path = state_ + "/uploads/" + id + ".json";
     if (::access(meta_path.c_str(), F_OK) == 0 && ::faccessat(uploads_fd_.fd, (id + ".part").c_str(), F_OK, 0) != 0) {
@@ -620,16 +637,19 @@ void Server::create_upload(const httplib::Request& req, httplib::Response& res) 
         }
       }
       RETURN_IF_ERROR(io::write_file_atomic(meta_path, to_json_line(Json{{"path", path}, {"size", size}, {"mtime_ns", mtime_ns},
-                                                                          {"chunk", chunk}, {"who", who}})));
+                                                                          {"chunk", chunk}, {"who", who}, {"meta", meta}})));
     }
     ASSIGN_OR_RETURN(auto u, find_upload(id));
-    Json have = Json::array();
+    Json have = Json::array(), leaves = Json::object();
     {
       std::lock_guard<std::mutex> l(u->mu);
       for (int64_t k = 0; k < u->nchunks; ++k)
-        if (u->have[static_cast<size_t>(k)]) have.push_back(k);
+        if (u->have[static_cast<size_t>(k)]) {
+          have.push_back(k);
+          leaves[std::to_string(k)] = crypto::leaves_to_text(u->leaves[static_cast<size_t>(k)]);
+        }
     }
-    res.set_content(to_json_line(Json{{"id", id}, {"have", have}}) + "\n", "application/json");
+    res.set_content(to_json_line(Json{{"id", id}, {"have", have}, {"leaves", leaves}}) + "\n", "application/json");
     return 0;
   });
 }
@@ -707,7 +727,7 @@ void Server::finish_upload(const httplib::Request& req, httplib::Response& res) 
     std::string tree = crypto::to_hex(root);
     if (req.get_header_value("X-Dxfer-Tree") != tree)
       return corrupt(fmt::format("{}: whole-file sha256-tree {} differs from the sender's", up.path, tree));
-    RETURN_IF_ERROR(finalise(up.part.fd, id + ".part", uploads_fd_.fd, up.path, up.size, up.mtime_ns, tree, true));
+    RETURN_IF_ERROR(finalise(up.part.fd, id + ".part", uploads_fd_.fd, up.path, ManifestEntry{up.size, up.mtime_ns, tree, up.meta}, true));
     ::unlinkat(uploads_fd_.fd, (id + ".leaves").c_str(), 0);
     ::unlinkat(uploads_fd_.fd, (id + ".json").c_str(), 0);
     {
@@ -734,6 +754,7 @@ void Server::batch(const httplib::Request& req, httplib::Response& res, const ht
     struct Item {
       std::string path, tmp, tree, error;
       int64_t size = 0, mtime_ns = 0;
+      Json meta;
       Fd fd;
     };
     std::vector<Item> items;
@@ -748,6 +769,8 @@ void Server::batch(const httplib::Request& req, httplib::Response& res, const ht
       it.size = h.value("size", int64_t{-1});
       it.mtime_ns = h.value("mtime_ns", int64_t{0});
       it.tree = h.value("sha256tree", "");
+      it.meta = h.value("meta", Json::object());
+      if (!it.meta.is_object() || it.meta.dump().size() > kMaxMeta) return invalid_argument(fmt::format("batch: {}: meta too large", it.path));
       pos = nl + 1;
       if (it.size < 0 || pos + static_cast<size_t>(it.size) > body.size())
         return invalid_argument(fmt::format("batch: record {} is cut short", it.path));
@@ -784,7 +807,7 @@ void Server::batch(const httplib::Request& req, httplib::Response& res, const ht
     Json out = Json::array();
     for (auto& it : items) {
       if (it.error.empty()) {
-        Status st = finalise(it.fd.fd, it.tmp, uploads_fd_.fd, it.path, it.size, it.mtime_ns, it.tree, false);
+        Status st = finalise(it.fd.fd, it.tmp, uploads_fd_.fd, it.path, ManifestEntry{it.size, it.mtime_ns, it.tree, it.meta}, false);
         if (!st.is_ok()) {
           ::unlinkat(uploads_fd_.fd, it.tmp.c_str(), 0);
           it.error = st.message();
@@ -806,7 +829,7 @@ void Server::manifest(const httplib::Request& req, httplib::Response& res) {
     std::lock_guard<std::mutex> l(manifest_mu_);
     for (auto it = manifest_.lower_bound(p); it != manifest_.end() && it->first.rfind(p, 0) == 0; ++it) {
       if (p != "/" && it->first.size() > p.size() && it->first[p.size()] != '/' && p.back() != '/') continue;
-      files[it->first] = Json{{"size", it->second.size}, {"mtime_ns", it->second.mtime_ns}, {"sha256tree", it->second.tree}};
+      files[it->first] = entry_json(it->second);
     }
     res.set_content(Json{{"files", files}}.dump() + "\n", "application/json");
     return 0;

@@ -11,6 +11,7 @@
 
 #include "core/log.hpp"
 #include "core/units.hpp"
+#include "crypto/aead.hpp"
 #include "io/file.hpp"
 #include "io/transfer.hpp"
 #include "net/dxfer_client.hpp"
@@ -56,6 +57,13 @@ class DestLock {
 };
 
 // Token from --token-file or DXFER_TOKEN (never from the command line).
+Result<double> bandwidth(const std::string& text) {
+  if (text.empty()) return 0.0;
+  ASSIGN_OR_RETURN(double r, units::parse_rate(text));
+  if (r <= 0) return invalid_argument(fmt::format("--bwlimit {}: must be above zero", text));
+  return r;
+}
+
 Result<net::RemoteOptions> remote_options(const RemoteFlags& f, cli::Context& ctx, const std::string& chunk) {
   net::RemoteOptions o;
   o.client.cacert = f.cacert;
@@ -69,6 +77,10 @@ Result<net::RemoteOptions> remote_options(const RemoteFlags& f, cli::Context& ct
     o.client.token = t;
   } else if (const char* e = std::getenv("DXFER_TOKEN"); e && *e) {
     o.client.token = e;
+  }
+  if (!f.encrypt.empty()) {
+    ASSIGN_OR_RETURN(auto key, crypto::load_key(f.encrypt));
+    o.key = key;
   }
   o.threads = ctx.threads();
   o.retries = f.retries;
@@ -111,7 +123,13 @@ Status report(const io::TransferReport& rep, const std::vector<std::string>& fai
 
 }  // namespace
 
-void add_remote_flags(cli::Definition& def, CLI::App* c, RemoteFlags& f) {
+void add_remote_flags(cli::Definition& def, CLI::App* c, RemoteFlags& f, bool with_encrypt) {
+  if (with_encrypt)
+    def.value_kind(c->add_option("--encrypt", f.encrypt,
+                                 "End-to-end encryption with this key (dxfer keygen): AES-256-GCM per chunk; the server "
+                                 "stores only ciphertext")
+                       ->type_name("KEYFILE"),
+                   cli::ValueKind::kFile);
   def.value_kind(c->add_option("--cacert", f.cacert, "CA certificate(s) to trust for https:// (PEM)")->type_name("FILE"),
                  cli::ValueKind::kFile);
   def.value_kind(c->add_option("--pin", f.pin, "Trust exactly this server key: sha256//BASE64, as dxfer serve prints it")
@@ -139,12 +157,15 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
     if (chunk % (1 << 20) != 0) return invalid_argument(fmt::format("--chunk {}: to a dxfer server, a multiple of 1 MiB", o.chunk));
     ro.sync = o.sync;
     ro.checksum = o.checksum;
+    ASSIGN_OR_RETURN(ro.bwlimit, bandwidth(o.bwlimit));
     ro.progress = [&](int64_t done) { bar.add(done - bar.done()); };
     ASSIGN_OR_RETURN(auto rep, net::push(srcs, url, ro));
     bar.finish();
     return report(rep.transfer, rep.failures, o.sync, secs(), ctx);
   }
   ASSIGN_OR_RETURN(std::string dst, local_destination(url));
+  if (!o.remote.encrypt.empty())
+    return invalid_argument("--encrypt protects data on a server that must not read it: give an https:// destination");
   DestLock lock;
   RETURN_IF_ERROR(lock.acquire(dst));
   io::TransferOptions to;
@@ -152,6 +173,7 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
   to.threads = ctx.threads();
   to.sync = o.sync;
   to.checksum = o.checksum;
+  ASSIGN_OR_RETURN(to.bwlimit, bandwidth(o.bwlimit));
   to.progress = [&](int64_t done) { bar.add(done - bar.done()); };
   ASSIGN_OR_RETURN(auto rep, io::transfer(srcs, dst, to));
   bar.finish();
@@ -164,6 +186,7 @@ Status run_pull(const PullOptions& o, cli::Context& ctx) {
   if (ro.chunk_bytes <= 0 || ro.chunk_bytes % (1 << 20) != 0) return invalid_argument(fmt::format("--chunk {}: a multiple of 1 MiB", o.chunk));
   ro.sync = o.sync;
   ro.checksum = o.checksum;
+  ASSIGN_OR_RETURN(ro.bwlimit, bandwidth(o.bwlimit));
   DestLock lock;
   RETURN_IF_ERROR(lock.acquire(o.dst));
   term::ProgressBar bar(ctx.progress("dxfer", 0, true));
@@ -183,6 +206,7 @@ Status run_verify(const VerifyOptions& o, cli::Context& ctx) {
     ASSIGN_OR_RETURN(problems, net::verify(srcs, o.sources.back(), ro));
   } else {
     ASSIGN_OR_RETURN(std::string dst, local_destination(o.sources.back()));
+    if (!o.remote.encrypt.empty()) return invalid_argument("--encrypt: only for https:// destinations");
     ASSIGN_OR_RETURN(problems, io::verify_transfer(srcs, dst));
   }
   std::string text;

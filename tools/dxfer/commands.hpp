@@ -28,7 +28,7 @@ namespace sciflow::dxfer {
 
 // How to reach a remote end (https://): trust, credentials, retries.
 struct RemoteFlags {
-  std::string cacert, pin, token_file;
+  std::string cacert, pin, token_file, encrypt;
   int retries = 6;
 };
 
@@ -38,6 +38,7 @@ struct PushOptions {
   bool sync = false;
   bool checksum = false;
   std::string chunk = "8MiB";
+  std::string bwlimit;
 };
 
 struct PullOptions {
@@ -46,6 +47,7 @@ struct PullOptions {
   bool sync = false;
   bool checksum = false;
   std::string chunk = "8MiB";
+  std::string bwlimit;
 };
 
 struct VerifyOptions {
@@ -69,6 +71,6 @@ Status run_ls(const LsOptions& o, cli::Context& ctx);
 Status run_pull(const PullOptions& o, cli::Context& ctx);
 Status run_serve(const ServeCliOptions& o, cli::Context& ctx);
 // Adds --cacert, --pin, --token-file and --retries to a command.
-void add_remote_flags(cli::Definition& def, CLI::App* c, RemoteFlags& f);
+void add_remote_flags(cli::Definition& def, CLI::App* c, RemoteFlags& f, bool with_encrypt = true);
 
 }  // namespace sciflow::dxfer

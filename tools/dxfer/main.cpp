@@ -20,6 +20,9 @@ void define_cli(cli::Definition& def) {
     def.value_kind(c->add_option("--chunk", o.chunk, "Chunk size (each chunk hashed and journalled)")->capture_default_str(),
                    cli::ValueKind::kNone);
     add_remote_flags(def, c, o.remote);
+    def.value_kind(c->add_option("--bwlimit", o.bwlimit, "Bandwidth limit for all streams together, e.g. 200MB/s or 1Gbit/s")
+                       ->type_name("RATE"),
+                   cli::ValueKind::kNone);
   }
   {
     auto& o = def.make<PushOptions>();
@@ -30,6 +33,9 @@ void define_cli(cli::Definition& def) {
     c->add_flag("--checksum", o.checksum, "Compare SHA-256 instead of size and mtime");
     def.value_kind(c->add_option("--chunk", o.chunk, "Chunk size")->capture_default_str(), cli::ValueKind::kNone);
     add_remote_flags(def, c, o.remote);
+    def.value_kind(c->add_option("--bwlimit", o.bwlimit, "Bandwidth limit for all streams together, e.g. 200MB/s or 1Gbit/s")
+                       ->type_name("RATE"),
+                   cli::ValueKind::kNone);
   }
   {
     auto& o = def.make<PullOptions>();
@@ -43,6 +49,9 @@ void define_cli(cli::Definition& def) {
     def.value_kind(c->add_option("--chunk", o.chunk, "Chunk size (a multiple of 1 MiB)")->capture_default_str(),
                    cli::ValueKind::kNone);
     add_remote_flags(def, c, o.remote);
+    def.value_kind(c->add_option("--bwlimit", o.bwlimit, "Bandwidth limit for all streams together, e.g. 200MB/s or 1Gbit/s")
+                       ->type_name("RATE"),
+                   cli::ValueKind::kNone);
   }
   {
     auto& o = def.make<ServeCliOptions>();
@@ -75,7 +84,7 @@ void define_cli(cli::Definition& def) {
     auto* c = def.command("ls", "List what a destination's manifest holds (size, SHA-256, name)",
                           [&o](cli::Context& ctx) { return run_ls(o, ctx); });
     c->add_option("dst", o.dst, "Destination")->type_name("DST")->required();
-    add_remote_flags(def, c, o.remote);
+    add_remote_flags(def, c, o.remote, false);
   }
   {
     auto& o = def.make<KeygenOptions>();
