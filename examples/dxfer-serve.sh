@@ -35,4 +35,5 @@ echo "sync exit $code (3: nothing to do)"
 "$bin/dxfer" ls "$url/beamline/run42/" "${opts[@]}"
 "$bin/dxfer" pull "$url/beamline/run42/" "$tmp/back" "${opts[@]}" -q
 cmp "$scan" "$tmp/back/$(basename "$scan")" && echo "pull: identical"
-echo "audit log: $(wc -l < "$tmp/store/.dxfer/audit.log") requests recorded"
+n=$(wc -l < "$tmp/store/.dxfer/audit.log"); others=$(grep -vc "\"who\":\"k11\"" "$tmp/store/.dxfer/audit.log" || true)
+echo "audit log: $n requests, $others not by k11"

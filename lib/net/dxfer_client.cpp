@@ -12,6 +12,7 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/cancel.hpp"
@@ -780,6 +781,233 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
     rep.transfer.bytes_sent += pf.got;
   }
   return rep;
+}
+
+// ---- WebDAV ----
+
+bool is_dav(const std::string& url) { return url.rfind("davs://", 0) == 0 || url.rfind("dav://", 0) == 0; }
+
+namespace {
+
+Result<RemoteUrl> parse_dav(const std::string& url) {
+  if (!is_dav(url)) return invalid_argument(fmt::format("{}: not a davs:// URL", url));
+  std::string http = (url.rfind("davs://", 0) == 0 ? "https://" : "http://") + url.substr(url.find("://") + 3);
+  return parse_remote(http);
+}
+
+constexpr const char* kDavManifest = ".dxfer-manifest.json";
+
+Result<Json> read_dav_manifest(HttpClient& c, const RemoteOptions& o, const RemoteUrl& u) {
+  std::string url = u.base + url_encode_path(u.prefix + kDavManifest);
+  auto r = call(c, o, "GET", url, u.prefix + kDavManifest);
+  if (!r) {
+    if (r.status().code() == Code::kNotFound) return Json{{"files", Json::object()}};
+    return r.status();
+  }
+  ASSIGN_OR_RETURN(Json j, parse_json(r->body, u.prefix + kDavManifest));
+  if (!j.contains("files") || !j["files"].is_object()) j["files"] = Json::object();
+  return j;
+}
+
+// MKCOL each missing parent collection of `path` (405: exists already).
+Status make_collections(HttpClient& c, const RemoteUrl& u, const std::string& path,
+                        std::set<std::string>* made, std::mutex* mu) {
+  size_t pos = 1;
+  while ((pos = path.find('/', pos)) != std::string::npos) {
+    std::string dir = path.substr(0, pos + 1);
+    ++pos;
+    {
+      std::lock_guard<std::mutex> l(*mu);
+      if (made->count(dir)) continue;
+    }
+    auto r = c.request("MKCOL", u.base + url_encode_path(dir));
+    if (!r) return r.status();
+    if (r->status != 201 && r->status != 405 && r->status != 301 && !(r->status >= 200 && r->status < 300))
+      return http_error("MKCOL " + dir, *r);
+    std::lock_guard<std::mutex> l(*mu);
+    made->insert(dir);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<Json> dav_manifest(const std::string& url, const RemoteOptions& o) {
+  ASSIGN_OR_RETURN(RemoteUrl u, parse_dav(url));
+  HttpClient c(o.client);
+  return read_dav_manifest(c, o, u);
+}
+
+Result<RemoteReport> push_dav(const std::vector<std::string>& sources, const std::string& url, const RemoteOptions& o) {
+  ASSIGN_OR_RETURN(RemoteUrl u, parse_dav(url));
+  if (o.key) return unsupported("--encrypt needs a dxfer server (https://); a WebDAV server would store plaintext chunks");
+  ASSIGN_OR_RETURN(auto found, io::enumerate_sources(sources));
+  HttpClient main_client(o.client);
+  ASSIGN_OR_RETURN(Json manifest, read_dav_manifest(main_client, o, u));
+  RemoteReport rep;
+  RateLimiter limiter(o.bwlimit);
+  std::atomic<int64_t> done_bytes{0};
+  std::mutex mu;
+  std::set<std::string> made;
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < found.size(); ++i) {
+    const auto& f = found[i];
+    if (o.sync && manifest["files"].contains(f.name)) {
+      const Json& e = manifest["files"][f.name];
+      bool same = e.value("size", int64_t{-1}) == f.size;
+      if (same && o.checksum) {
+        ASSIGN_OR_RETURN(std::string t, crypto::sha256_tree_file_hex(f.path, o.threads));
+        same = t == e.value("sha256tree", "");
+      } else if (same) {
+        same = e.value("mtime_ns", int64_t{-1}) == f.mtime_ns;
+      }
+      if (same) {
+        rep.transfer.files.push_back({f.name, "skipped", f.size, 0, e.value("sha256tree", "")});
+        done_bytes += f.size;
+        if (o.progress) o.progress(done_bytes);
+        continue;
+      }
+    }
+    todo.push_back(i);
+  }
+  std::atomic<size_t> next{0};
+  Status fatal;
+  auto worker = [&] {
+    HttpClient c(o.client);
+    for (size_t t; (t = next.fetch_add(1)) < todo.size();) {
+      const auto& f = found[todo[t]];
+      if (cancel::cancelled()) {
+        std::lock_guard<std::mutex> l(mu);
+        if (fatal.is_ok()) fatal = cancel::check_cancelled();
+        return;
+      }
+      std::string path = u.prefix + f.name, target = u.base + url_encode_path(path);
+      auto fail = [&](const Status& st) {
+        std::lock_guard<std::mutex> l(mu);
+        rep.failures.push_back(st.message());
+      };
+      Status st = make_collections(c, u, path, &made, &mu);
+      if (!st.is_ok()) {
+        fail(st);
+        continue;
+      }
+      auto tree = crypto::sha256_tree_file_hex(f.path, 1);
+      if (!tree) {
+        fail(tree.status());
+        continue;
+      }
+      io::MappedFile map;
+      if (f.size > 0) {
+        auto m = io::MappedFile::open(f.path);
+        if (!m) {
+          fail(m.status());
+          continue;
+        }
+        map = std::move(*m);
+      }
+      st = limiter.take(f.size);
+      if (!st.is_ok()) {
+        fail(st);
+        continue;
+      }
+      auto r = call(c, o, "PUT", target, path, {"Content-Type: application/octet-stream"}, map.data());
+      if (!r) {
+        fail(r.status());
+        continue;
+      }
+      auto h = call(c, o, "HEAD", target, path);
+      int64_t got = h ? std::strtoll(h->header("content-length").c_str(), nullptr, 10) : -1;
+      if (!h || got != f.size) {
+        fail(Status(Code::kCorrupt, fmt::format("{}: the server reports {} bytes after the PUT of {}", path, got, f.size)));
+        continue;
+      }
+      std::lock_guard<std::mutex> l(mu);
+      manifest["files"][f.name] = Json{{"size", f.size}, {"mtime_ns", f.mtime_ns}, {"sha256tree", *tree}};
+      rep.transfer.files.push_back({f.name, "sent", f.size, f.size, *tree});
+      rep.transfer.bytes_sent += f.size;
+      done_bytes += f.size;
+      if (o.progress) o.progress(done_bytes);
+    }
+  };
+  std::vector<std::thread> pool;
+  int nt = std::max(1, std::min<int>(o.threads, static_cast<int>(todo.size())));
+  for (int t = 0; t < nt && !todo.empty(); ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  // The manifest records what arrived, even when a signal stopped the rest.
+  if (!todo.empty()) {
+    std::string text = manifest.dump(1) + "\n";
+    RETURN_IF_ERROR(make_collections(main_client, u, u.prefix + kDavManifest, &made, &mu));
+    auto r = call(main_client, o, "PUT", u.base + url_encode_path(u.prefix + kDavManifest), u.prefix + kDavManifest,
+                  {"Content-Type: application/json"}, as_bytes(text));
+    if (!r) return r.status();
+  }
+  RETURN_IF_ERROR(fatal);
+  return rep;
+}
+
+Result<std::vector<std::string>> verify_dav(const std::vector<std::string>& sources, const std::string& url,
+                                            const RemoteOptions& o) {
+  ASSIGN_OR_RETURN(RemoteUrl u, parse_dav(url));
+  ASSIGN_OR_RETURN(auto found, io::enumerate_sources(sources));
+  HttpClient c(o.client);
+  ASSIGN_OR_RETURN(Json manifest, read_dav_manifest(c, o, u));
+  std::vector<std::string> problems;
+  for (const auto& f : found) {
+    RETURN_IF_ERROR(cancel::check_cancelled());
+    std::string path = u.prefix + f.name;
+    // Read the copy back and hash it as it streams in.
+    std::vector<crypto::Digest256> leaves;
+    std::vector<uint8_t> leaf;
+    leaf.reserve(crypto::kTreeLeafBytes);
+    int64_t got = 0;
+    Status hs;
+    auto sink = [&](const char* d, size_t n) {
+      got += static_cast<int64_t>(n);
+      while (n > 0) {
+        size_t take = std::min(n, crypto::kTreeLeafBytes - leaf.size());
+        leaf.insert(leaf.end(), reinterpret_cast<const uint8_t*>(d), reinterpret_cast<const uint8_t*>(d) + take);
+        d += take;
+        n -= take;
+        if (leaf.size() == crypto::kTreeLeafBytes) {
+          auto h = crypto::sha256(leaf);
+          if (!h) hs = h.status();
+          else leaves.push_back(*h);
+          leaf.clear();
+        }
+      }
+      return true;
+    };
+    auto r = call(c, o, "GET", u.base + url_encode_path(path), path, {}, {}, false, sink, [&] {
+      leaves.clear();
+      leaf.clear();
+      got = 0;
+    });
+    if (!r) {
+      if (r.status().code() != Code::kNotFound) return r.status();
+      problems.push_back(fmt::format("{}: missing at the destination", f.name));
+      continue;
+    }
+    if (!leaf.empty()) {
+      ASSIGN_OR_RETURN(auto h, crypto::sha256(leaf));
+      leaves.push_back(h);
+    }
+    RETURN_IF_ERROR(hs);
+    if (got != f.size) {
+      problems.push_back(fmt::format("{}: {} bytes here, {} at the destination", f.name, f.size, got));
+      continue;
+    }
+    ASSIGN_OR_RETURN(auto root, crypto::tree_root(leaves));
+    std::string theirs = crypto::to_hex(root);
+    ASSIGN_OR_RETURN(std::string mine, crypto::sha256_tree_file_hex(f.path, o.threads));
+    if (mine != theirs) {
+      problems.push_back(fmt::format("{}: sha256-tree differs (source {}, destination {})", f.name, mine.substr(0, 16),
+                                     theirs.substr(0, 16)));
+      continue;
+    }
+    if (!manifest["files"].contains(f.name) || manifest["files"][f.name].value("sha256tree", "") != mine)
+      problems.push_back(fmt::format("{}: not in the destination's manifest, or recorded with another hash", f.name));
+  }
+  return problems;
 }
 
 }  // namespace sciflow::net

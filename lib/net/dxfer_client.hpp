@@ -66,6 +66,19 @@ struct RemoteReport {
 };
 
 Result<RemoteReport> push(const std::vector<std::string>& sources, const std::string& url, const RemoteOptions& options);
+
+// WebDAV servers (davs://HOST:PORT/PATH/, over HTTPS): nginx, Apache mod_dav.
+// Each file goes in one PUT (nginx has no partial PUT), -j files at once over
+// kept-alive connections, parent collections made with MKCOL, the size checked
+// with HEAD afterwards. A WebDAV server cannot hash, so dxfer keeps its own
+// manifest (sha256-tree, size, mtime per file) in PATH/.dxfer-manifest.json;
+// sync compares against it and verify reads every file back (ranged GETs) and
+// hashes it. A killed push sends the files that were not finished again.
+bool is_dav(const std::string& url);  // davs:// or dav://
+Result<RemoteReport> push_dav(const std::vector<std::string>& sources, const std::string& url, const RemoteOptions& options);
+Result<std::vector<std::string>> verify_dav(const std::vector<std::string>& sources, const std::string& url,
+                                            const RemoteOptions& options);
+Result<Json> dav_manifest(const std::string& url, const RemoteOptions& options);
 Result<RemoteReport> pull(const std::string& url, const std::string& dst, const RemoteOptions& options);
 // The server's manifest under the URL's prefix: {"files": {"/path": {size, mtime_ns, sha256tree}}}.
 Result<Json> remote_manifest(const std::string& url, const RemoteOptions& options);

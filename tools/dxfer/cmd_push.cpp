@@ -28,10 +28,10 @@ constexpr int kExitPartial = 4;
 // A local destination: a path or file://path. https:// goes to net/dxfer_client.
 Result<std::string> local_destination(const std::string& url) {
   if (url.rfind("file://", 0) == 0) return url.substr(7);
-  for (const char* scheme : {"davs://", "dav://", "sftp://", "globus://", "s3://"})
+  for (const char* scheme : {"sftp://", "globus://", "s3://"})
     if (url.rfind(scheme, 0) == 0)
-      return unsupported(fmt::format("{}: {} destinations are not built yet (local paths, file:// and https:// to dxfer "
-                                     "serve are)",
+      return unsupported(fmt::format("{}: {} destinations are not built yet (local paths, file://, https:// to dxfer "
+                                     "serve and davs:// are)",
                                      url, std::string(scheme).substr(0, std::string(scheme).size() - 3)));
   return url;
 }
@@ -152,6 +152,16 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
   term::ProgressBar bar(ctx.progress("dxfer", total_size(srcs), true));
   auto t0 = std::chrono::steady_clock::now();
   auto secs = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  if (net::is_dav(url)) {
+    ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, o.chunk));
+    ro.sync = o.sync;
+    ro.checksum = o.checksum;
+    ASSIGN_OR_RETURN(ro.bwlimit, bandwidth(o.bwlimit));
+    ro.progress = [&](int64_t done) { bar.add(done - bar.done()); };
+    ASSIGN_OR_RETURN(auto rep, net::push_dav(srcs, url, ro));
+    bar.finish();
+    return report(rep.transfer, rep.failures, o.sync, secs(), ctx);
+  }
   if (net::is_remote(url)) {
     ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, o.chunk));
     if (chunk % (1 << 20) != 0) return invalid_argument(fmt::format("--chunk {}: to a dxfer server, a multiple of 1 MiB", o.chunk));
@@ -201,7 +211,10 @@ Status run_verify(const VerifyOptions& o, cli::Context& ctx) {
   if (o.sources.size() < 2) return invalid_argument("give at least one source and a destination");
   std::vector<std::string> srcs(o.sources.begin(), o.sources.end() - 1);
   std::vector<std::string> problems;
-  if (net::is_remote(o.sources.back())) {
+  if (net::is_dav(o.sources.back())) {
+    ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, "8MiB"));
+    ASSIGN_OR_RETURN(problems, net::verify_dav(srcs, o.sources.back(), ro));
+  } else if (net::is_remote(o.sources.back())) {
     ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, "8MiB"));
     ASSIGN_OR_RETURN(problems, net::verify(srcs, o.sources.back(), ro));
   } else {
@@ -218,7 +231,10 @@ Status run_verify(const VerifyOptions& o, cli::Context& ctx) {
 
 Status run_ls(const LsOptions& o, cli::Context& ctx) {
   Json m;
-  if (net::is_remote(o.dst)) {
+  if (net::is_dav(o.dst)) {
+    ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, "8MiB"));
+    ASSIGN_OR_RETURN(m, net::dav_manifest(o.dst, ro));
+  } else if (net::is_remote(o.dst)) {
     ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, "8MiB"));
     ASSIGN_OR_RETURN(m, net::remote_manifest(o.dst, ro));
   } else {
