@@ -127,6 +127,8 @@ measure_big "dxfer push -j$threads to dxfer serve (SHA-256 verified)" \
   bash -c '"$0" push "$1" "$2/b$3/" --pin "$4" -j "$5" -q' "$dxfer" "$W/big.bin" "$url" '$RANDOM$RANDOM' "$pin" "$threads"
 measure_big "curl -T to nginx, one stream (verifies nothing)" \
   bash -c 'curl -sS --fail --cacert "$0" -T "$1" "https://127.0.0.1:18443/dav/c$RANDOM$RANDOM/big.bin"' "$W/cert.pem" "$W/big.bin"
+measure_big "dxfer push to nginx WebDAV (davs://, one PUT)" \
+  bash -c '"$0" push "$1" "davs://127.0.0.1:18443/dav/d$RANDOM$RANDOM/" --cacert "$2" -q' "$dxfer" "$W/big.bin" "$W/cert.pem"
 # The same, made durable as dxfer's copy is (dxfer fsyncs before it renames into place).
 measure_big "curl -T to nginx, then sync (durable, as dxfer)" \
   bash -c 'curl -sS --fail --cacert "$0" -T "$1" "https://127.0.0.1:18443/dav/c$RANDOM$RANDOM/big.bin" && sync' "$W/cert.pem" "$W/big.bin"
@@ -146,6 +148,10 @@ for k in "${!up[@]}"; do
   [[ $k == dxfer* ]] && continue
   printf 'ratio dxfer / %-40s %.2fx\n' "$k" "$(echo "$d / ${up[$k]}" | bc -l)"
 done
+if [[ -n ${up["rclone copy to nginx WebDAV (defaults)"]:-} ]]; then
+  printf 'ratio dxfer to WebDAV / rclone to the same WebDAV     %.2fx\n' \
+    "$(echo "${up["dxfer push to nginx WebDAV (davs://, one PUT)"]} / ${up["rclone copy to nginx WebDAV (defaults)"]}" | bc -l)"
+fi
 rm -rf "$W"/srv/b* "$W"/ngx/dav/dav/* "$W"/sftp/*
 
 echo "== $files files of 4 KiB up"
@@ -160,6 +166,8 @@ measure_small() {  # name command...
 }
 measure_small "dxfer push -j$threads to dxfer serve" \
   bash -c '"$0" push "$1" "$2/m$RANDOM$RANDOM/" --pin "$3" -j "$4" -q' "$dxfer" "$W/small" "$url" "$pin" "$threads"
+measure_small "dxfer push -j$threads to nginx WebDAV (davs://)" \
+  bash -c '"$0" push "$1" "davs://127.0.0.1:18443/dav/w$RANDOM$RANDOM/" --cacert "$2" -j "$3" -q' "$dxfer" "$W/small" "$W/cert.pem" "$threads"
 # curl: one process, one kept-alive connection, PUT after PUT.
 for f in "$W"/small/*; do
   printf 'upload-file = "%s"\nurl = "https://127.0.0.1:18443/dav/DIR/%s"\noutput = "/dev/null"\n' "$f" "${f##*/}"
@@ -168,3 +176,4 @@ measure_small "curl, one kept-alive connection, to nginx" \
   bash -c 'd=k$RANDOM$RANDOM; sed "s|/DIR/|/$d/|" "$1" | curl -sS --fail --cacert "$0" -K -' "$W/cert.pem" "$W/curl.cfg"
 d=${fps["dxfer push -j$threads to dxfer serve"]}
 printf 'ratio dxfer / curl one connection                   %.2fx\n' "$(echo "$d / ${fps["curl, one kept-alive connection, to nginx"]}" | bc -l)"
+printf 'ratio dxfer to WebDAV / curl one connection         %.2fx\n' "$(echo "${fps["dxfer push -j$threads to nginx WebDAV (davs://)"]} / ${fps["curl, one kept-alive connection, to nginx"]}" | bc -l)"

@@ -38,7 +38,7 @@ Status errno_status(std::string_view what, int err) {
     case ENOENT: case ENOTDIR: code = Code::kNotFound; break;
     case EEXIST: code = Code::kAlreadyExists; break;
     case EACCES: case EPERM: case EROFS: code = Code::kPermissionDenied; break;
-    case ENOSPC: case EDQUOT: case ENOMEM: case EMFILE: case ENFILE: code = Code::kResourceExhausted; break;
+    case ENOSPC: case EDQUOT: case EFBIG: case ENOMEM: case EMFILE: case ENFILE: code = Code::kResourceExhausted; break;
     case EINTR: code = Code::kCancelled; break;
     case ETIMEDOUT: code = Code::kTimeout; break;
     case ECONNREFUSED: case EHOSTUNREACH: case ENETUNREACH: code = Code::kUnavailable; break;
