@@ -80,6 +80,31 @@ Result<Digest256> tree_root(std::span<const Digest256> leaves) {
   return h.finish();
 }
 
+void TreeHasher::update(std::span<const uint8_t> data) {
+  while (!data.empty()) {
+    size_t take = std::min(data.size(), kTreeLeafBytes - in_leaf_);
+    leaf_.update(data.first(take));
+    data = data.subspan(take);
+    in_leaf_ += take;
+    if (in_leaf_ == kTreeLeafBytes) {
+      auto d = leaf_.finish();
+      if (d) leaves_.push_back(*d);
+      else if (status_.is_ok()) status_ = d.status();
+      in_leaf_ = 0;
+    }
+  }
+}
+
+Result<Digest256> TreeHasher::finish() {
+  if (in_leaf_ > 0) {
+    ASSIGN_OR_RETURN(auto d, leaf_.finish());
+    leaves_.push_back(d);
+    in_leaf_ = 0;
+  }
+  RETURN_IF_ERROR(status_);
+  return tree_root(leaves_);
+}
+
 Result<std::string> sha256_tree_file_hex(std::string_view path, int threads) {
   ASSIGN_OR_RETURN(auto map, io::MappedFile::open(path));
   auto data = map.data();

@@ -57,6 +57,22 @@ inline constexpr size_t kTreeLeafBytes = size_t{1} << 20;
 // Appends the digests of the leaves of `data` (which starts on a leaf boundary).
 Status hash_leaves(std::span<const uint8_t> data, std::vector<Digest256>* out);
 Result<Digest256> tree_root(std::span<const Digest256> leaves);
+// The sha256-tree of a stream fed in pieces of any size (the leaves are hashed
+// as they fill, nothing is buffered).
+class TreeHasher {
+ public:
+  void update(std::span<const uint8_t> data);
+  // The root; leaves() holds every leaf afterwards.
+  Result<Digest256> finish();
+  const std::vector<Digest256>& leaves() const { return leaves_; }
+
+ private:
+  Sha256 leaf_;
+  size_t in_leaf_ = 0;
+  std::vector<Digest256> leaves_;
+  Status status_;
+};
+
 // The hex sha256-tree of a whole file, hashed on `threads` threads.
 Result<std::string> sha256_tree_file_hex(std::string_view path, int threads = 1);
 // Hex leaf digests, comma-separated, and back (kInvalidArgument on bad text).

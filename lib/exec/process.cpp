@@ -1,5 +1,7 @@
 #include "exec/process.hpp"
 
+#include "io/file.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/core.h>
@@ -27,29 +29,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(Fd&& o) noexcept : fd_(o.release()) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = o.release();
-    }
-    return *this;
-  }
-  int get() const { return fd_; }
-  int release() { int f = fd_; fd_ = -1; return f; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Fd = io::UniqueFd;
 
 std::string signal_name(int sig) {
   const char* abbrev = sigabbrev_np(sig);

@@ -26,6 +26,11 @@ std::string display_name(std::string_view path, bool output) {
   return std::string(path);
 }
 
+void UniqueFd::reset() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
 Status pwrite_all(int fd, std::span<const uint8_t> data, int64_t offset, std::string_view name) {
   size_t put = 0;
   while (put < data.size()) {

@@ -33,6 +33,34 @@ inline Status write_all(int fd, std::string_view data, std::string_view name) {
   return write_all(fd, std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()), name);
 }
 
+// Owns a file descriptor: closed on destruction; movable, not copyable.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() { reset(); }
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = o.release();
+    }
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+  int release() {
+    int f = fd_;
+    fd_ = -1;
+    return f;
+  }
+  void reset();
+
+ private:
+  int fd_ = -1;
+};
+
 // Positional I/O of exactly `data.size()` bytes at `offset`, retrying short
 // transfers and EINTR; pread_all reports a file shorter than asked as kCorrupt.
 Status pwrite_all(int fd, std::span<const uint8_t> data, int64_t offset, std::string_view name);

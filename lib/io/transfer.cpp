@@ -39,12 +39,7 @@ std::string partial_path(const std::string& dst, const std::string& name) {
   return dst + "/.dxfer/partial/" + flat;
 }
 
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+using Fd = io::UniqueFd;
 
 }  // namespace
 
@@ -143,9 +138,9 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
         std::vector<uint8_t> buf(static_cast<size_t>(cb));
         for (const auto& [k, v] : (*j)["chunks"].items()) {
           int64_t c = std::stoll(k);
-          if (c < 0 || c >= nchunks || pf.fd < 0) continue;
+          if (c < 0 || c >= nchunks || pf.get() < 0) continue;
           size_t n = static_cast<size_t>(std::min(cb, f.size - c * cb));
-          if (!pread_all(pf.fd, std::span(buf.data(), n), c * cb, ppath).is_ok()) continue;
+          if (!pread_all(pf.get(), std::span(buf.data(), n), c * cb, ppath).is_ok()) continue;
           auto d = crypto::sha256(std::span(buf.data(), n));
           if (d && crypto::to_hex(*d) == v.get<std::string>()) {
             have[static_cast<size_t>(c)] = true;
@@ -157,16 +152,16 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
     }
     if (!resumed) {
       Fd pf{::open(ppath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
-      if (pf.fd < 0) return errno_status(fmt::format("create '{}'", ppath), errno);
-      if (::ftruncate(pf.fd, f.size) != 0) return errno_status(fmt::format("size '{}'", ppath), errno);
+      if (pf.get() < 0) return errno_status(fmt::format("create '{}'", ppath), errno);
+      if (::ftruncate(pf.get(), f.size) != 0) return errno_status(fmt::format("size '{}'", ppath), errno);
     }
     for (int64_t c = 0; c < nchunks; ++c)
       if (have[static_cast<size_t>(c)]) done_bytes += std::min(cb, f.size - c * cb);
     // Send the missing chunks on several threads; the journal follows every chunk.
     Fd src{::open(f.path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (src.fd < 0) return errno_status(fmt::format("open '{}'", f.path), errno);
+    if (src.get() < 0) return errno_status(fmt::format("open '{}'", f.path), errno);
     Fd part{::open(ppath.c_str(), O_WRONLY | O_CLOEXEC)};
-    if (part.fd < 0) return errno_status(fmt::format("open '{}'", ppath), errno);
+    if (part.get() < 0) return errno_status(fmt::format("open '{}'", ppath), errno);
     std::mutex mu;
     Status failure;
     std::atomic<int64_t> next{0}, sent{0};
@@ -198,14 +193,14 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
         }
         size_t n = static_cast<size_t>(std::min(cb, f.size - c * cb));
         Status st = limiter.take(static_cast<int64_t>(n));
-        if (st.is_ok()) st = pread_all(src.fd, std::span(buf.data(), n), c * cb, f.path);
+        if (st.is_ok()) st = pread_all(src.get(), std::span(buf.data(), n), c * cb, f.path);
         std::string h;
         if (st.is_ok()) {
           auto d = crypto::sha256(std::span(buf.data(), n));
           if (d) h = crypto::to_hex(*d);
           else st = d.status();
         }
-        if (st.is_ok()) st = pwrite_all(part.fd, std::span<const uint8_t>(buf.data(), n), c * cb, ppath);
+        if (st.is_ok()) st = pwrite_all(part.get(), std::span<const uint8_t>(buf.data(), n), c * cb, ppath);
         std::lock_guard<std::mutex> l(mu);
         if (!st.is_ok()) {
           if (failure.is_ok()) failure = st;
@@ -225,16 +220,16 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
     for (int t = 0; t < nt; ++t) pool.emplace_back(worker);
     for (auto& t : pool) t.join();
     RETURN_IF_ERROR(failure);
-    if (::fsync(part.fd) != 0) return errno_status(fmt::format("fsync '{}'", ppath), errno);
+    if (::fsync(part.get()) != 0) return errno_status(fmt::format("fsync '{}'", ppath), errno);
     // Read back: every chunk must hash as the source's did; the whole-file hash comes from the copy.
     crypto::Sha256 whole;
     {
       Fd rb{::open(ppath.c_str(), O_RDONLY | O_CLOEXEC)};
-      if (rb.fd < 0) return errno_status(fmt::format("open '{}'", ppath), errno);
+      if (rb.get() < 0) return errno_status(fmt::format("open '{}'", ppath), errno);
       std::vector<uint8_t> buf(static_cast<size_t>(cb));
       for (int64_t c = 0; c < nchunks; ++c) {
         size_t n = static_cast<size_t>(std::min(cb, f.size - c * cb));
-        RETURN_IF_ERROR(pread_all(rb.fd, std::span(buf.data(), n), c * cb, ppath));
+        RETURN_IF_ERROR(pread_all(rb.get(), std::span(buf.data(), n), c * cb, ppath));
         ASSIGN_OR_RETURN(auto d, crypto::sha256(std::span(buf.data(), n)));
         if (crypto::to_hex(d) != hashes[static_cast<size_t>(c)]) {
           // The chunk is dropped from the journal so that a rerun sends it again.

@@ -31,15 +31,7 @@ constexpr int64_t kLeaf = static_cast<int64_t>(crypto::kTreeLeafBytes);
 constexpr int64_t kBatchBytes = 8 << 20;
 constexpr size_t kBatchFiles = 1000;
 
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f = -1) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+using Fd = io::UniqueFd;
 
 // The server's error for a non-2xx response, as a Status.
 Status http_error(const std::string& what, const HttpResponse& r) {
@@ -127,6 +119,36 @@ struct Item {
   bool send = true;              // false: the server has it; only hash it
   std::vector<size_t> batch;     // files of a batch
 };
+
+// Runs `work` on every queued item on `threads` threads, each with its own
+// kept-alive connection; stops taking items once a signal arrives (returned).
+Status drain(std::deque<Item>& queue, std::mutex& mu, int threads, const ClientOptions& client,
+             const std::function<void(HttpClient&, std::vector<uint8_t>& buf, Item& item)>& work) {
+  Status stopped;
+  auto worker = [&] {
+    HttpClient c(client);
+    std::vector<uint8_t> buf;
+    for (;;) {
+      Item it;
+      {
+        std::lock_guard<std::mutex> l(mu);
+        if (queue.empty() || !stopped.is_ok()) return;
+        if (cancel::cancelled()) {
+          stopped = cancel::check_cancelled();
+          return;
+        }
+        it = std::move(queue.front());
+        queue.pop_front();
+      }
+      work(c, buf, it);
+    }
+  };
+  std::vector<std::thread> pool;
+  int nt = std::max(1, std::min<int>(threads, static_cast<int>(queue.size())));
+  for (int t = 0; t < nt && !queue.empty(); ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  return stopped;
+}
 
 }  // namespace
 
@@ -269,7 +291,6 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
   }
 
   std::mutex mu;
-  Status fatal;
   auto fail_file = [&](PushFile& pf, const Status& st) {
     std::lock_guard<std::mutex> l(mu);
     if (pf.error.empty()) pf.error = st.message();
@@ -310,7 +331,7 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
     }
     buf.resize(static_cast<size_t>(n));
     Fd src(::open(pf.f.path.c_str(), O_RDONLY | O_CLOEXEC));
-    Status st = src.fd < 0 ? errno_status(fmt::format("open '{}'", pf.f.path), errno) : io::pread_all(src.fd, buf, off, pf.f.path);
+    Status st = src.get() < 0 ? errno_status(fmt::format("open '{}'", pf.f.path), errno) : io::pread_all(src.get(), buf, off, pf.f.path);
     if (st.is_ok() && o.key) {
       auto sealed = crypto::seal(*o.key, as_bytes(enc_aad(pf.path, it.chunk, pf.enc)), buf);
       if (!sealed) st = sealed.status();
@@ -424,31 +445,10 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
   };
 
   for (size_t i : finish_now) finish(main_client, files[i]);
-  auto worker = [&]() {
-    HttpClient c(o.client);
-    std::vector<uint8_t> buf;
-    for (;;) {
-      Item it;
-      {
-        std::lock_guard<std::mutex> l(mu);
-        if (queue.empty() || !fatal.is_ok()) return;
-        it = std::move(queue.front());
-        queue.pop_front();
-      }
-      if (cancel::cancelled()) {
-        std::lock_guard<std::mutex> l(mu);
-        if (fatal.is_ok()) fatal = cancel::check_cancelled();
-        return;
-      }
-      if (it.chunk >= 0) run_chunk(c, it, buf);
-      else run_batch(c, it);
-    }
-  };
-  std::vector<std::thread> pool;
-  int nt = std::max(1, std::min<int>(o.threads, static_cast<int>(queue.size())));
-  for (int t = 0; t < nt; ++t) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
-  RETURN_IF_ERROR(fatal);
+  RETURN_IF_ERROR(drain(queue, mu, o.threads, o.client, [&](HttpClient& c, std::vector<uint8_t>& buf, Item& it) {
+    if (it.chunk >= 0) run_chunk(c, it, buf);
+    else run_batch(c, it);
+  }));
   for (auto& pf : files) {
     if (pf.skipped) continue;
     if (!pf.error.empty() || !pf.done) {
@@ -508,7 +508,7 @@ Result<std::vector<std::string>> verify(const std::vector<std::string>& sources,
       continue;
     }
     Fd src(::open(f.path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (src.fd < 0) return errno_status(fmt::format("open '{}'", f.path), errno);
+    if (src.get() < 0) return errno_status(fmt::format("open '{}'", f.path), errno);
     std::vector<uint8_t> sealed, mine;
     for (int64_t k = 0; k < l.nchunks; ++k) {
       int64_t off = k * l.chunk, n = std::min(l.chunk, l.stored - off);
@@ -525,7 +525,7 @@ Result<std::vector<std::string>> verify(const std::vector<std::string>& sources,
         break;
       }
       mine.resize(plain->size());
-      RETURN_IF_ERROR(io::pread_all(src.fd, mine, k * l.plain_chunk, f.path));
+      RETURN_IF_ERROR(io::pread_all(src.get(), mine, k * l.plain_chunk, f.path));
       if (mine != *plain) {
         problems.push_back(fmt::format("{}: chunk {} differs from the source", f.name, k));
         break;
@@ -553,13 +553,9 @@ struct PullFile {
   std::vector<std::vector<crypto::Digest256>> leaves;
   std::vector<char> have;
   std::atomic<int64_t> remaining{0}, got{0};
-  int part = -1, journal = -1;
+  Fd part, journal;
   bool resumed = false, skipped = false, done = false;
   std::string error;
-  ~PullFile() {
-    if (part >= 0) ::close(part);
-    if (journal >= 0) ::close(journal);
-  }
 };
 
 }  // namespace
@@ -657,12 +653,12 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
     }
     if (!pf.resumed) {
       Fd p(::open(pf.part_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-      if (p.fd < 0 || ::ftruncate(p.fd, pf.plain) != 0) return errno_status(fmt::format("create '{}'", pf.part_path), errno);
+      if (p.get() < 0 || ::ftruncate(p.get(), pf.plain) != 0) return errno_status(fmt::format("create '{}'", pf.part_path), errno);
       RETURN_IF_ERROR(io::write_file_atomic(pf.journal_path, head + "\n"));
     }
-    pf.part = ::open(pf.part_path.c_str(), O_WRONLY | O_CLOEXEC);
-    pf.journal = ::open(pf.journal_path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (pf.part < 0 || pf.journal < 0) return errno_status(fmt::format("open '{}'", pf.part_path), errno);
+    pf.part = Fd(::open(pf.part_path.c_str(), O_WRONLY | O_CLOEXEC));
+    pf.journal = Fd(::open(pf.journal_path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+    if (pf.part.get() < 0 || pf.journal.get() < 0) return errno_status(fmt::format("open '{}'", pf.part_path), errno);
     pf.remaining = pf.nchunks;
     for (int64_t k = 0; k < pf.nchunks; ++k) {
       if (pf.have[static_cast<size_t>(k)]) {
@@ -674,7 +670,6 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
     }
   }
   std::mutex mu;
-  Status fatal;
   auto fail_file = [&](PullFile& pf, const Status& st) {
     std::lock_guard<std::mutex> l(mu);
     if (pf.error.empty()) pf.error = st.message();
@@ -688,11 +683,11 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
       ::unlink(pf.journal_path.c_str());  // start this file over next time
       return fail_file(pf, corrupt(fmt::format("{}: sha256-tree of what arrived differs from the server's manifest", pf.path)));
     }
-    if (::fsync(pf.part) != 0) return fail_file(pf, errno_status(fmt::format("fsync '{}'", pf.part_path), errno));
+    if (::fsync(pf.part.get()) != 0) return fail_file(pf, errno_status(fmt::format("fsync '{}'", pf.part_path), errno));
     std::error_code e2;
     fs::create_directories(fs::path(pf.final_path).parent_path(), e2);
     struct timespec times[2] = {{0, UTIME_OMIT}, {pf.mtime_ns / 1000000000, pf.mtime_ns % 1000000000}};
-    ::futimens(pf.part, times);
+    ::futimens(pf.part.get(), times);
     if (::rename(pf.part_path.c_str(), pf.final_path.c_str()) != 0)
       return fail_file(pf, errno_status(fmt::format("rename into '{}'", pf.final_path), errno));
     ::unlink(pf.journal_path.c_str());
@@ -700,77 +695,56 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
   };
   for (auto& pf : files)
     if (!pf.skipped && pf.remaining == 0) finish(pf);
-  auto worker = [&]() {
-    HttpClient c(o.client);
-    std::vector<uint8_t> buf;
-    for (;;) {
-      Item it;
-      {
-        std::lock_guard<std::mutex> l(mu);
-        if (queue.empty() || !fatal.is_ok()) return;
-        it = std::move(queue.front());
-        queue.pop_front();
-      }
-      if (cancel::cancelled()) {
-        std::lock_guard<std::mutex> l(mu);
-        if (fatal.is_ok()) fatal = cancel::check_cancelled();
-        return;
-      }
-      PullFile& pf = files[it.file];
-      {
-        std::lock_guard<std::mutex> l(mu);
-        if (!pf.error.empty()) continue;
-      }
-      int64_t off = it.chunk * pf.chunk, n = std::min(pf.chunk, pf.size - off);
-      buf.clear();
-      buf.reserve(static_cast<size_t>(n));
-      auto sink = [&](const char* d, size_t len) {
-        if (static_cast<int64_t>(buf.size() + len) > n) return false;
-        size_t at = buf.size();
-        buf.resize(at + len);
-        std::memcpy(buf.data() + at, d, len);
-        return true;
-      };
-      Status lim = limiter.take(n);
-      if (!lim.is_ok()) {
-        fail_file(pf, lim);
-        continue;
-      }
-      auto r = call(c, o, "GET", u.base + url_encode_path(pf.path), fmt::format("{} chunk {}", pf.path, it.chunk),
-                    {fmt::format("Range: bytes={}-{}", off, off + n - 1)}, {}, false, sink, [&] { buf.clear(); });
-      Status st = r ? Status::ok() : r.status();
-      if (st.is_ok() && static_cast<int64_t>(buf.size()) != n)
-        st = io_error(fmt::format("{} chunk {}: {} bytes arrived, {} expected (did the file change on the server?)", pf.path,
-                                  it.chunk, buf.size(), n));
-      std::vector<crypto::Digest256> leaves;
-      if (st.is_ok()) st = crypto::hash_leaves(buf, &leaves);
-      if (st.is_ok() && pf.encrypted) {
-        // Authenticate and decrypt; the plaintext goes to its own offset.
-        auto plain = crypto::open_sealed(*o.key, as_bytes(enc_aad(pf.path, it.chunk, pf.enc)), buf);
-        if (!plain) {
-          st = Status(plain.status().code(), fmt::format("{} chunk {}: {}", pf.path, it.chunk, plain.status().message()));
-        } else {
-          buf = std::move(*plain);
-          off = it.chunk * pf.enc.plain_chunk;
-        }
-      }
-      if (st.is_ok()) st = io::pwrite_all(pf.part, buf, off, pf.part_path);
-      if (st.is_ok()) st = io::write_all(pf.journal, fmt::format("{} {}\n", it.chunk, crypto::leaves_to_text(leaves)), pf.journal_path);
-      if (!st.is_ok()) {
-        fail_file(pf, st);
-        continue;
-      }
-      pf.leaves[static_cast<size_t>(it.chunk)] = std::move(leaves);
-      pf.got += n;
-      progress(n);
-      if (--pf.remaining == 0) finish(pf);
+  RETURN_IF_ERROR(drain(queue, mu, o.threads, o.client, [&](HttpClient& c, std::vector<uint8_t>& buf, Item& it) {
+    PullFile& pf = files[it.file];
+    {
+      std::lock_guard<std::mutex> l(mu);
+      if (!pf.error.empty()) return;
     }
-  };
-  std::vector<std::thread> pool;
-  int nt = std::max(1, std::min<int>(o.threads, static_cast<int>(queue.size())));
-  for (int t = 0; t < nt && !queue.empty(); ++t) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
-  RETURN_IF_ERROR(fatal);
+    int64_t off = it.chunk * pf.chunk, n = std::min(pf.chunk, pf.size - off);
+    buf.clear();
+    buf.reserve(static_cast<size_t>(n));
+    auto sink = [&](const char* d, size_t len) {
+      if (static_cast<int64_t>(buf.size() + len) > n) return false;
+      size_t at = buf.size();
+      buf.resize(at + len);
+      std::memcpy(buf.data() + at, d, len);
+      return true;
+    };
+    Status lim = limiter.take(n);
+    if (!lim.is_ok()) {
+      fail_file(pf, lim);
+      return;
+    }
+    auto r = call(c, o, "GET", u.base + url_encode_path(pf.path), fmt::format("{} chunk {}", pf.path, it.chunk),
+                  {fmt::format("Range: bytes={}-{}", off, off + n - 1)}, {}, false, sink, [&] { buf.clear(); });
+    Status st = r ? Status::ok() : r.status();
+    if (st.is_ok() && static_cast<int64_t>(buf.size()) != n)
+      st = io_error(fmt::format("{} chunk {}: {} bytes arrived, {} expected (did the file change on the server?)", pf.path,
+                                it.chunk, buf.size(), n));
+    std::vector<crypto::Digest256> leaves;
+    if (st.is_ok()) st = crypto::hash_leaves(buf, &leaves);
+    if (st.is_ok() && pf.encrypted) {
+      // Authenticate and decrypt; the plaintext goes to its own offset.
+      auto plain = crypto::open_sealed(*o.key, as_bytes(enc_aad(pf.path, it.chunk, pf.enc)), buf);
+      if (!plain) {
+        st = Status(plain.status().code(), fmt::format("{} chunk {}: {}", pf.path, it.chunk, plain.status().message()));
+      } else {
+        buf = std::move(*plain);
+        off = it.chunk * pf.enc.plain_chunk;
+      }
+    }
+    if (st.is_ok()) st = io::pwrite_all(pf.part.get(), buf, off, pf.part_path);
+    if (st.is_ok()) st = io::write_all(pf.journal.get(), fmt::format("{} {}\n", it.chunk, crypto::leaves_to_text(leaves)), pf.journal_path);
+    if (!st.is_ok()) {
+      fail_file(pf, st);
+      return;
+    }
+    pf.leaves[static_cast<size_t>(it.chunk)] = std::move(leaves);
+    pf.got += n;
+    progress(n);
+    if (--pf.remaining == 0) finish(pf);
+  }));
   for (auto& pf : files) {
     if (pf.skipped) continue;
     if (!pf.error.empty() || !pf.done) {
@@ -956,30 +930,15 @@ Result<std::vector<std::string>> verify_dav(const std::vector<std::string>& sour
     RETURN_IF_ERROR(cancel::check_cancelled());
     std::string path = u.prefix + f.name;
     // Read the copy back and hash it as it streams in.
-    std::vector<crypto::Digest256> leaves;
-    std::vector<uint8_t> leaf;
-    leaf.reserve(crypto::kTreeLeafBytes);
+    crypto::TreeHasher hasher;
     int64_t got = 0;
-    Status hs;
     auto sink = [&](const char* d, size_t n) {
       got += static_cast<int64_t>(n);
-      while (n > 0) {
-        size_t take = std::min(n, crypto::kTreeLeafBytes - leaf.size());
-        leaf.insert(leaf.end(), reinterpret_cast<const uint8_t*>(d), reinterpret_cast<const uint8_t*>(d) + take);
-        d += take;
-        n -= take;
-        if (leaf.size() == crypto::kTreeLeafBytes) {
-          auto h = crypto::sha256(leaf);
-          if (!h) hs = h.status();
-          else leaves.push_back(*h);
-          leaf.clear();
-        }
-      }
+      hasher.update(std::span(reinterpret_cast<const uint8_t*>(d), n));
       return true;
     };
     auto r = call(c, o, "GET", u.base + url_encode_path(path), path, {}, {}, false, sink, [&] {
-      leaves.clear();
-      leaf.clear();
+      hasher = crypto::TreeHasher();
       got = 0;
     });
     if (!r) {
@@ -987,16 +946,11 @@ Result<std::vector<std::string>> verify_dav(const std::vector<std::string>& sour
       problems.push_back(fmt::format("{}: missing at the destination", f.name));
       continue;
     }
-    if (!leaf.empty()) {
-      ASSIGN_OR_RETURN(auto h, crypto::sha256(leaf));
-      leaves.push_back(h);
-    }
-    RETURN_IF_ERROR(hs);
     if (got != f.size) {
       problems.push_back(fmt::format("{}: {} bytes here, {} at the destination", f.name, f.size, got));
       continue;
     }
-    ASSIGN_OR_RETURN(auto root, crypto::tree_root(leaves));
+    ASSIGN_OR_RETURN(auto root, hasher.finish());
     std::string theirs = crypto::to_hex(root);
     ASSIGN_OR_RETURN(std::string mine, crypto::sha256_tree_file_hex(f.path, o.threads));
     if (mine != theirs) {

@@ -40,21 +40,7 @@ namespace {
 constexpr int64_t kMaxChunk = int64_t{64} << 20;
 constexpr const char* kApi = "/_dxfer/v1/";
 
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd, o.fd);
-    return *this;
-  }
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+using Fd = io::UniqueFd;
 
 // An HTTP error: status code and a message for the JSON body and the audit log.
 struct HttpError {
@@ -208,17 +194,17 @@ class ChunkWriter {
     std::span<const uint8_t> data(j.buf, static_cast<size_t>(j.n));
     Status st;
     bool done = false;
-    if (up.direct.fd >= 0 && j.n % 4096 == 0) {
-      st = io::pwrite_all(up.direct.fd, data, j.off, up.path);
+    if (up.direct.get() >= 0 && j.n % 4096 == 0) {
+      st = io::pwrite_all(up.direct.get(), data, j.off, up.path);
       done = st.is_ok() || st.code() == Code::kResourceExhausted;
     }
     if (!done) {
-      st = io::pwrite_all(up.part.fd, data, j.off, up.path);
+      st = io::pwrite_all(up.part.get(), data, j.off, up.path);
       // Start writing it to disk now, so that the fsync at the end has little left to do.
-      if (st.is_ok()) ::sync_file_range(up.part.fd, j.off, j.n, SYNC_FILE_RANGE_WRITE);
+      if (st.is_ok()) ::sync_file_range(up.part.get(), j.off, j.n, SYNC_FILE_RANGE_WRITE);
     }
     std::lock_guard<std::mutex> l(up.mu);
-    if (st.is_ok()) st = io::write_all(up.journal.fd, fmt::format("{} {}\n", j.k, crypto::leaves_to_text(j.leaves)), up.path + " journal");
+    if (st.is_ok()) st = io::write_all(up.journal.get(), fmt::format("{} {}\n", j.k, crypto::leaves_to_text(j.leaves)), up.path + " journal");
     if (st.is_ok()) {
       up.have[static_cast<size_t>(j.k)] = 1;
       up.leaves[static_cast<size_t>(j.k)] = std::move(j.leaves);
@@ -316,7 +302,7 @@ void Server::audit(const httplib::Request& req, const std::string& who, const st
          {"status", status}, {"bytes", bytes}};
   std::string line = to_json_line(j) + "\n";
   std::lock_guard<std::mutex> l(audit_mu_);
-  (void)io::write_all(audit_fd_.fd, line, "audit log");
+  (void)io::write_all(audit_fd_.get(), line, "audit log");
 }
 
 // Authenticates, runs f (which returns the bytes moved or an HttpError), audits.
@@ -347,7 +333,7 @@ Result<Fd> Server::open_beneath(const std::string& rel, int flags, mode_t mode) 
   how.mode = (flags & O_CREAT) ? mode : 0;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   for (;;) {
-    long fd = ::syscall(SYS_openat2, root_fd_.fd, rel.c_str(), &how, sizeof how);
+    long fd = ::syscall(SYS_openat2, root_fd_.get(), rel.c_str(), &how, sizeof how);
     if (fd >= 0) return Fd(static_cast<int>(fd));
     if (errno == EINTR || errno == EAGAIN) continue;
     if (errno == EXDEV) return Status(Code::kPermissionDenied, fmt::format("/{}: leads outside the root", rel));
@@ -373,7 +359,7 @@ Result<Fd> Server::make_parent_dirs(const std::string& rel) {
       size_t ps = prefix.rfind('/');
       ASSIGN_OR_RETURN(Fd parent, open_beneath(ps == std::string::npos ? "." : prefix.substr(0, ps), O_DIRECTORY | O_RDONLY));
       std::string base = ps == std::string::npos ? prefix : prefix.substr(ps + 1);
-      if (::mkdirat(parent.fd, base.c_str(), 0755) != 0 && errno != EEXIST)
+      if (::mkdirat(parent.get(), base.c_str(), 0755) != 0 && errno != EEXIST)
         return errno_status(fmt::format("mkdir /{}", prefix), errno);
     }
     pos = end + 1;
@@ -393,11 +379,11 @@ Status Server::finalise(int fd, const std::string& tmp_name, int tmp_dir_fd, con
   ASSIGN_OR_RETURN(Fd parent, make_parent_dirs(rel));
   std::string base = rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1);
   struct stat st;
-  if (::fstatat(parent.fd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+  if (::fstatat(parent.get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
     return Status(Code::kAlreadyExists, fmt::format("{}: is a directory on the server", path));
-  if (::renameat(tmp_dir_fd, tmp_name.c_str(), parent.fd, base.c_str()) != 0)
+  if (::renameat(tmp_dir_fd, tmp_name.c_str(), parent.get(), base.c_str()) != 0)
     return errno_status(fmt::format("rename into {}", path), errno);
-  if (sync) ::fsync(parent.fd);
+  if (sync) ::fsync(parent.get());
   return record(path, entry);
 }
 
@@ -418,7 +404,7 @@ Status Server::load_manifest() {
   for (auto it = manifest_.begin(); it != manifest_.end();) {
     auto rel = relative_path(it->first);
     struct stat st;
-    if (!rel || ::fstatat(root_fd_.fd, rel->c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_size != it->second.size) {
+    if (!rel || ::fstatat(root_fd_.get(), rel->c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_size != it->second.size) {
       it = manifest_.erase(it);
       continue;
     }
@@ -429,7 +415,7 @@ Status Server::load_manifest() {
   }
   RETURN_IF_ERROR(io::write_file_atomic(path, text));
   manifest_fd_ = Fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
-  if (manifest_fd_.fd < 0) return errno_status(fmt::format("open '{}'", path), errno);
+  if (manifest_fd_.get() < 0) return errno_status(fmt::format("open '{}'", path), errno);
   return Status::ok();
 }
 
@@ -439,7 +425,7 @@ Status Server::record(const std::string& path, const ManifestEntry& e) {
   std::string line = to_json_line(j) + "\n";
   std::lock_guard<std::mutex> l(manifest_mu_);
   manifest_[path] = e;
-  return io::write_all(manifest_fd_.fd, line, state_ + "/manifest.jsonl");
+  return io::write_all(manifest_fd_.get(), line, state_ + "/manifest.jsonl");
 }
 
 void Server::get_file(const httplib::Request& req, httplib::Response& res) {
@@ -448,7 +434,7 @@ void Server::get_file(const httplib::Request& req, httplib::Response& res) {
     ASSIGN_OR_RETURN(std::string rel, relative_path(path));
     ASSIGN_OR_RETURN(Fd f, open_beneath(rel, O_RDONLY));
     struct stat st;
-    if (::fstat(f.fd, &st) != 0) return errno_status(path, errno);
+    if (::fstat(f.get(), &st) != 0) return errno_status(path, errno);
     if (!S_ISREG(st.st_mode)) return invalid_argument(fmt::format("{}: not a file (list with {}manifest)", path, kApi));
     auto shared = std::make_shared<Fd>(std::move(f));
     {
@@ -460,7 +446,7 @@ void Server::get_file(const httplib::Request& req, httplib::Response& res) {
                              [shared](size_t offset, size_t length, httplib::DataSink& sink) {
                                std::vector<char> buf(std::min<size_t>(length, 1 << 20));
                                while (length > 0) {
-                                 ssize_t n = ::pread(shared->fd, buf.data(), std::min(length, buf.size()),
+                                 ssize_t n = ::pread(shared->get(), buf.data(), std::min(length, buf.size()),
                                                      static_cast<off_t>(offset));
                                  if (n <= 0) return false;
                                  if (!sink.write(buf.data(), static_cast<size_t>(n))) return false;
@@ -473,40 +459,25 @@ void Server::get_file(const httplib::Request& req, httplib::Response& res) {
   });
 }
 
-// Hashes a body into 1 MiB leaves as it arrives and writes it to `fd`.
-struct LeafWriter {
+// Hashes a body as it arrives and writes it to `fd` in 1 MiB pieces.
+struct TreeWriter {
   int fd = -1;
   std::string name;
   int64_t offset = 0;
-  std::vector<uint8_t> leaf;
-  std::vector<crypto::Digest256> leaves;
+  std::vector<uint8_t> pending;
+  crypto::TreeHasher hasher;
   Status status;
 
   bool add(const char* data, size_t n) {
-    if (!status.is_ok()) return false;
-    const uint8_t* p = reinterpret_cast<const uint8_t*>(data);
-    while (n > 0) {
-      size_t take = std::min(n, crypto::kTreeLeafBytes - leaf.size());
-      size_t at = leaf.size();
-      leaf.resize(at + take);
-      std::memcpy(leaf.data() + at, p, take);
-      p += take;
-      n -= take;
-      if (leaf.size() == crypto::kTreeLeafBytes && !flush()) return false;
-    }
-    return true;
+    auto piece = std::span(reinterpret_cast<const uint8_t*>(data), n);
+    hasher.update(piece);
+    pending.insert(pending.end(), piece.begin(), piece.end());
+    return pending.size() < crypto::kTreeLeafBytes || flush();
   }
   bool flush() {
-    if (leaf.empty()) return true;
-    auto d = crypto::sha256(leaf);
-    if (!d) {
-      status = d.status();
-      return false;
-    }
-    leaves.push_back(*d);
-    status = io::pwrite_all(fd, leaf, offset, name);
-    offset += static_cast<int64_t>(leaf.size());
-    leaf.clear();
+    if (status.is_ok()) status = io::pwrite_all(fd, pending, offset, name);
+    offset += static_cast<int64_t>(pending.size());
+    pending.clear();
     return status.is_ok();
   }
 };
@@ -515,25 +486,25 @@ void Server::put_file(const httplib::Request& req, httplib::Response& res, const
   const std::string& path = req.path;
   handle(req, res, crypto::Access::kWrite, path, [&](const std::string&) -> Result<int64_t> {
     ASSIGN_OR_RETURN(std::string rel, relative_path(path));
-    Fd f(::openat(uploads_fd_.fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644));
-    if (f.fd < 0) return errno_status(fmt::format("{}: temp file", path), errno);
-    LeafWriter w;
-    w.fd = f.fd;
+    Fd f(::openat(uploads_fd_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644));
+    if (f.get() < 0) return errno_status(fmt::format("{}: temp file", path), errno);
+    TreeWriter w;
+    w.fd = f.get();
     w.name = path;
-    w.leaf.reserve(crypto::kTreeLeafBytes);
+    w.pending.reserve(crypto::kTreeLeafBytes + 65536);
     bool ok = reader([&](const char* data, size_t n) { return w.add(data, n); });
     if (ok) w.flush();
     RETURN_IF_ERROR(w.status);
     if (!ok) return invalid_argument(fmt::format("{}: the body ended early", path));
-    ASSIGN_OR_RETURN(auto root, crypto::tree_root(w.leaves));
+    ASSIGN_OR_RETURN(auto root, w.hasher.finish());
     std::string tree = crypto::to_hex(root);
     std::string want = req.get_header_value("X-Dxfer-Tree");
     if (!want.empty() && want != tree)
       return corrupt(fmt::format("{}: sha256-tree of what arrived ({}) differs from X-Dxfer-Tree", path, tree));
     // An O_TMPFILE has no name: give it one in uploads/, then rename it into place.
     std::string tmp = fmt::format("put-{}-{}.tmp", ::getpid(), reinterpret_cast<uintptr_t>(&w));
-    std::string proc = fmt::format("/proc/self/fd/{}", f.fd);
-    if (::linkat(AT_FDCWD, proc.c_str(), uploads_fd_.fd, tmp.c_str(), AT_SYMLINK_FOLLOW) != 0)
+    std::string proc = fmt::format("/proc/self/fd/{}", f.get());
+    if (::linkat(AT_FDCWD, proc.c_str(), uploads_fd_.get(), tmp.c_str(), AT_SYMLINK_FOLLOW) != 0)
       return errno_status(fmt::format("{}: name temp file", path), errno);
     int64_t mtime_ns = 0;
     if (req.has_header("X-Dxfer-Mtime")) mtime_ns = std::strtoll(req.get_header_value("X-Dxfer-Mtime").c_str(), nullptr, 10);
@@ -542,9 +513,9 @@ void Server::put_file(const httplib::Request& req, httplib::Response& res, const
       clock_gettime(CLOCK_REALTIME, &now);
       mtime_ns = now.tv_sec * 1000000000LL + now.tv_nsec;
     }
-    Status st = finalise(f.fd, tmp, uploads_fd_.fd, path, ManifestEntry{w.offset, mtime_ns, tree, Json::object()}, true);
+    Status st = finalise(f.get(), tmp, uploads_fd_.get(), path, ManifestEntry{w.offset, mtime_ns, tree, Json::object()}, true);
     if (!st.is_ok()) {
-      ::unlinkat(uploads_fd_.fd, tmp.c_str(), 0);
+      ::unlinkat(uploads_fd_.get(), tmp.c_str(), 0);
       return st;
     }
     res.status = 201;
@@ -575,11 +546,11 @@ Result<std::shared_ptr<Upload>> Server::find_upload(const std::string& id) {
   u->nchunks = u->size == 0 ? 0 : (u->size + u->chunk - 1) / u->chunk;
   u->have.assign(static_cast<size_t>(u->nchunks), 0);
   u->leaves.resize(static_cast<size_t>(u->nchunks));
-  u->part = Fd(::openat(uploads_fd_.fd, (id + ".part").c_str(), O_RDWR | O_CLOEXEC));
+  u->part = Fd(::openat(uploads_fd_.get(), (id + ".part").c_str(), O_RDWR | O_CLOEXEC));
   // Chunks are written around the page cache: ext4's buffered write costs a
   // core-second per 1.5 GB here, and the data is not read again.
-  u->direct = Fd(::openat(uploads_fd_.fd, (id + ".part").c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
-  if (u->part.fd < 0) return not_found(fmt::format("upload {}: partial file gone (start it again)", id));
+  u->direct = Fd(::openat(uploads_fd_.get(), (id + ".part").c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
+  if (u->part.get() < 0) return not_found(fmt::format("upload {}: partial file gone (start it again)", id));
   std::string jpath = state_ + "/uploads/" + id + ".leaves";
   if (::access(jpath.c_str(), F_OK) == 0) {
     ASSIGN_OR_RETURN(std::string jt, io::read_file(jpath));
@@ -598,7 +569,7 @@ Result<std::shared_ptr<Upload>> Server::find_upload(const std::string& id) {
     }
   }
   u->journal = Fd(::open(jpath.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
-  if (u->journal.fd < 0) return errno_status(fmt::format("open '{}'", jpath), errno);
+  if (u->journal.get() < 0) return errno_status(fmt::format("open '{}'", jpath), errno);
   uploads_[id] = u;
   return u;
 }
@@ -618,21 +589,21 @@ void Server::create_upload(const httplib::Request& req, httplib::Response& res) 
     ASSIGN_OR_RETURN(auto idd, crypto::sha256(fmt::format("{}\n{}\n{}\n{}\n{}\n{}", who, path, size, mtime_ns, chunk, meta.dump())));
     std::string id = crypto::to_hex(idd).substr(0, 32);
     std::string meta_path = state_ + "/uploads/" + id + ".json";
-    if (::access(meta_path.c_str(), F_OK) == 0 && ::faccessat(uploads_fd_.fd, (id + ".part").c_str(), F_OK, 0) != 0) {
+    if (::access(meta_path.c_str(), F_OK) == 0 && ::faccessat(uploads_fd_.get(), (id + ".part").c_str(), F_OK, 0) != 0) {
       // Killed between the rename into place and the cleanup: start afresh.
       std::lock_guard<std::mutex> l(uploads_mu_);
       uploads_.erase(id);
-      ::unlinkat(uploads_fd_.fd, (id + ".leaves").c_str(), 0);
-      ::unlinkat(uploads_fd_.fd, (id + ".json").c_str(), 0);
+      ::unlinkat(uploads_fd_.get(), (id + ".leaves").c_str(), 0);
+      ::unlinkat(uploads_fd_.get(), (id + ".json").c_str(), 0);
     }
     if (::access(meta_path.c_str(), F_OK) != 0) {
-      Fd part(::openat(uploads_fd_.fd, (id + ".part").c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-      if (part.fd < 0) return errno_status(fmt::format("{}: partial file", path), errno);
+      Fd part(::openat(uploads_fd_.get(), (id + ".part").c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      if (part.get() < 0) return errno_status(fmt::format("{}: partial file", path), errno);
       // Reserve the space now: a full disk fails here, before any byte is sent.
       if (size > 0) {
-        int e = ::posix_fallocate(part.fd, 0, size);
+        int e = ::posix_fallocate(part.get(), 0, size);
         if (e != 0) {
-          ::unlinkat(uploads_fd_.fd, (id + ".part").c_str(), 0);
+          ::unlinkat(uploads_fd_.get(), (id + ".part").c_str(), 0);
           return errno_status(fmt::format("{}: reserve {} on the server", path, units::format_bytes(static_cast<double>(size))), e);
         }
       }
@@ -727,9 +698,9 @@ void Server::finish_upload(const httplib::Request& req, httplib::Response& res) 
     std::string tree = crypto::to_hex(root);
     if (req.get_header_value("X-Dxfer-Tree") != tree)
       return corrupt(fmt::format("{}: whole-file sha256-tree {} differs from the sender's", up.path, tree));
-    RETURN_IF_ERROR(finalise(up.part.fd, id + ".part", uploads_fd_.fd, up.path, ManifestEntry{up.size, up.mtime_ns, tree, up.meta}, true));
-    ::unlinkat(uploads_fd_.fd, (id + ".leaves").c_str(), 0);
-    ::unlinkat(uploads_fd_.fd, (id + ".json").c_str(), 0);
+    RETURN_IF_ERROR(finalise(up.part.get(), id + ".part", uploads_fd_.get(), up.path, ManifestEntry{up.size, up.mtime_ns, tree, up.meta}, true));
+    ::unlinkat(uploads_fd_.get(), (id + ".leaves").c_str(), 0);
+    ::unlinkat(uploads_fd_.get(), (id + ".json").c_str(), 0);
     {
       std::lock_guard<std::mutex> ul(uploads_mu_);
       uploads_.erase(id);
@@ -793,23 +764,23 @@ void Server::batch(const httplib::Request& req, httplib::Response& res, const ht
         continue;
       }
       it.tmp = fmt::format("batch-{}-{}-{}.tmp", ::gettid(), items.size(), reinterpret_cast<uintptr_t>(&body) & 0xffff);
-      it.fd = Fd(::openat(uploads_fd_.fd, it.tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-      Status st = it.fd.fd < 0 ? errno_status(it.path, errno) : io::pwrite_all(it.fd.fd, data, 0, it.path);
+      it.fd = Fd(::openat(uploads_fd_.get(), it.tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      Status st = it.fd.get() < 0 ? errno_status(it.path, errno) : io::pwrite_all(it.fd.get(), data, 0, it.path);
       if (!st.is_ok()) {
-        ::unlinkat(uploads_fd_.fd, it.tmp.c_str(), 0);
+        ::unlinkat(uploads_fd_.get(), it.tmp.c_str(), 0);
         return st;  // a full disk fails the whole batch; nothing of it is in place
       }
       bytes += it.size;
       items.push_back(std::move(it));
     }
     // One syncfs for the whole batch instead of one fsync per small file.
-    if (::syncfs(uploads_fd_.fd) != 0) return errno_status("sync the batch", errno);
+    if (::syncfs(uploads_fd_.get()) != 0) return errno_status("sync the batch", errno);
     Json out = Json::array();
     for (auto& it : items) {
       if (it.error.empty()) {
-        Status st = finalise(it.fd.fd, it.tmp, uploads_fd_.fd, it.path, ManifestEntry{it.size, it.mtime_ns, it.tree, it.meta}, false);
+        Status st = finalise(it.fd.get(), it.tmp, uploads_fd_.get(), it.path, ManifestEntry{it.size, it.mtime_ns, it.tree, it.meta}, false);
         if (!st.is_ok()) {
-          ::unlinkat(uploads_fd_.fd, it.tmp.c_str(), 0);
+          ::unlinkat(uploads_fd_.get(), it.tmp.c_str(), 0);
           it.error = st.message();
         }
       }
@@ -841,9 +812,9 @@ void Server::rehash(const httplib::Request& req, httplib::Response& res) {
   handle(req, res, crypto::Access::kRead, path, [&](const std::string&) -> Result<int64_t> {
     ASSIGN_OR_RETURN(std::string rel, relative_path(path));
     ASSIGN_OR_RETURN(Fd f, open_beneath(rel, O_RDONLY));
-    std::string proc = fmt::format("/proc/self/fd/{}", f.fd);
+    std::string proc = fmt::format("/proc/self/fd/{}", f.get());
     struct stat st;
-    if (::fstat(f.fd, &st) != 0 || !S_ISREG(st.st_mode)) return invalid_argument(fmt::format("{}: not a file", path));
+    if (::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode)) return invalid_argument(fmt::format("{}: not a file", path));
     ASSIGN_OR_RETURN(std::string tree, crypto::sha256_tree_file_hex(proc, 2));
     res.set_content(to_json_line(Json{{"path", path}, {"size", static_cast<int64_t>(st.st_size)}, {"sha256tree", tree}}) + "\n",
                     "application/json");
@@ -866,13 +837,13 @@ Status Server::run() {
   if (ec) return io_error(fmt::format("create '{}': {}", state_, ec.message()));
   root_fd_ = Fd(::open(o_.root.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
   uploads_fd_ = Fd(::open((state_ + "/uploads").c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
-  if (root_fd_.fd < 0 || uploads_fd_.fd < 0) return errno_status(fmt::format("open '{}'", o_.root), errno);
+  if (root_fd_.get() < 0 || uploads_fd_.get() < 0) return errno_status(fmt::format("open '{}'", o_.root), errno);
   // Leftovers of whole-file PUTs and batches cut short by a crash.
   for (const auto& e : fs::directory_iterator(state_ + "/uploads", ec))
     if (e.path().extension() == ".tmp") fs::remove(e.path(), ec);
   RETURN_IF_ERROR(load_manifest());
   audit_fd_ = Fd(::open((state_ + "/audit.log").c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
-  if (audit_fd_.fd < 0) return errno_status(fmt::format("open '{}/audit.log'", state_), errno);
+  if (audit_fd_.get() < 0) return errno_status(fmt::format("open '{}/audit.log'", state_), errno);
 
   std::string cert = o_.tls_cert, key = o_.tls_key;
   if (o_.self_signed) {

@@ -152,24 +152,16 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
   term::ProgressBar bar(ctx.progress("dxfer", total_size(srcs), true));
   auto t0 = std::chrono::steady_clock::now();
   auto secs = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  if (net::is_dav(url)) {
+  if (net::is_dav(url) || net::is_remote(url)) {
+    bool dav = net::is_dav(url);
     ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, o.chunk));
+    if (!dav && chunk % (1 << 20) != 0)
+      return invalid_argument(fmt::format("--chunk {}: to a dxfer server, a multiple of 1 MiB", o.chunk));
     ro.sync = o.sync;
     ro.checksum = o.checksum;
     ASSIGN_OR_RETURN(ro.bwlimit, bandwidth(o.bwlimit));
     ro.progress = [&](int64_t done) { bar.add(done - bar.done()); };
-    ASSIGN_OR_RETURN(auto rep, net::push_dav(srcs, url, ro));
-    bar.finish();
-    return report(rep.transfer, rep.failures, o.sync, secs(), ctx);
-  }
-  if (net::is_remote(url)) {
-    ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, o.chunk));
-    if (chunk % (1 << 20) != 0) return invalid_argument(fmt::format("--chunk {}: to a dxfer server, a multiple of 1 MiB", o.chunk));
-    ro.sync = o.sync;
-    ro.checksum = o.checksum;
-    ASSIGN_OR_RETURN(ro.bwlimit, bandwidth(o.bwlimit));
-    ro.progress = [&](int64_t done) { bar.add(done - bar.done()); };
-    ASSIGN_OR_RETURN(auto rep, net::push(srcs, url, ro));
+    ASSIGN_OR_RETURN(auto rep, dav ? net::push_dav(srcs, url, ro) : net::push(srcs, url, ro));
     bar.finish();
     return report(rep.transfer, rep.failures, o.sync, secs(), ctx);
   }
