@@ -823,7 +823,7 @@ Result<RemoteReport> push_dav(const std::vector<std::string>& sources, const std
   std::atomic<int64_t> done_bytes{0};
   std::mutex mu;
   std::set<std::string> made;
-  std::vector<size_t> todo;
+  std::vector<size_t> to_send;
   for (size_t i = 0; i < found.size(); ++i) {
     const auto& f = found[i];
     if (o.sync && manifest["files"].contains(f.name)) {
@@ -842,14 +842,14 @@ Result<RemoteReport> push_dav(const std::vector<std::string>& sources, const std
         continue;
       }
     }
-    todo.push_back(i);
+    to_send.push_back(i);
   }
   std::atomic<size_t> next{0};
   Status fatal;
   auto worker = [&] {
     HttpClient c(o.client);
-    for (size_t t; (t = next.fetch_add(1)) < todo.size();) {
-      const auto& f = found[todo[t]];
+    for (size_t t; (t = next.fetch_add(1)) < to_send.size();) {
+      const auto& f = found[to_send[t]];
       if (cancel::cancelled()) {
         std::lock_guard<std::mutex> l(mu);
         if (fatal.is_ok()) fatal = cancel::check_cancelled();
@@ -904,11 +904,11 @@ Result<RemoteReport> push_dav(const std::vector<std::string>& sources, const std
     }
   };
   std::vector<std::thread> pool;
-  int nt = std::max(1, std::min<int>(o.threads, static_cast<int>(todo.size())));
-  for (int t = 0; t < nt && !todo.empty(); ++t) pool.emplace_back(worker);
+  int nt = std::max(1, std::min<int>(o.threads, static_cast<int>(to_send.size())));
+  for (int t = 0; t < nt && !to_send.empty(); ++t) pool.emplace_back(worker);
   for (auto& t : pool) t.join();
   // The manifest records what arrived, even when a signal stopped the rest.
-  if (!todo.empty()) {
+  if (!to_send.empty()) {
     std::string text = manifest.dump(1) + "\n";
     RETURN_IF_ERROR(make_collections(main_client, u, u.prefix + kDavManifest, &made, &mu));
     auto r = call(main_client, o, "PUT", u.base + url_encode_path(u.prefix + kDavManifest), u.prefix + kDavManifest,
