@@ -3,7 +3,7 @@ _tezip() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   local cmd= i
   for ((i = 1; i < COMP_CWORD; i++)); do
-    case ${COMP_WORDS[i]} in compress|c|decompress|d|info|verify|plan) cmd=${COMP_WORDS[i]}; break ;; esac
+    case ${COMP_WORDS[i]} in compress|c|decompress|d|info|verify|train|plan) cmd=${COMP_WORDS[i]}; break ;; esac
   done
   case $prev in
     --color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
@@ -15,16 +15,33 @@ _tezip() {
     --group) case $cmd in compress|c) COMPREPLY=(); return ;; esac ;;
     --block) case $cmd in compress|c) COMPREPLY=(); return ;; esac ;;
     --to-h5) case $cmd in compress|c) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --model) case $cmd in compress|c) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --format) case $cmd in compress|c) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png tiff' -- "$cur")); return ;; esac ;;
     --shape) case $cmd in compress|c) COMPREPLY=(); return ;; esac ;;
     --dtype) case $cmd in compress|c) COMPREPLY=($(compgen -W 'u8 u16 u32 i8 i16 i32 f32' -- "$cur")); return ;; esac ;;
     -o|--output) case $cmd in decompress|d) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --frames) case $cmd in decompress|d) COMPREPLY=(); return ;; esac ;;
     -F|--format) case $cmd in decompress|d) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png tiff' -- "$cur")); return ;; esac ;;
+    --model) case $cmd in decompress|d) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --against) case $cmd in verify) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --model) case $cmd in verify) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --format) case $cmd in verify) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png tiff' -- "$cur")); return ;; esac ;;
     --shape) case $cmd in verify) COMPREPLY=(); return ;; esac ;;
     --dtype) case $cmd in verify) COMPREPLY=($(compgen -W 'u8 u16 u32 i8 i16 i32 f32' -- "$cur")); return ;; esac ;;
+    -o|--output) case $cmd in train) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --epochs) case $cmd in train) COMPREPLY=(); return ;; esac ;;
+    --window) case $cmd in train) COMPREPLY=(); return ;; esac ;;
+    --hidden) case $cmd in train) COMPREPLY=(); return ;; esac ;;
+    --layers) case $cmd in train) COMPREPLY=(); return ;; esac ;;
+    --steps) case $cmd in train) COMPREPLY=(); return ;; esac ;;
+    --batch) case $cmd in train) COMPREPLY=(); return ;; esac ;;
+    --patch) case $cmd in train) COMPREPLY=(); return ;; esac ;;
+    --max-frames) case $cmd in train) COMPREPLY=(); return ;; esac ;;
+    --seed) case $cmd in train) COMPREPLY=(); return ;; esac ;;
+    --device) case $cmd in train) COMPREPLY=($(compgen -W 'cpu cuda' -- "$cur")); return ;; esac ;;
+    --format) case $cmd in train) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png tiff' -- "$cur")); return ;; esac ;;
+    --shape) case $cmd in train) COMPREPLY=(); return ;; esac ;;
+    --dtype) case $cmd in train) COMPREPLY=($(compgen -W 'u8 u16 u32 i8 i16 i32 f32' -- "$cur")); return ;; esac ;;
     --link) case $cmd in plan) COMPREPLY=(); return ;; esac ;;
     --sample) case $cmd in plan) COMPREPLY=(); return ;; esac ;;
     --abs) case $cmd in plan) COMPREPLY=(); return ;; esac ;;
@@ -34,11 +51,12 @@ _tezip() {
   esac
   local words
   case $cmd in
-    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check compress decompress info verify plan' ;;
-    compress|c) words='-h --help -o --output --abs --rel --predictor --group --block -f --force --to-h5 --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    decompress|d) words='-h --help -o --output --frames -F --format -f --force -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check compress decompress info verify train plan' ;;
+    compress|c) words='-h --help -o --output --abs --rel --predictor --group --block -f --force --to-h5 --model --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    decompress|d) words='-h --help -o --output --frames -F --format --model -f --force -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     info) words='-h --help -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    verify) words='-h --help --against --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    verify) words='-h --help --against --model --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    train) words='-h --help -o --output --epochs --window --hidden --layers --steps --batch --patch --max-frames --seed --device -f --force --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     plan) words='-h --help --link --sample --abs --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
   esac
   if [[ $cur == -* || -z $cmd ]]; then

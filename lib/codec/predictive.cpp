@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "codec/range_coder.hpp"
+#include "ml/frame_net.hpp"
 
 namespace sciflow::codec {
 namespace {
@@ -30,14 +31,15 @@ struct Refs {
   const int64_t* pc1 = nullptr;  // previous channel, previous frame (channel > 0, level >= 1)
   const int64_t* pres = nullptr; // previous channel's coded residuals, this frame (null: use 0)
   const int64_t* target = nullptr;  // fitting only: the values to predict (default: cur)
+  const int64_t* model = nullptr;   // the learned prediction of this plane (level >= 1), or null
   int64_t h = 0, w = 0;
   int level = 0;
   int64_t mid = 0;
 };
 
-int feature_count(int level, bool chan) {
+int feature_count(int level, bool chan, bool model) {
   int n = level == 0 ? 6 : (level == 1 ? 13 : 18);
-  return n + (chan ? 4 : 0) + 1;  // + bias
+  return n + (chan ? 4 : 0) + (model && level >= 1 ? 1 : 0) + 1;  // + bias
 }
 
 inline int64_t med3(int64_t w, int64_t n, int64_t nw) {
@@ -49,7 +51,8 @@ inline int64_t med3(int64_t w, int64_t n, int64_t nw) {
 
 // Fills f[] with the features of sample (y, x) relative to the returned base, and
 // the other candidates' predictions: cand[0] unused (least squares is computed by
-// the caller), cand[1] MED, cand[2] previous frame, cand[3] linear extrapolation.
+// the caller), cand[1] MED, cand[2] previous frame, cand[3] linear extrapolation,
+// cand[4] the learned model.
 template <bool kInterior>
 inline int64_t gather(const Refs& r, int64_t y, int64_t x, int64_t* f, int64_t* cand) {
   const int64_t w = r.w, i = y * w + x;
@@ -90,6 +93,7 @@ inline int64_t gather(const Refs& r, int64_t y, int64_t x, int64_t* f, int64_t* 
     cand[1] = m;
     cand[2] = m;
     cand[3] = m;
+    cand[4] = m;
   } else {
     const int64_t* p1 = r.p1;
     int64_t P = p1[i];
@@ -112,6 +116,11 @@ inline int64_t gather(const Refs& r, int64_t y, int64_t x, int64_t* f, int64_t* 
     cand[1] = m;
     cand[2] = P;
     cand[3] = P;
+    cand[4] = P;
+    if (r.model) {
+      f[k++] = r.model[i] - P;
+      cand[4] = r.model[i];
+    }
     if (r.level >= 2) {
       const int64_t* p2 = r.p2;
       f[k++] = p2[i] - P;
@@ -143,13 +152,24 @@ inline int64_t lsq(const int64_t* coef, const int64_t* f, int n, int64_t base) {
   return base + ((acc + (int64_t{1} << (kCoefShift - 1))) >> kCoefShift);
 }
 
-// All four candidate predictions for (y, x), clamped to [lo, hi].
+// All candidate predictions for (y, x), clamped to [lo, hi].
 inline void predict_all(const Refs& r, const int64_t* coef, int n, int64_t y, int64_t x, int64_t lo,
                         int64_t hi, int64_t* cand) {
   int64_t f[kMaxFeatures];
   int64_t base = interior(r, y, x) ? gather<true>(r, y, x, f, cand) : gather<false>(r, y, x, f, cand);
   cand[0] = lsq(coef, f, n, base);
   for (int c = 0; c < kNumPredictors; ++c) cand[c] = std::clamp(cand[c], lo, hi);
+}
+
+// The learned model's prediction of plane (t, c) from planes t-1, t-2, ... of
+// `frames` (decoded samples), clamped to [lo, hi].
+void model_plane(const ml::FrameNet& net, const int64_t* frames, int64_t t, int64_t c, int64_t fs, int64_t ps,
+                 int64_t h, int64_t w, int64_t lo, int64_t hi, int64_t* out, ml::FrameNet::Scratch* scratch) {
+  const int64_t* prev[ml::kMaxWindow];
+  const int64_t k = std::min<int64_t>(net.window(), t);
+  for (int64_t j = 0; j < k; ++j) prev[j] = frames + (t - 1 - j) * fs + c * ps;
+  net.predict(std::span<const int64_t* const>(prev, static_cast<size_t>(k)), h, w, out, scratch);
+  for (int64_t i = 0; i < ps; ++i) out[i] = std::clamp(out[i], lo, hi);
 }
 
 // ---- least-squares fit (encoder only; its result is stored, so the decoder never
@@ -240,7 +260,7 @@ struct Models {
     exp.resize(ctxs << depth);
     sign.resize(ctxs * 9);
     mant.resize(ctxs * static_cast<size_t>(max_e + 1) * 3);
-    choice.resize((kNumPredictors + 1) * 4);
+    choice.resize((kNumPredictors + 1) * 8);
   }
 };
 
@@ -323,9 +343,11 @@ struct Layout {
   int64_t frame() const { return c * h * w; }
 };
 
-bool allowed(Predictor forced, int level, int cand) {
+bool allowed(Predictor forced, int level, int cand, bool model) {
+  if (cand < 0 || cand >= kNumPredictors) return false;
   if (cand == 2 && level < 1) return false;
   if (cand == 3 && level < 2) return false;
+  if (cand == 4 && (level < 1 || !model)) return false;
   if (forced == Predictor::kAuto) return true;
   return cand == static_cast<int>(forced) - 1;
 }
@@ -374,6 +396,7 @@ std::string_view predictor_name(Predictor p) {
     case Predictor::kMed: return "med";
     case Predictor::kPrev: return "prev";
     case Predictor::kLinear: return "linear";
+    case Predictor::kLearned: return "learned";
   }
   return "?";
 }
@@ -390,7 +413,7 @@ namespace {
 // previous pass's reconstruction) around each sample and learn to predict the original.
 Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
                                          GroupStats* stats, std::vector<int64_t>* recon_out,
-                                         const int64_t* fit_features) {
+                                         const int64_t* fit_features, bool use_model) {
   const Layout L{g.channels, g.height, g.width};
   const int64_t step = 2 * g.bound + 1, mid = g.lo + (g.hi - g.lo) / 2;
   const bool lossless = g.bound == 0;
@@ -410,21 +433,43 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
   std::vector<uint8_t> out;
   out.reserve(samples.size() / 2 + 64);
   RangeEncoder rc(&out);
+  if (g.model) rc.encode_direct(use_model ? 1 : 0, 1);
   Models m(max_mag);
   GroupStats st;
+  const ml::FrameNet* net = use_model ? g.model : nullptr;
+  const int np = net ? kNumPredictors : kNumClassical, choice_bits = net ? 3 : 2;
+
+  // The model's predictions of every plane from the planes before it: from what the
+  // fits see (for lossless data that is also what the decoder computes); lossy coding
+  // recomputes each plane's from the reconstruction.
+  const int64_t fs = L.frame(), ps = L.plane();
+  std::vector<int64_t> mfit, mdec;
+  ml::FrameNet::Scratch scratch;
+  if (net) {
+    const int64_t* src = fit_features ? fit_features : orig;
+    mfit.assign(samples.size(), 0);
+    for (int64_t t = 1; t < frames; ++t)
+      for (int64_t c = 0; c < L.c; ++c)
+        model_plane(*net, src, t, c, fs, ps, L.h, L.w, g.lo, g.hi, &mfit[static_cast<size_t>(t * fs + c * ps)], &scratch);
+    if (!lossless) mdec.resize(static_cast<size_t>(ps));
+  }
+  auto mfit_at = [&](int64_t t, int64_t c) -> const int64_t* {
+    return net && t >= 1 ? &mfit[static_cast<size_t>(t * fs + c * ps)] : nullptr;
+  };
 
   // Coefficients: per plane for large planes, else one set per (level, channel) for the group.
   const bool per_plane = L.plane() >= kFitPlanePixels;
   std::vector<int64_t> group_coef(static_cast<size_t>(3 * L.c * kMaxFeatures), 0);
   auto fit = [&](int level, int64_t c, std::span<const int64_t> ts, int64_t* coef, const int64_t* pres) {
     Normal ne;
-    ne.n = feature_count(level, c > 0);
+    ne.n = feature_count(level, c > 0, net != nullptr);
     int64_t total = static_cast<int64_t>(ts.size()) * L.plane();
     int64_t stride = std::max<int64_t>(1, total / kFitSamples);
     for (size_t k = 0; k < ts.size(); ++k) {
       Refs r = refs_for(L, fit_features ? fit_features : orig, ts[k], c, mid);
       r.target = orig + ts[k] * L.frame() + c * L.plane();
       r.pres = pres;
+      r.model = mfit_at(ts[k], c);
       accumulate(ne, r, stride, static_cast<int64_t>(k) * 7);
     }
     solve(ne, coef);
@@ -451,9 +496,18 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
   for (int64_t t = 0; t < frames; ++t) {
     for (int64_t c = 0; c < L.c; ++c) {
       const int level = static_cast<int>(std::min<int64_t>(t, 2));
-      const int n = feature_count(level, c > 0);
+      const int n = feature_count(level, c > 0, net != nullptr);
       const int64_t* coef;
       const int64_t* pres = c >= 1 ? &resid[static_cast<size_t>((c - 1) * L.plane())] : nullptr;
+      const int64_t* mplane = nullptr;
+      if (net && t >= 1) {
+        if (lossless) {
+          mplane = mfit_at(t, c);
+        } else {
+          model_plane(*net, rec, t, c, fs, ps, L.h, L.w, g.lo, g.hi, mdec.data(), &scratch);
+          mplane = mdec.data();
+        }
+      }
       if (per_plane) {
         int64_t one[1] = {t};
         fit(level, c, one, plane_coef, pres);
@@ -464,6 +518,7 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
       // Candidates on the original samples choose each block's predictor.
       Refs ro = refs_for(L, orig, t, c, mid);
       ro.pres = pres;
+      ro.model = mplane;
       std::fill(cost.begin(), cost.end(), 0);
       const int64_t* xo = ro.cur;
       for (int64_t y = 0; y < L.h; ++y) {
@@ -472,7 +527,7 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
           int64_t cand[kNumPredictors];
           predict_all(ro, coef, n, y, x, g.lo, g.hi, cand);
           int64_t i = y * L.w + x, b = brow + (B == 8 ? x >> 3 : x / B);
-          for (int k = 0; k < kNumPredictors; ++k) {
+          for (int k = 0; k < np; ++k) {
             cands[static_cast<size_t>(k * L.plane() + i)] = cand[k];
             cost[static_cast<size_t>(k * bw * bh + b)] += std::abs(xo[i] - cand[k]);
           }
@@ -483,20 +538,24 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
         int best = -1;
         if (g.predictor != Predictor::kAuto) best = fallback(g.predictor, level);
         else
-          for (int k = 0; k < kNumPredictors; ++k)
-            if (allowed(g.predictor, level, k) &&
+          for (int k = 0; k < np; ++k)
+            if (allowed(g.predictor, level, k, net != nullptr) &&
                 (best < 0 || cost[static_cast<size_t>(k * bw * bh + b)] < cost[static_cast<size_t>(best * bw * bh + b)]))
               best = k;
         choice[static_cast<size_t>(b)] = static_cast<uint8_t>(best);
         st.blocks[static_cast<size_t>(best)]++;
-        BitModel* cm = &m.choice[static_cast<size_t>(prev_choice) * 4];
-        rc.encode(cm[0], best >> 1);
-        rc.encode(cm[1 + (best >> 1)], best & 1);
+        BitModel* cm = &m.choice[static_cast<size_t>(prev_choice) * 8];
+        for (int bit = choice_bits - 1, node = 1; bit >= 0; --bit) {
+          int v = (best >> bit) & 1;
+          rc.encode(cm[node], v);
+          node = node * 2 + v;
+        }
         prev_choice = best;
       }
       // Code the residuals.
       Refs rr = refs_for(L, dec, t, c, mid);
       rr.pres = pres;
+      rr.model = mplane;
       int64_t* rres = &resid[static_cast<size_t>(c * L.plane())];
       uint32_t* mc = &mags[static_cast<size_t>(((t & 1) * L.c + c) * L.plane())];
       const uint32_t* mp = t >= 1 ? &mags[static_cast<size_t>((((t - 1) & 1) * L.c + c) * L.plane())] : nullptr;
@@ -532,6 +591,7 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
     }
   }
   rc.finish();
+  st.learned_stripes = net ? 1 : 0;
   if (stats) *stats = st;
   if (recon_out) {
     if (lossless) recon_out->assign(samples.begin(), samples.end());
@@ -542,21 +602,42 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
 
 }  // namespace
 
-Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
-                                          GroupStats* stats, std::vector<int64_t>* recon_out) {
-  RETURN_IF_ERROR(check_config(g, frames, samples.size()));
-  if (g.bound == 0) return encode_pass(g, samples, frames, stats, recon_out, nullptr);
+namespace {
+
+Result<std::vector<uint8_t>> encode_best(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
+                                         GroupStats* stats, std::vector<int64_t>* recon_out, bool use_model) {
+  if (g.bound == 0) return encode_pass(g, samples, frames, stats, recon_out, nullptr, use_model);
   // Lossy: the decoder predicts from reconstructed samples, which carry quantisation
   // noise the originals lack. A second pass fits the predictors on the first pass's
   // reconstruction; the smaller result wins, so this never costs ratio.
   GroupStats st1, st2;
   std::vector<int64_t> rec1, rec2;
-  ASSIGN_OR_RETURN(auto first, encode_pass(g, samples, frames, &st1, &rec1, nullptr));
-  ASSIGN_OR_RETURN(auto second, encode_pass(g, samples, frames, &st2, &rec2, rec1.data()));
+  ASSIGN_OR_RETURN(auto first, encode_pass(g, samples, frames, &st1, &rec1, nullptr, use_model));
+  ASSIGN_OR_RETURN(auto second, encode_pass(g, samples, frames, &st2, &rec2, rec1.data(), use_model));
   const bool use_second = second.size() < first.size();
   if (stats) *stats = use_second ? st2 : st1;
   if (recon_out) *recon_out = std::move(use_second ? rec2 : rec1);
   return use_second ? std::move(second) : std::move(first);
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
+                                          GroupStats* stats, std::vector<int64_t>* recon_out) {
+  RETURN_IF_ERROR(check_config(g, frames, samples.size()));
+  if (g.model && g.predictor != Predictor::kAuto)
+    return invalid_argument("a learned model competes with the other predictors: it needs predictor auto");
+  if (!g.model || frames < 2) return encode_best(g, samples, frames, stats, recon_out, false);
+  // The model competes with the classical predictors for the whole stripe: keep
+  // whichever coding is smaller (one bit says which).
+  GroupStats st1, st2;
+  std::vector<int64_t> rec1, rec2;
+  ASSIGN_OR_RETURN(auto classic, encode_best(g, samples, frames, &st1, recon_out ? &rec1 : nullptr, false));
+  ASSIGN_OR_RETURN(auto learned, encode_best(g, samples, frames, &st2, recon_out ? &rec2 : nullptr, true));
+  const bool use_learned = learned.size() < classic.size();
+  if (stats) *stats = use_learned ? st2 : st1;
+  if (recon_out) *recon_out = std::move(use_learned ? rec2 : rec1);
+  return use_learned ? std::move(learned) : std::move(classic);
 }
 
 Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t frames, std::span<int64_t> out) {
@@ -565,8 +646,13 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
   const int64_t step = 2 * g.bound + 1, mid = g.lo + (g.hi - g.lo) / 2;
   const uint64_t max_mag = static_cast<uint64_t>(g.hi - g.lo) / static_cast<uint64_t>(step) + 1;
   RangeDecoder rc(data.data(), data.size());
+  const bool use_model = g.model && rc.decode_direct(1) != 0;
   Models m(max_mag);
   int64_t* rec = out.data();
+  const ml::FrameNet* net = use_model ? g.model : nullptr;
+  const int choice_bits = net ? 3 : 2;
+  std::vector<int64_t> mplane(net ? static_cast<size_t>(L.plane()) : 0);
+  ml::FrameNet::Scratch scratch;
 
   const bool per_plane = L.plane() >= kFitPlanePixels;
   std::vector<int64_t> group_coef(static_cast<size_t>(3 * L.c * kMaxFeatures), 0);
@@ -575,7 +661,8 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
   };
   if (!per_plane)
     for (int level = 0; level <= std::min<int64_t>(2, frames - 1); ++level)
-      for (int64_t c = 0; c < L.c; ++c) read_coef(feature_count(level, c > 0), &group_coef[(level * L.c + c) * kMaxFeatures]);
+      for (int64_t c = 0; c < L.c; ++c)
+        read_coef(feature_count(level, c > 0, net != nullptr), &group_coef[(level * L.c + c) * kMaxFeatures]);
 
   const int64_t B = g.block;
   const int64_t bw = (L.w + B - 1) / B, bh = (L.h + B - 1) / B;
@@ -587,7 +674,7 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
   for (int64_t t = 0; t < frames; ++t) {
     for (int64_t c = 0; c < L.c; ++c) {
       const int level = static_cast<int>(std::min<int64_t>(t, 2));
-      const int n = feature_count(level, c > 0);
+      const int n = feature_count(level, c > 0, net != nullptr);
       const int64_t* coef;
       if (per_plane) {
         read_coef(n, plane_coef);
@@ -597,16 +684,21 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
       }
       int prev_choice = kNumPredictors;
       for (int64_t b = 0; b < bw * bh; ++b) {
-        BitModel* cm = &m.choice[static_cast<size_t>(prev_choice) * 4];
-        int hi_bit = rc.decode(cm[0]);
-        int k = (hi_bit << 1) | rc.decode(cm[1 + hi_bit]);
-        if (!allowed(Predictor::kAuto, level, k))
+        BitModel* cm = &m.choice[static_cast<size_t>(prev_choice) * 8];
+        int node = 1;
+        for (int bit = 0; bit < choice_bits; ++bit) node = node * 2 + rc.decode(cm[node]);
+        int k = node - (1 << choice_bits);
+        if (!allowed(Predictor::kAuto, level, k, net != nullptr))
           return corrupt(fmt::format("frame {} channel {}: invalid predictor choice {}", t, c, k));
         choice[static_cast<size_t>(b)] = static_cast<uint8_t>(k);
         prev_choice = k;
       }
       Refs rr = refs_for(L, rec, t, c, mid);
       rr.pres = c >= 1 ? &resid[static_cast<size_t>((c - 1) * L.plane())] : nullptr;
+      if (net && t >= 1) {
+        model_plane(*net, rec, t, c, L.frame(), L.plane(), L.h, L.w, g.lo, g.hi, mplane.data(), &scratch);
+        rr.model = mplane.data();
+      }
       int64_t* rres = &resid[static_cast<size_t>(c * L.plane())];
       uint32_t* mc = &mags[static_cast<size_t>(((t & 1) * L.c + c) * L.plane())];
       const uint32_t* mp = t >= 1 ? &mags[static_cast<size_t>((((t - 1) & 1) * L.c + c) * L.plane())] : nullptr;

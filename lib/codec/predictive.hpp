@@ -12,6 +12,12 @@
 // Lossy mode quantises the residual with step 2e+1 and predicts from the
 // reconstructed samples, so |x - x'| <= e holds for every sample.
 //
+// With a learned model (ml/frame_net.hpp, integer inference), the model's
+// prediction of each plane from the decoded frames before it is a fifth
+// candidate and one more least-squares feature; each coded stripe says with one
+// bit whether it used the model, and the encoder keeps the smaller of the coding
+// with and without it, so a model never makes a stripe more than a bit bigger.
+//
 // Samples are int64 (see codec/samples.hpp for the mapping from each dtype).
 // Thread safety: the functions are reentrant; encode different groups in
 // parallel from different threads.
@@ -25,11 +31,16 @@
 
 #include "core/status.hpp"
 
+namespace sciflow::ml {
+class FrameNet;
+}
+
 namespace sciflow::codec {
 
 // Candidate predictors; kAuto lets the encoder choose per block.
-enum class Predictor : uint8_t { kAuto = 0, kLsq = 1, kMed = 2, kPrev = 3, kLinear = 4 };
-inline constexpr int kNumPredictors = 4;  // kLsq..kLinear
+enum class Predictor : uint8_t { kAuto = 0, kLsq = 1, kMed = 2, kPrev = 3, kLinear = 4, kLearned = 5 };
+inline constexpr int kNumPredictors = 5;  // kLsq..kLearned
+inline constexpr int kNumClassical = 4;   // kLsq..kLinear
 
 std::string_view predictor_name(Predictor p);
 // Parses "auto", "lsq", "med", "prev", "linear"; kInvalidArgument otherwise.
@@ -44,11 +55,13 @@ struct GroupConfig {
   int64_t bound = 0;     // absolute error bound in sample units; 0 = lossless
   Predictor predictor = Predictor::kAuto;
   int block = 8;         // side of the blocks that choose a predictor
+  const ml::FrameNet* model = nullptr;  // learned predictor (kAuto only); must match on both sides
 };
 
 struct GroupStats {
-  // Blocks that used kLsq, kMed, kPrev, kLinear (index = predictor - 1).
+  // Blocks that used kLsq, kMed, kPrev, kLinear, kLearned (index = predictor - 1).
   std::array<int64_t, kNumPredictors> blocks{};
+  int64_t learned_stripes = 0;  // coded with the model (0 or 1 per encode_group call)
 };
 
 // Encodes `frames` frames of `samples` (frames x channels x height x width, each in

@@ -12,6 +12,7 @@
 #include <future>
 
 #include "codec/samples.hpp"
+#include "ml/frame_net.hpp"
 
 namespace sciflow::codec::tez {
 namespace {
@@ -106,6 +107,10 @@ Status parallel_for(int64_t n, int threads, F fn) {
 
 int64_t stripes_of(const Header& h) { return (h.height + h.stripe_rows - 1) / h.stripe_rows; }
 
+// Predictor counts in a group record: four classical ones, or with a learned model
+// five and the number of stripes that used it.
+int stat_words(const Header& h) { return h.model_hash.empty() ? kNumClassical : kNumPredictors + 1; }
+
 }  // namespace
 
 bool looks_like_tez(std::string_view head) {
@@ -186,8 +191,18 @@ void choose_layout(Header* h, int64_t group_frames_override) {
   if (h->stripe_rows >= h->height) h->stripe_rows = h->height;
 }
 
+Status check_model(const Header& h) {
+  if (h.model_hash.empty()) return h.model ? invalid_argument("a model is loaded but the header names none") : Status::ok();
+  if (!h.model)
+    return invalid_argument(fmt::format("the data were compressed with the learned model {}: give its file with --model", h.model_hash));
+  if (h.model->hash() != h.model_hash)
+    return invalid_argument(fmt::format("the model given is {}, but the data were compressed with {}", h.model->hash(), h.model_hash));
+  return Status::ok();
+}
+
 Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_frame, int64_t frames,
                                                  const uint8_t* raw, int threads, GroupInfo* info) {
+  RETURN_IF_ERROR(check_model(h));
   const int64_t H = h.height, W = h.width, C = h.channels, n = frames * C * H * W;
   GroupInfo g;
   g.first_frame = first_frame;
@@ -229,7 +244,7 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
       for (int64_t c = 0; c < C; ++c)
         std::memcpy(&part[static_cast<size_t>(((t * C + c) * rows) * W)], &samples[static_cast<size_t>(((t * C + c) * H + r0) * W)],
                     static_cast<size_t>(rows * W) * sizeof(int64_t));
-    GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block};
+    GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model};
     std::vector<int64_t> rec;
     ASSIGN_OR_RETURN(coded[static_cast<size_t>(k)],
                      encode_group(cfg, part, frames, &stats[static_cast<size_t>(k)], recon.empty() ? nullptr : &rec));
@@ -241,8 +256,10 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
     return Status::ok();
   });
   RETURN_IF_ERROR(s);
-  for (const auto& st : stats)
+  for (const auto& st : stats) {
     for (int k = 0; k < kNumPredictors; ++k) g.stats.blocks[static_cast<size_t>(k)] += st.blocks[static_cast<size_t>(k)];
+    g.stats.learned_stripes += st.learned_stripes;
+  }
 
   // The checksum is over the bytes the decoder must produce.
   std::vector<uint8_t> decoded;
@@ -266,7 +283,8 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
   rec.put<int64_t>(g.bound);
   rec.put<double>(g.step);
   rec.put<uint32_t>(g.data_crc);
-  for (auto b : g.stats.blocks) rec.put<uint64_t>(static_cast<uint64_t>(b));
+  for (int k = 0; k < stat_words(h); ++k)
+    rec.put<uint64_t>(static_cast<uint64_t>(k < kNumPredictors ? g.stats.blocks[static_cast<size_t>(k)] : g.stats.learned_stripes));
   rec.put<uint32_t>(static_cast<uint32_t>(S));
   for (const auto& c : coded) {
     rec.put<uint64_t>(c.size());
@@ -283,6 +301,7 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
 
 Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const uint8_t> payload, uint8_t* raw,
                            int threads) {
+  RETURN_IF_ERROR(check_model(h));
   const int64_t H = h.height, W = h.width, C = h.channels;
   const int64_t S = stripes_of(h);
   std::string label = frames_label(g);
@@ -294,7 +313,7 @@ Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const 
   Status s = parallel_for(S, threads, [&](int64_t k) -> Status {
     const int64_t r0 = k * h.stripe_rows, rows = std::min(h.stripe_rows, H - r0);
     std::vector<int64_t> part(static_cast<size_t>(g.frames * C * rows * W));
-    GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block};
+    GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model};
     Status d = decode_group(cfg, payload.subspan(offsets[static_cast<size_t>(k)], g.stripe_bytes[static_cast<size_t>(k)]),
                             g.frames, part);
     if (!d.is_ok()) return d.with_context(fmt::format("{}, rows {}-{}", label, r0, r0 + rows - 1));
@@ -476,7 +495,7 @@ Result<GroupInfo> Reader::read_record(std::vector<uint8_t>* payload, int64_t off
     return s;
   };
   const int64_t start = offset >= 0 ? offset : pos_;
-  constexpr size_t kFixed = 8 + 4 + 4 + 8 * 3 + 8 + 4 + 8 * kNumPredictors + 4;
+  const size_t kFixed = 8 + 4 + 4 + 8 * 3 + 8 + 4 + 8 * static_cast<size_t>(stat_words(header_)) + 4;
   std::vector<uint8_t> head(4 + kFixed);
   RETURN_IF_ERROR(read(head.data(), 4));
   if (std::memcmp(head.data(), kEndTag, 4) == 0) {
@@ -498,7 +517,11 @@ Result<GroupInfo> Reader::read_record(std::vector<uint8_t>* payload, int64_t off
   g.bound = p.get<int64_t>();
   g.step = p.get<double>();
   g.data_crc = p.get<uint32_t>();
-  for (auto& b : g.stats.blocks) b = static_cast<int64_t>(p.get<uint64_t>());
+  for (int k = 0; k < stat_words(header_); ++k) {
+    int64_t v = static_cast<int64_t>(p.get<uint64_t>());
+    if (k < kNumPredictors) g.stats.blocks[static_cast<size_t>(k)] = v;
+    else g.stats.learned_stripes = v;
+  }
   uint32_t stripes = p.get<uint32_t>();
   const int64_t expect_stripes = stripes_of(header_);
   if (static_cast<int64_t>(stripes) != expect_stripes)

@@ -46,6 +46,7 @@ struct Header {
   int64_t group_frames = 0;       // frames per group (keyframe interval)
   int64_t stripe_rows = 0;        // rows per independently coded stripe
   std::string model_hash;         // learned predictor's hash; empty: none
+  const ml::FrameNet* model = nullptr;  // not stored: the loaded model whose hash is model_hash
   std::string source_format;      // hdf5, npy, raw, png
   std::string dataset;
   std::vector<std::pair<std::string, std::string>> attributes;
@@ -81,6 +82,9 @@ ThreadSplit split_threads(const Header& h, int threads);
 // Chooses frames per group and rows per stripe for a series (bounded memory, enough
 // work items for threads, enough frames per group for temporal prediction).
 void choose_layout(Header* h, int64_t group_frames_override);
+
+// kInvalidArgument unless h.model is loaded and is the model h.model_hash names (or both are absent).
+Status check_model(const Header& h);
 
 // Encodes `frames` frames of `raw` (frame layout height x width x channels) as one
 // group record. Uses up to `threads` threads over stripes. `info` receives the record's
@@ -121,6 +125,8 @@ class Reader {
   // Reads a whole .tez held in memory (the HDF5 filter's chunks); `data` must outlive the reader.
   static Result<Reader> open_memory(std::span<const uint8_t> data, std::string name);
   const Header& header() const { return header_; }
+  // Gives the reader the learned model its header names (see check_model()).
+  void set_model(const ml::FrameNet* model) { header_.model = model; }
   const std::string& name() const { return name_; }
 
   // The next group; nullopt after the end record (whose frame count is then checked).

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,13 +20,51 @@ class ModelBackend {
                        std::string* err, int* code) = 0;
 };
 
+// A trained convolution layer (float): out x in x k x k weights, replicate padding.
+struct FloatLayer {
+  int in = 0, out = 0, k = 3;
+  bool relu = true;
+  std::vector<float> w, b;
+};
+
+// One single-channel series of samples (frames x height x width), for training.
+struct TrainSeries {
+  const int64_t* data = nullptr;
+  int64_t frames = 0, height = 0, width = 0;
+};
+
+// What tezip train asks the plugin for: a next-frame network (see ml/frame_net.hpp
+// for its inputs and output) trained on random patches of `series`.
+struct TrainRequest {
+  int window = 2;        // previous frames the network reads
+  int hidden = 8;        // channels of the hidden layers
+  int layers = 3;        // convolutions (>= 2)
+  int epochs = 20;
+  int steps_per_epoch = 64;
+  int batch = 16;
+  int patch = 48;        // side of the training patches (clipped to the frame size)
+  double lr = 2e-3;
+  uint64_t seed = 1;
+  int threads = 1;
+  std::string device = "cpu";
+  double mean = 0, scale = 1, diff_scale = 1;   // normalisation (computed by the caller)
+  std::function<bool(int epoch, double loss)> progress;  // after each epoch; false stops
+};
+struct TrainResult {
+  std::vector<FloatLayer> layers;
+  std::vector<double> loss;  // mean training loss per epoch (L1, in units of diff_scale)
+};
+
 // Entry points the plugin exports (extern "C", looked up with dlsym).
 using LoadModelFn = ModelBackend* (*)(const char* path, const char* device, std::string* err, int* code);
 using CudaAvailableFn = bool (*)();
 using TorchVersionFn = const char* (*)();
+using TrainFn = bool (*)(const TrainRequest& request, const std::vector<TrainSeries>& series, TrainResult* out,
+                         std::string* err, int* code);
 inline constexpr const char* kLoadModelSymbol = "sciflow_ml_load_model_v1";
 inline constexpr const char* kCudaAvailableSymbol = "sciflow_ml_cuda_available_v1";
 inline constexpr const char* kTorchVersionSymbol = "sciflow_ml_torch_version_v1";
+inline constexpr const char* kTrainSymbol = "sciflow_ml_train_frame_net_v1";
 inline constexpr const char* kPluginName = "libsciflow_torch.so";
 
 }  // namespace sciflow::ml

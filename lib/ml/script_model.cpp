@@ -18,6 +18,7 @@ struct Plugin {
   LoadModelFn load = nullptr;
   CudaAvailableFn cuda = nullptr;
   TorchVersionFn version = nullptr;
+  TrainFn train = nullptr;
   Status status;
 };
 
@@ -56,7 +57,8 @@ const Plugin& plugin() {
       p.load = reinterpret_cast<LoadModelFn>(::dlsym(p.handle, kLoadModelSymbol));
       p.cuda = reinterpret_cast<CudaAvailableFn>(::dlsym(p.handle, kCudaAvailableSymbol));
       p.version = reinterpret_cast<TorchVersionFn>(::dlsym(p.handle, kTorchVersionSymbol));
-      if (!p.load || !p.cuda || !p.version)
+      p.train = reinterpret_cast<TrainFn>(::dlsym(p.handle, kTrainSymbol));
+      if (!p.load || !p.cuda || !p.version || !p.train)
         p.status = Status(Code::kUnavailable, fmt::format("{}: not a sciflow libtorch plugin of this version", c));
       return;
     }
@@ -76,6 +78,18 @@ bool cuda_available() {
 std::string torch_version() {
   const Plugin& p = plugin();
   return p.status.is_ok() ? fmt::format("libtorch {}", p.version()) : "libtorch (plugin not found)";
+}
+
+Result<TrainResult> train_frame_net(const TrainRequest& request, const std::vector<TrainSeries>& series) {
+  if (request.device != "cpu" && request.device != "cuda")
+    return invalid_argument(fmt::format("--device '{}': expected cpu or cuda", request.device));
+  const Plugin& p = plugin();
+  RETURN_IF_ERROR(p.status);
+  TrainResult out;
+  std::string err;
+  int code = 0;
+  if (!p.train(request, series, &out, &err, &code)) return Status(static_cast<Code>(code), err);
+  return out;
 }
 
 struct ScriptModel::Impl {

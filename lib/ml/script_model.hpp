@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/status.hpp"
+#include "ml/backend.hpp"
 
 namespace sciflow::ml {
 
@@ -17,6 +18,11 @@ namespace sciflow::ml {
 bool cuda_available();
 // "libtorch 1.13.1".
 std::string torch_version();
+
+// Trains tezip's next-frame network (ml/frame_net.hpp) with libtorch in the plugin.
+// kUnavailable without the plugin or (device "cuda") without a GPU; kCancelled
+// when request.progress returned false.
+Result<TrainResult> train_frame_net(const TrainRequest& request, const std::vector<TrainSeries>& series);
 
 class ScriptModel {
  public:

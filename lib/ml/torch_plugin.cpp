@@ -1,9 +1,13 @@
 // libsciflow_torch.so: the libtorch side of ml::ScriptModel (see ml/backend.hpp).
 #include <torch/cuda.h>
 #include <torch/script.h>
+#include <torch/torch.h>
 #include <torch/version.h>
 
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <random>
 
 #include "core/status.hpp"
 #include "ml/backend.hpp"
@@ -51,10 +55,146 @@ class TorchModel : public ModelBackend {
   std::string path_;
 };
 
+// Random training patches: input (window channels) and target, as tezip's
+// FrameNet sees them (see ml/frame_net.hpp): channel 0 the previous frame
+// normalised, channels k the differences to older frames (the first frame of a
+// series repeats), target the change to the next frame.
+void fill_batch(const TrainRequest& rq, const std::vector<TrainSeries>& series, const std::vector<double>& cdf, int P,
+                std::mt19937_64& rng, float* x, float* y) {
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const int K = rq.window;
+  const float inv_scale = static_cast<float>(1.0 / rq.scale), inv_diff = static_cast<float>(1.0 / rq.diff_scale);
+  const float lim = 127.0f;
+  for (int b = 0; b < rq.batch; ++b) {
+    size_t s = static_cast<size_t>(std::upper_bound(cdf.begin(), cdf.end(), u(rng) * cdf.back()) - cdf.begin());
+    s = std::min(s, series.size() - 1);
+    const TrainSeries& ts = series[s];
+    const int64_t H = ts.height, W = ts.width, plane = H * W;
+    int64_t t = 1 + static_cast<int64_t>(u(rng) * static_cast<double>(ts.frames - 1));
+    t = std::min(t, ts.frames - 1);
+    int64_t y0 = static_cast<int64_t>(u(rng) * static_cast<double>(H - P + 1));
+    int64_t x0 = static_cast<int64_t>(u(rng) * static_cast<double>(W - P + 1));
+    y0 = std::min(y0, H - P);
+    x0 = std::min(x0, W - P);
+    const int64_t* f1 = ts.data + (t - 1) * plane;
+    const int64_t* ft = ts.data + t * plane;
+    float* xb = x + static_cast<size_t>(b) * K * P * P;
+    float* yb = y + static_cast<size_t>(b) * P * P;
+    for (int yy = 0; yy < P; ++yy)
+      for (int xx = 0; xx < P; ++xx) {
+        int64_t i = (y0 + yy) * W + x0 + xx;
+        size_t o = static_cast<size_t>(yy * P + xx);
+        xb[o] = std::clamp(static_cast<float>(f1[i] - static_cast<int64_t>(std::llround(rq.mean))) * inv_scale, -lim, lim);
+        for (int k = 1; k < K; ++k) {
+          const int64_t* fk = ts.data + std::max<int64_t>(t - 1 - k, 0) * plane;
+          xb[static_cast<size_t>(k) * P * P + o] = std::clamp(static_cast<float>(f1[i] - fk[i]) * inv_diff, -lim, lim);
+        }
+        yb[o] = static_cast<float>(ft[i] - f1[i]) * inv_diff;
+      }
+  }
+}
+
 }  // namespace
 }  // namespace sciflow::ml
 
 extern "C" {
+
+__attribute__((visibility("default"))) bool sciflow_ml_train_frame_net_v1(const sciflow::ml::TrainRequest& rq,
+                                                                          const std::vector<sciflow::ml::TrainSeries>& series,
+                                                                          sciflow::ml::TrainResult* out, std::string* err,
+                                                                          int* code) {
+  using sciflow::Code;
+  namespace nn = torch::nn;
+  try {
+    torch::Device dev = torch::kCPU;
+    if (rq.device == "cuda") {
+      if (!torch::cuda::is_available()) {
+        *err = "--device cuda: no CUDA device is available to libtorch here";
+        *code = static_cast<int>(Code::kUnavailable);
+        return false;
+      }
+      dev = torch::kCUDA;
+    }
+    std::vector<double> cdf;
+    int P = rq.patch;
+    double acc = 0;
+    for (const auto& s : series) {
+      acc += s.frames >= 2 ? static_cast<double>((s.frames - 1) * s.height * s.width) : 0.0;
+      cdf.push_back(acc);
+      if (s.frames >= 2) P = static_cast<int>(std::min<int64_t>({P, s.height, s.width}));
+    }
+    if (acc <= 0 || rq.window < 1 || rq.layers < 2 || rq.batch < 1 || P < 1) {
+      *err = "training needs at least one series of two or more frames";
+      *code = static_cast<int>(Code::kInvalidArgument);
+      return false;
+    }
+    torch::manual_seed(rq.seed);
+    at::set_num_threads(std::max(1, rq.threads));
+    nn::Sequential net;
+    std::vector<nn::Conv2d> convs;
+    int ch = rq.window;
+    for (int i = 0; i < rq.layers; ++i) {
+      const bool last = i + 1 == rq.layers;
+      const int oc = last ? 1 : rq.hidden;
+      auto conv = nn::Conv2d(nn::Conv2dOptions(ch, oc, 3).padding(1).padding_mode(torch::kReplicate));
+      if (last) {  // start as the previous-frame predictor
+        torch::NoGradGuard g;
+        conv->weight.zero_();
+        conv->bias.zero_();
+      }
+      net->push_back(conv);
+      convs.push_back(conv);
+      if (!last) net->push_back(nn::ReLU());
+      ch = oc;
+    }
+    net->to(dev);
+    torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(rq.lr));
+    std::mt19937_64 rng(rq.seed);
+    const int K = rq.window;
+    std::vector<float> xb(static_cast<size_t>(rq.batch) * K * P * P), yb(static_cast<size_t>(rq.batch) * P * P);
+    for (int e = 0; e < rq.epochs; ++e) {
+      if (e == rq.epochs * 2 / 3)
+        for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(rq.lr / 4);
+      double sum = 0;
+      for (int st = 0; st < rq.steps_per_epoch; ++st) {
+        sciflow::ml::fill_batch(rq, series, cdf, P, rng, xb.data(), yb.data());
+        auto x = torch::from_blob(xb.data(), {rq.batch, K, P, P}, torch::kFloat32).to(dev);
+        auto y = torch::from_blob(yb.data(), {rq.batch, 1, P, P}, torch::kFloat32).to(dev);
+        auto loss = (net->forward(x) - y).abs().mean();
+        opt.zero_grad();
+        loss.backward();
+        opt.step();
+        sum += loss.item<double>();
+      }
+      out->loss.push_back(sum / rq.steps_per_epoch);
+      if (rq.progress && !rq.progress(e + 1, out->loss.back())) {
+        *err = "training interrupted";
+        *code = static_cast<int>(Code::kCancelled);
+        return false;
+      }
+    }
+    for (auto& c : convs) {
+      sciflow::ml::FloatLayer l;
+      auto w = c->weight.detach().to(torch::kCPU).contiguous();
+      auto b = c->bias.detach().to(torch::kCPU).contiguous();
+      l.out = static_cast<int>(w.size(0));
+      l.in = static_cast<int>(w.size(1));
+      l.k = static_cast<int>(w.size(2));
+      l.w.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+      l.b.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
+      out->layers.push_back(std::move(l));
+    }
+    out->layers.back().relu = false;
+    return true;
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    *err = fmt::format("training failed: {}", what.substr(0, what.find('\n')));
+  } catch (const std::exception& e) {
+    *err = fmt::format("training failed: {}", e.what());
+  }
+  *code = static_cast<int>(Code::kInternal);
+  return false;
+}
 
 __attribute__((visibility("default"))) sciflow::ml::ModelBackend* sciflow_ml_load_model_v1(const char* path, const char* device,
                                                                                           std::string* err, int* code) {

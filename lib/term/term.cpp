@@ -47,6 +47,7 @@ std::string render(const ProgressState& s) {
     double eta = rate > 0 ? static_cast<double>(s.total - s.done) / rate : -1;
     right = fmt::format(" {:3.0f}% {}/{} {} ETA {}", frac * 100, count(static_cast<double>(s.done)),
                         count(static_cast<double>(s.total)), rate_text, units::format_clock(eta));
+    if (!s.note.empty()) right += " " + s.note;
     std::string left = s.label.empty() ? "" : s.label + " ";
     int bar = s.width - 1 - static_cast<int>(left.size() + right.size()) - 2;
     if (bar < 5) return left + right.substr(1);
@@ -102,6 +103,7 @@ void ProgressBar::draw(bool final) {
   s.bytes = opt_.bytes;
   s.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   s.width = terminal_width(opt_.fd);
+  s.note = note_;
   std::string line = "\r" + render(s) + "\033[K";
   if (final) line += "\n";
   const char* p = line.data();

@@ -44,6 +44,7 @@ struct ProgressState {
   bool bytes = true;
   double elapsed_s = 0;
   int width = 80;
+  std::string note;  // appended, e.g. "loss 0.512"
 };
 std::string render(const ProgressState& s);
 
@@ -58,6 +59,8 @@ class ProgressBar {
   void set_total(int64_t total) { total_.store(total); }
   // Adds `n` units and redraws if the interval has passed (cheap when inactive).
   void add(int64_t n);
+  // Text shown after the counts, e.g. a training loss (owning thread only).
+  void set_note(std::string note) { note_ = std::move(note); }
   int64_t done() const { return done_.load(); }
   // Draws the final state and moves to a new line.
   void finish();
@@ -73,6 +76,7 @@ class ProgressBar {
   std::atomic<int64_t> last_draw_ns_{0};
   std::atomic_flag drawing_ = ATOMIC_FLAG_INIT;
   std::chrono::steady_clock::time_point start_;
+  std::string note_;
 };
 
 }  // namespace sciflow::term

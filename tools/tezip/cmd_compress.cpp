@@ -105,6 +105,16 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   }
   if (h.mode == "abs" && !dtype_is_float(h.dtype) && o.abs_bound < 1)
     return invalid_argument(fmt::format("--abs {} is below 1 for integer data: use lossless mode", o.abs_bound));
+  std::unique_ptr<ml::FrameNet> model;
+  if (!o.model.empty()) {
+    if (predictor != codec::Predictor::kAuto)
+      return invalid_argument("--model competes with the classical predictors: it needs --predictor auto");
+    if (!o.to_h5.empty()) return invalid_argument("--to-h5 cannot carry a learned model (HDF5 readers would need it)");
+    ASSIGN_OR_RETURN(auto net, ml::FrameNet::load(o.model));
+    model = std::make_unique<ml::FrameNet>(std::move(net));
+    h.model_hash = model->hash();
+    h.model = model.get();
+  }
   codec::tez::choose_layout(&h, o.group);
   if (h.mode == "rel" && !o.to_h5.empty()) return invalid_argument("--to-h5 takes --abs, not --rel");
   if (!o.to_h5.empty()) return write_filtered_h5(o, h, *reader, ctx);
@@ -129,12 +139,15 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   };
   std::deque<Job> jobs;
   std::array<int64_t, codec::kNumPredictors> blocks{};
+  int64_t learned_stripes = 0, stripes = 0;
   auto drain_one = [&]() -> Status {
     Job& j = jobs.front();
     auto rec = j.done.get();
     if (!rec) return rec.status();
     RETURN_IF_ERROR(writer.write_group(*rec, j.info));
     for (int k = 0; k < codec::kNumPredictors; ++k) blocks[static_cast<size_t>(k)] += j.info.stats.blocks[static_cast<size_t>(k)];
+    learned_stripes += j.info.stats.learned_stripes;
+    stripes += static_cast<int64_t>(j.info.stripe_bytes.size());
     bar.add(j.frames * h.frame_bytes());
     jobs.pop_front();
     return cancel::check_cancelled();
@@ -189,8 +202,10 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   double mbps = secs > 0 ? static_cast<double>(raw_bytes) / secs / 1e6 : 0;
   if (ctx.json()) {
     Json use = Json::object();
-    for (int k = 0; k < codec::kNumPredictors; ++k)
+    for (int k = 0; k < (model ? codec::kNumPredictors : codec::kNumClassical); ++k)
       use[std::string(codec::predictor_name(static_cast<codec::Predictor>(k + 1)))] = blocks[static_cast<size_t>(k)];
+    Json learned = nullptr;
+    if (model) learned = {{"model", model->hash()}, {"stripes", stripes}, {"stripes_using_model", learned_stripes}};
     return ctx.print_json({{"input", o.input},
                            {"output", output},
                            {"frames", h.frames},
@@ -202,7 +217,8 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
                            {"seconds", secs},
                            {"mb_per_s", mbps},
                            {"threads", threads},
-                           {"predictor_blocks", use}});
+                           {"predictor_blocks", use},
+                           {"learned", learned}});
   }
   log::info("{}", fmt::format("{}: {} frames, {} -> {} (ratio {:.3f}), {}", io::display_name(o.input), h.frames, units::format_bytes(static_cast<double>(raw_bytes)),
                         units::format_bytes(static_cast<double>(tez_bytes)), ratio, units::format_rate(raw_bytes / std::max(secs, 1e-9))));

@@ -10,7 +10,7 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
   ASSIGN_OR_RETURN(auto reader, codec::tez::Reader::open(o.input));
   const codec::tez::Header& h = reader.header();
   std::array<int64_t, codec::kNumPredictors> blocks{};
-  int64_t groups = 0, frames = 0, coded = 0, lossless_groups = 0;
+  int64_t groups = 0, frames = 0, coded = 0, lossless_groups = 0, stripes = 0, learned_stripes = 0;
   Json starts = Json::array();
   for (;;) {
     std::vector<uint8_t> payload;
@@ -22,7 +22,10 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
     coded += static_cast<int64_t>(payload.size());
     if (next->bound == 0 && !(next->flags & codec::tez::kFlagFloatGrid)) ++lossless_groups;
     for (int k = 0; k < codec::kNumPredictors; ++k) blocks[static_cast<size_t>(k)] += next->stats.blocks[static_cast<size_t>(k)];
+    stripes += static_cast<int64_t>(next->stripe_bytes.size());
+    learned_stripes += next->stats.learned_stripes;
   }
+  const bool learned = !h.model_hash.empty();
   const int64_t raw = frames * h.frame_bytes();
   int64_t file_bytes = reader.file_bytes();
   double secs = reader.end_stats().value("compress_seconds", 0.0);
@@ -30,7 +33,7 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
   int64_t total_blocks = 0;
   for (auto b : blocks) total_blocks += b;
   Json use = Json::object();
-  for (int k = 0; k < codec::kNumPredictors; ++k)
+  for (int k = 0; k < (learned ? codec::kNumPredictors : codec::kNumClassical); ++k)
     use[std::string(codec::predictor_name(static_cast<codec::Predictor>(k + 1)))] =
         total_blocks ? static_cast<double>(blocks[static_cast<size_t>(k)]) / static_cast<double>(total_blocks) : 0.0;
   double ratio = file_bytes > 0 ? static_cast<double>(raw) / static_cast<double>(file_bytes) : 0;
@@ -45,6 +48,8 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
     j["ratio"] = ratio;
     j["predictor_use"] = use;
     j["lossless_groups"] = lossless_groups;
+    if (learned) j["stripes_using_model"] = learned_stripes;
+    j["stripes"] = stripes;
     j["compress_seconds"] = secs;
     j["compress_threads"] = threads;
     j["compress_mb_per_s"] = secs > 0 ? raw / secs / 1e6 : 0;
@@ -67,6 +72,7 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
   text += "predictors ";
   for (const auto& [k, v] : use.items()) text += fmt::format(" {} {:.1f}%", k, v.get<double>() * 100);
   text += "\n";
+  if (learned) text += fmt::format("model       {} (used by {} of {} stripes)\n", h.model_hash, learned_stripes, stripes);
   if (secs > 0) text += fmt::format("compressed  in {:.3f} s with {} threads ({})\n", secs, threads, units::format_rate(raw / secs));
   if (!h.created_by.empty()) text += fmt::format("created by  {}\n", h.created_by);
   return ctx.print(text);

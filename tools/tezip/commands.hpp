@@ -7,6 +7,7 @@
 #include "cli/cli.hpp"
 #include "codec/tez.hpp"
 #include "io/frames.hpp"
+#include "ml/frame_net.hpp"
 
 namespace sciflow::tezip {
 
@@ -28,6 +29,7 @@ struct CompressOptions {
   int block = 8;
   bool force = false;
   std::string to_h5;  // write an HDF5 file whose dataset uses the tezip filter
+  std::string model;  // learned predictor (tezip train)
   InputOptions in;
 };
 
@@ -36,6 +38,7 @@ struct DecompressOptions {
   std::string output;
   std::string frames;  // A:B
   std::string format = "auto";
+  std::string model;
   bool force = false;
 };
 
@@ -46,6 +49,24 @@ struct InfoOptions {
 struct VerifyOptions {
   std::string input;
   std::string against;
+  std::string model;
+  InputOptions in;
+};
+
+struct TrainOptions {
+  std::vector<std::string> inputs;
+  std::string output;
+  int epochs = 20;
+  int window = 2;
+  int hidden = 8;
+  int layers = 3;
+  int steps = 64;
+  int batch = 16;
+  int patch = 48;
+  int64_t max_frames = 64;
+  uint64_t seed = 1;
+  std::string device = "cpu";
+  bool force = false;
   InputOptions in;
 };
 
@@ -62,11 +83,16 @@ Status run_plan(const PlanOptions& o, cli::Context& ctx);
 Status run_decompress(const DecompressOptions& o, cli::Context& ctx);
 Status run_info(const InfoOptions& o, cli::Context& ctx);
 Status run_verify(const VerifyOptions& o, cli::Context& ctx);
+Status run_train(const TrainOptions& o, cli::Context& ctx);
 
 // --- shared helpers (common.cpp) ---
 
 Result<io::ReadOptions> read_options(const InputOptions& o);
 void add_input_options(cli::Definition& def, CLI::App* cmd, InputOptions& o);
+
+// Loads the learned model `path` into `holder` and gives it to `reader` when the
+// file needs one; a clear error when it needs one and none or another is given.
+Status attach_model(codec::tez::Reader& reader, const std::string& path, std::unique_ptr<ml::FrameNet>* holder);
 
 // Decodes the groups of `reader` that overlap frames [first, last) with up to
 // `threads` threads, calling `sink(first_frame, frames, data)` in frame order.

@@ -35,6 +35,23 @@ void add_input_options(cli::Definition& def, CLI::App* cmd, InputOptions& o) {
   cmd->add_flag("--drop-alpha", o.drop_alpha, "PNG with alpha: keep the colour channels only");
 }
 
+Status attach_model(codec::tez::Reader& reader, const std::string& path, std::unique_ptr<ml::FrameNet>* holder) {
+  const std::string& want = reader.header().model_hash;
+  if (want.empty()) {
+    if (!path.empty()) log::info("{}", fmt::format("{}: compressed without a learned model; --model not needed", reader.name()));
+    return Status::ok();
+  }
+  if (path.empty())
+    return invalid_argument(
+        fmt::format("{}: compressed with the learned model {}: give its file with --model", reader.name(), want));
+  ASSIGN_OR_RETURN(auto net, ml::FrameNet::load(path));
+  if (net.hash() != want)
+    return invalid_argument(fmt::format("--model {} is {}, but {} was compressed with {}", path, net.hash(), reader.name(), want));
+  *holder = std::make_unique<ml::FrameNet>(std::move(net));
+  reader.set_model(holder->get());
+  return Status::ok();
+}
+
 Status decode_frames(codec::tez::Reader& reader, int64_t first, int64_t last, int threads, const GroupSink& sink) {
   const codec::tez::Header& h = reader.header();
   const codec::tez::ThreadSplit split = codec::tez::split_threads(h, threads);

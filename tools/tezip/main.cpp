@@ -40,6 +40,8 @@ void define_cli(cli::Definition& def) {
                   "Write FILE.h5 whose dataset is compressed by the tezip HDF5 filter (instead of a .tez)")
         ->type_name("FILE.h5")
         ->excludes("--output");
+    c->add_option("--model", o.model, "Learned predictor from tezip train: competes with the classical ones per stripe and block")
+        ->type_name("MODEL");
     add_input_options(def, c, o.in);
   }
   {
@@ -57,6 +59,7 @@ void define_cli(cli::Definition& def) {
     def.choices(c->add_option("-F,--format", o.format, "Output format (default: from the name, else the original's)")
                     ->capture_default_str(),
                 {"auto", "hdf5", "npy", "raw", "png", "tiff"});
+    c->add_option("--model", o.model, "The learned model the file was compressed with")->type_name("MODEL");
     c->add_flag("-f,--force", o.force, "Overwrite the output; write binary data to a terminal");
   }
   {
@@ -72,6 +75,27 @@ void define_cli(cli::Definition& def) {
     c->add_option("input", o.input, ".tez file, or - for stdin")->type_name("FILE.tez")->required();
     c->add_option("--against", o.against, "The original frames: report bit-exactness, max error and PSNR")
         ->type_name("FRAMES");
+    c->add_option("--model", o.model, "The learned model the file was compressed with")->type_name("MODEL");
+    add_input_options(def, c, o.in);
+  }
+  {
+    auto& o = def.make<TrainOptions>();
+    auto* c = def.command("train", "Train a learned next-frame predictor on sample series (libtorch)",
+                          [&o](cli::Context& ctx) { return run_train(o, ctx); });
+    c->add_option("inputs", o.inputs, "Sample series, as for compress")->type_name("FRAMES")->required();
+    c->add_option("-o,--output", o.output, "The model file to write")->type_name("MODEL")->required();
+    auto num = [&](CLI::Option* opt) { def.value_kind(opt->capture_default_str(), cli::ValueKind::kNone); };
+    num(c->add_option("--epochs", o.epochs, "Training epochs")->type_name("N")->check(CLI::Range(1, 100000)));
+    num(c->add_option("--window", o.window, "Previous frames the network reads")->type_name("K")->check(CLI::Range(1, ml::kMaxWindow)));
+    num(c->add_option("--hidden", o.hidden, "Channels of the hidden layers")->type_name("N")->check(CLI::Range(1, 64)));
+    num(c->add_option("--layers", o.layers, "3x3 convolutions")->type_name("N")->check(CLI::Range(2, 16)));
+    num(c->add_option("--steps", o.steps, "Batches per epoch")->type_name("N")->check(CLI::Range(1, 1000000)));
+    num(c->add_option("--batch", o.batch, "Patches per batch")->type_name("N")->check(CLI::Range(1, 4096)));
+    num(c->add_option("--patch", o.patch, "Side of the training patches")->type_name("PIXELS")->check(CLI::Range(4, 4096)));
+    num(c->add_option("--max-frames", o.max_frames, "Frames read from each input")->type_name("N")->check(CLI::Range(2, 1000000)));
+    num(c->add_option("--seed", o.seed, "Random seed")->type_name("N"));
+    def.choices(c->add_option("--device", o.device, "Where to train")->capture_default_str(), {"cpu", "cuda"});
+    c->add_flag("-f,--force", o.force, "Overwrite the model file");
     add_input_options(def, c, o.in);
   }
   {

@@ -87,7 +87,7 @@ TEST_CASE("progress: draws rate and ETA when active") {
 }
 
 TEST_CASE("progress: render is pure and fits the width") {
-  ProgressState s{"tezip", 512 << 20, 1 << 30, true, 2.0, 100};
+  ProgressState s{"tezip", 512 << 20, 1 << 30, true, 2.0, 100, ""};
   std::string line = render(s);
   CHECK(line.find("50%") != std::string::npos);
   CHECK(line.find("512 MiB/1.00 GiB") != std::string::npos);
@@ -96,8 +96,11 @@ TEST_CASE("progress: render is pure and fits the width") {
   CHECK(static_cast<int>(line.size()) < s.width);
   s.width = 30;
   CHECK(static_cast<int>(render(s).size()) <= 60);  // degrades to text without a bar
-  ProgressState unknown{"files", 42, 0, false, 1.0, 80};
+  ProgressState unknown{"files", 42, 0, false, 1.0, 80, ""};
   CHECK(render(unknown).find("42 42/s") != std::string::npos);
+  ProgressState noted{"train", 3, 20, false, 1.0, 100, "loss 0.5123"};
+  CHECK(render(noted).find("3/20") != std::string::npos);
+  CHECK(render(noted).find("loss 0.5123") != std::string::npos);
 }
 
 TEST_CASE("color: NO_COLOR and TERM=dumb turn colour off") {

@@ -1,0 +1,203 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "codec/predictive.hpp"
+#include "ml/frame_net.hpp"
+
+namespace sciflow::ml {
+namespace {
+
+std::vector<FloatLayer> random_layers(int window, int hidden, int layers, uint32_t seed, double spread) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> n(0, spread);
+  std::vector<FloatLayer> out;
+  int ch = window;
+  for (int i = 0; i < layers; ++i) {
+    FloatLayer l;
+    l.in = ch;
+    l.out = i + 1 == layers ? 1 : hidden;
+    l.k = 3;
+    l.relu = i + 1 < layers;
+    for (int j = 0; j < l.in * l.out * 9; ++j) l.w.push_back(static_cast<float>(n(rng)));
+    for (int j = 0; j < l.out; ++j) l.b.push_back(static_cast<float>(n(rng) * 0.1));
+    out.push_back(l);
+    ch = l.out;
+  }
+  return out;
+}
+
+// The same network written the slow, obvious way: int64, one output at a time.
+std::vector<int64_t> reference(const FrameNet& net, const std::vector<std::vector<int64_t>>& prev, int64_t h, int64_t w) {
+  Json j = parse_json(net.serialise(), "model").value();
+  const int K = net.window();
+  const int64_t mean = j["norm"]["mean"], vm = j["norm"]["value_mul"], dm = j["norm"]["diff_mul"], om = j["norm"]["out_mul"];
+  auto sat = [](int64_t v, int64_t lo) { return std::clamp<int64_t>(v, lo, kActLimit); };
+  auto scaled = [&](int64_t x, int64_t mul) {
+    long double p = static_cast<long double>(x) * static_cast<long double>(mul);  // exact for the sizes used here
+    return sat(static_cast<int64_t>(std::floor((p + 32768.0L) / 65536.0L)), -kActLimit);
+  };
+  const int64_t n = h * w;
+  std::vector<std::vector<int64_t>> a(static_cast<size_t>(K), std::vector<int64_t>(static_cast<size_t>(n)));
+  for (int64_t i = 0; i < n; ++i) {
+    a[0][static_cast<size_t>(i)] = scaled(prev[0][static_cast<size_t>(i)] - mean, vm);
+    for (int k = 1; k < K; ++k) {
+      const auto& xk = prev[std::min<size_t>(static_cast<size_t>(k), prev.size() - 1)];
+      a[static_cast<size_t>(k)][static_cast<size_t>(i)] = scaled(prev[0][static_cast<size_t>(i)] - xk[static_cast<size_t>(i)], dm);
+    }
+  }
+  for (const auto& L : net.layers()) {
+    std::vector<std::vector<int64_t>> b(static_cast<size_t>(L.out), std::vector<int64_t>(static_cast<size_t>(n)));
+    const int p = L.k / 2;
+    for (int o = 0; o < L.out; ++o)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x) {
+          int64_t acc = L.b[static_cast<size_t>(o)];
+          for (int c = 0; c < L.in; ++c)
+            for (int ky = 0; ky < L.k; ++ky)
+              for (int kx = 0; kx < L.k; ++kx) {
+                int64_t yy = std::clamp<int64_t>(y + ky - p, 0, h - 1), xx = std::clamp<int64_t>(x + kx - p, 0, w - 1);
+                acc += int64_t{L.w[static_cast<size_t>(((o * L.in + c) * L.k + ky) * L.k + kx)]} *
+                       a[static_cast<size_t>(c)][static_cast<size_t>(yy * w + xx)];
+              }
+          CHECK(std::abs(acc) < (int64_t{1} << 31));
+          b[static_cast<size_t>(o)][static_cast<size_t>(y * w + x)] = sat((acc + 512) >> kWeightBits, L.relu ? 0 : -kActLimit);
+        }
+    a = std::move(b);
+  }
+  std::vector<int64_t> out(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    long double d = static_cast<long double>(a[0][static_cast<size_t>(i)]) * static_cast<long double>(om);
+    out[static_cast<size_t>(i)] = prev[0][static_cast<size_t>(i)] + static_cast<int64_t>(std::floor((d + 8388608.0L) / 16777216.0L));
+  }
+  return out;
+}
+
+std::vector<std::vector<int64_t>> random_frames(int count, int64_t n, int64_t lo, int64_t hi, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int64_t> base(lo, hi);
+  std::normal_distribution<double> noise(0, static_cast<double>(hi - lo) / 50);
+  std::vector<std::vector<int64_t>> f(static_cast<size_t>(count), std::vector<int64_t>(static_cast<size_t>(n)));
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t b = base(rng);
+    for (auto& fr : f) fr[static_cast<size_t>(i)] = std::clamp<int64_t>(b + std::llround(noise(rng)), lo, hi);
+  }
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("frame net: the vectorised integer inference equals a plain int64 reference") {
+  for (auto [h, w, window, hidden] : std::vector<std::array<int64_t, 4>>{{1, 1, 1, 4}, {5, 17, 2, 8}, {9, 33, 3, 6}, {23, 40, 2, 16}}) {
+    CAPTURE(h);
+    CAPTURE(w);
+    auto net = FrameNet::from_float(static_cast<int>(window), 1000, 300, 20,
+                                    random_layers(static_cast<int>(window), static_cast<int>(hidden), 3, static_cast<uint32_t>(h * w), 0.4),
+                                    Json::object());
+    REQUIRE(net);
+    auto frames = random_frames(static_cast<int>(window), h * w, 0, 4095, 7);
+    std::vector<const int64_t*> prev;
+    for (const auto& f : frames) prev.push_back(f.data());
+    std::vector<int64_t> got(static_cast<size_t>(h * w));
+    FrameNet::Scratch scratch;
+    net->predict(prev, h, w, got.data(), &scratch);
+    CHECK(got == reference(*net, frames, h, w));
+    // Fewer planes than the window (the start of a group): the oldest repeats.
+    std::vector<std::vector<int64_t>> one(frames.begin(), frames.begin() + 1);
+    net->predict(std::span<const int64_t* const>(prev.data(), 1), h, w, got.data(), &scratch);
+    CHECK(got == reference(*net, one, h, w));
+  }
+}
+
+TEST_CASE("frame net: quantisation follows the float network") {
+  // A network whose float output is known: one 3x3 mean filter of the difference to
+  // the frame before, scaled by 0.5 (prediction = x1 + 0.5 * local mean change).
+  std::vector<FloatLayer> layers(2);
+  layers[0] = {2, 1, 3, true, std::vector<float>(18, 0.0f), {0.0f}};
+  for (int j = 9; j < 18; ++j) layers[0].w[static_cast<size_t>(j)] = 1.0f / 9;  // channel 1 (difference)
+  layers[1] = {1, 1, 1, false, {0.5f}, {0.0f}};
+  auto net = FrameNet::from_float(2, 0, 100, 4, layers, Json::object());
+  REQUIRE(net);
+  const int64_t h = 8, w = 8;
+  std::vector<int64_t> x1(h * w), x2(h * w);
+  for (int64_t i = 0; i < h * w; ++i) {
+    x2[static_cast<size_t>(i)] = 1000;
+    x1[static_cast<size_t>(i)] = 1000 + 40;  // change +40 everywhere: ReLU passes it
+  }
+  const int64_t* prev[2] = {x1.data(), x2.data()};
+  std::vector<int64_t> got(h * w);
+  FrameNet::Scratch scratch;
+  net->predict(prev, h, w, got.data(), &scratch);
+  for (auto v : got) CHECK(std::abs(v - (1040 + 20)) <= 1);
+}
+
+TEST_CASE("frame net: the file round-trips, keeps its hash, and bad files are refused") {
+  auto net = FrameNet::from_float(2, 500, 100, 10, random_layers(2, 8, 3, 1, 0.3), Json{{"note", "test"}});
+  REQUIRE(net);
+  std::string text = net->serialise();
+  auto back = FrameNet::parse(text, "m.json");
+  REQUIRE(back);
+  CHECK(back->hash() == net->hash());
+  CHECK(back->hash().rfind("sha256:", 0) == 0);
+  CHECK(back->serialise() == text);
+  CHECK(back->meta()["note"] == "test");
+
+  Json j = parse_json(text, "m").value();
+  auto refused = [](const Json& v) { return FrameNet::parse(v.dump(), "bad.model").status().message(); };
+  Json big = j;
+  big["layers"][1]["w"][0] = 1 << 20;  // 2^20 * 32767 overflows int32 accumulation
+  CHECK(refused(big).find("overflow") != std::string::npos);
+  Json chain = j;
+  chain["layers"][1]["in"] = 3;
+  CHECK(refused(chain).find("layer 2") != std::string::npos);
+  Json fmt = j;
+  fmt["format"] = "something-else";
+  CHECK(refused(fmt).find("not a tezip model") != std::string::npos);
+  Json relu = j;
+  relu["layers"][2]["relu"] = true;
+  CHECK(refused(relu).find("last layer") != std::string::npos);
+  CHECK(FrameNet::parse("{\"format\": 3", "trunc.model").status().code() == Code::kCorrupt);
+  CHECK(FrameNet::parse(text.substr(0, text.size() / 2), "half.model").status().message().find("half.model") == 0);
+}
+
+TEST_CASE("codec with a learned model: exact, never meaningfully bigger, and bound by the model") {
+  // A series whose change is learnable: a brightness ramp plus noise.
+  const int64_t T = 6, H = 24, W = 37;
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(0, 2);
+  std::vector<int64_t> s(static_cast<size_t>(T * H * W));
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t i = 0; i < H * W; ++i)
+      s[static_cast<size_t>(t * H * W + i)] = std::clamp<int64_t>(std::llround(200 + 30 * t + 50 * std::sin(0.3 * static_cast<double>(i % W)) + noise(rng)), 0, 1023);
+  // "Predict x1 + (x1 - x2)": a hand-made network for the linear trend.
+  std::vector<FloatLayer> layers(2);
+  layers[0] = {2, 2, 1, true, {0.0f, 1.0f, 0.0f, -1.0f}, {0.0f, 0.0f}};  // relu(d), relu(-d)
+  layers[1] = {2, 1, 1, false, {1.0f, -1.0f}, {0.0f}};
+  auto net = FrameNet::from_float(2, 500, 200, 30, layers, Json::object());
+  REQUIRE(net);
+  for (int64_t bound : {int64_t{0}, int64_t{2}}) {
+    CAPTURE(bound);
+    codec::GroupConfig plain{1, H, W, 0, 1023, bound, codec::Predictor::kAuto, 8, nullptr};
+    codec::GroupConfig learned = plain;
+    learned.model = &*net;
+    codec::GroupStats st;
+    auto a = codec::encode_group(plain, s, T, nullptr, nullptr);
+    auto b = codec::encode_group(learned, s, T, &st, nullptr);
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(b->size() <= a->size() + 1);  // one bit says whether the model was used
+    std::vector<int64_t> out(s.size());
+    REQUIRE(codec::decode_group(learned, *b, T, out).is_ok());
+    for (size_t i = 0; i < s.size(); ++i) REQUIRE(std::abs(out[i] - s[i]) <= bound);
+    // A stream coded with the model does not decode without it.
+    std::vector<int64_t> junk(s.size());
+    Status st2 = codec::decode_group(plain, *b, T, junk);
+    if (st2.is_ok()) CHECK(junk != out);
+  }
+  codec::GroupConfig forced{1, H, W, 0, 1023, 0, codec::Predictor::kLsq, 8, &*net};
+  CHECK(codec::encode_group(forced, s, T, nullptr, nullptr).status().code() == Code::kInvalidArgument);
+}
+
+}  // namespace sciflow::ml

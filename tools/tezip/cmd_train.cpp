@@ -1,0 +1,198 @@
+// tezip train: fit a learned next-frame predictor on sample series (libtorch,
+// through the ml plugin) and write it as an integer model (ml/frame_net.hpp).
+#include <fmt/core.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+
+#include "codec/h5filter.hpp"
+#include "codec/samples.hpp"
+#include "core/cancel.hpp"
+#include "core/log.hpp"
+#include "core/version.hpp"
+#include "ml/frame_net.hpp"
+#include "ml/script_model.hpp"
+#include "tools/tezip/commands.hpp"
+
+namespace sciflow::tezip {
+namespace {
+
+struct Series {
+  std::string name;
+  DType dtype = DType::kU8;
+  int64_t frames = 0, height = 0, width = 0;
+  std::vector<int64_t> samples;  // frames x height x width (one channel)
+};
+
+// Reads up to `max_frames` frames of `input`; each channel becomes its own series.
+Status read_series(const std::string& input, const io::ReadOptions& ro, int64_t max_frames, std::vector<Series>* out) {
+  ASSIGN_OR_RETURN(auto reader, io::open_frames(input, ro));
+  const io::SeriesInfo& si = reader->info();
+  if (!codec::codec_supports(si.dtype))
+    return unsupported(fmt::format("'{}': {} data (tezip codes u8, u16, u32, i8, i16, i32, f32)", input, dtype_name(si.dtype)));
+  const int64_t T = std::min(si.frames, max_frames), H = si.height, W = si.width, C = si.channels;
+  if (T < 2) return invalid_argument(fmt::format("'{}': {} frame(s); training needs series of two or more", input, si.frames));
+  const int64_t fb = H * W * C * dtype_size(si.dtype);
+  std::vector<uint8_t> raw(static_cast<size_t>(T * fb));
+  ASSIGN_OR_RETURN(int64_t got, reader->read(T, raw.data()));
+  if (got != T) return corrupt(fmt::format("'{}': ended after {} of {} frames", input, got, T));
+  std::vector<int64_t> all(static_cast<size_t>(T * C * H * W));
+  codec::to_samples(si.dtype, raw.data(), T, H, W, C, all.data());
+  for (int64_t c = 0; c < C; ++c) {
+    Series s{C > 1 ? fmt::format("{} channel {}", input, c) : input, si.dtype, T, H, W, {}};
+    s.samples.resize(static_cast<size_t>(T * H * W));
+    for (int64_t t = 0; t < T; ++t)
+      std::copy_n(&all[static_cast<size_t>((t * C + c) * H * W)], H * W, &s.samples[static_cast<size_t>(t * H * W)]);
+    out->push_back(std::move(s));
+  }
+  return Status::ok();
+}
+
+// Mean and spread of the samples, and the mean |change| between frames (what the
+// network's input and output are scaled by).
+void normalisation(const std::vector<Series>& series, double* mean, double* scale, double* diff_scale) {
+  double n = 0, sum = 0, sq = 0, dn = 0, dsum = 0;
+  for (const auto& s : series) {
+    const int64_t plane = s.height * s.width, step = std::max<int64_t>(1, plane / 20000);
+    for (int64_t t = 0; t < s.frames; ++t)
+      for (int64_t i = (t * 7) % step; i < plane; i += step) {
+        double v = static_cast<double>(s.samples[static_cast<size_t>(t * plane + i)]);
+        n += 1;
+        sum += v;
+        sq += v * v;
+        if (t > 0) {
+          dn += 1;
+          dsum += std::fabs(v - static_cast<double>(s.samples[static_cast<size_t>((t - 1) * plane + i)]));
+        }
+      }
+  }
+  *mean = n > 0 ? sum / n : 0;
+  *scale = n > 0 ? std::sqrt(std::max(0.0, sq / n - *mean * *mean)) : 1;
+  *diff_scale = dn > 0 ? dsum / dn : 1;
+  if (!(*scale > 0)) *scale = 1;
+  if (!(*diff_scale > 0)) *diff_scale = 1;
+}
+
+// Mean |x_t - prediction| of the integer network and of the previous frame, over
+// the first frames of each series: how much the model helps before any coding.
+void evaluate(const ml::FrameNet& net, const std::vector<Series>& series, double* l1_net, double* l1_prev) {
+  double n = 0, a = 0, b = 0;
+  ml::FrameNet::Scratch scratch;
+  for (const auto& s : series) {
+    const int64_t plane = s.height * s.width;
+    std::vector<int64_t> pred(static_cast<size_t>(plane));
+    for (int64_t t = 1; t < std::min<int64_t>(s.frames, 9); ++t) {
+      const int64_t* prev[ml::kMaxWindow];
+      const int64_t k = std::min<int64_t>(net.window(), t);
+      for (int64_t j = 0; j < k; ++j) prev[j] = &s.samples[static_cast<size_t>((t - 1 - j) * plane)];
+      net.predict(std::span<const int64_t* const>(prev, static_cast<size_t>(k)), s.height, s.width, pred.data(), &scratch);
+      const int64_t* x = &s.samples[static_cast<size_t>(t * plane)];
+      for (int64_t i = 0; i < plane; ++i) {
+        a += std::fabs(static_cast<double>(x[i] - pred[static_cast<size_t>(i)]));
+        b += std::fabs(static_cast<double>(x[i] - prev[0][i]));
+      }
+      n += static_cast<double>(plane);
+    }
+  }
+  *l1_net = n > 0 ? a / n : 0;
+  *l1_prev = n > 0 ? b / n : 0;
+}
+
+}  // namespace
+
+Status run_train(const TrainOptions& o, cli::Context& ctx) {
+  ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in));
+  RETURN_IF_ERROR(codec::h5filter::register_filter());
+  // Fail before the slow part when the output exists.
+  io::OutputOptions oo;
+  oo.overwrite = o.force;
+  {
+    ASSIGN_OR_RETURN(auto probe, io::AtomicOutput::create(o.output, oo));
+    probe.abort();
+  }
+  std::vector<Series> series;
+  for (const auto& in : o.inputs) RETURN_IF_ERROR(read_series(in, ro, o.max_frames, &series));
+
+  ml::TrainRequest rq;
+  rq.window = o.window;
+  rq.hidden = o.hidden;
+  rq.layers = o.layers;
+  rq.epochs = o.epochs;
+  rq.steps_per_epoch = o.steps;
+  rq.batch = o.batch;
+  rq.patch = o.patch;
+  rq.seed = o.seed;
+  rq.threads = ctx.threads();
+  rq.device = o.device;
+  normalisation(series, &rq.mean, &rq.scale, &rq.diff_scale);
+  term::ProgressBar bar(ctx.progress("train", o.epochs, false));
+  rq.progress = [&](int, double loss) {
+    bar.set_note(fmt::format("loss {:.4f}", loss));
+    bar.add(1);
+    return !cancel::check_cancelled().is_ok() ? false : true;
+  };
+  std::vector<ml::TrainSeries> ts;
+  int64_t frames = 0;
+  for (const auto& s : series) {
+    ts.push_back({s.samples.data(), s.frames, s.height, s.width});
+    frames += s.frames;
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto trained = ml::train_frame_net(rq, ts);
+  if (!trained) {
+    RETURN_IF_ERROR(cancel::check_cancelled());
+    return trained.status();
+  }
+  bar.finish();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  Json inputs = Json::array();
+  for (const auto& s : series)
+    inputs.push_back({{"name", s.name}, {"dtype", dtype_name(s.dtype)}, {"frames", s.frames}, {"height", s.height}, {"width", s.width}});
+  std::time_t now = std::time(nullptr);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  Json meta = {{"created_by", fmt::format("tezip {}", kVersion)},
+               {"created", when},
+               {"torch", ml::torch_version()},
+               {"device", o.device},
+               {"inputs", inputs},
+               {"window", o.window},
+               {"hidden", o.hidden},
+               {"layers", o.layers},
+               {"epochs", o.epochs},
+               {"steps_per_epoch", o.steps},
+               {"batch", o.batch},
+               {"patch", o.patch},
+               {"seed", o.seed},
+               {"normalisation", {{"mean", rq.mean}, {"scale", rq.scale}, {"diff_scale", rq.diff_scale}}},
+               {"train_seconds", secs},
+               {"loss", trained->loss}};
+  ASSIGN_OR_RETURN(auto net, ml::FrameNet::from_float(o.window, rq.mean, rq.scale, rq.diff_scale, trained->layers, meta));
+  double l1_net = 0, l1_prev = 0;
+  evaluate(net, series, &l1_net, &l1_prev);
+  // The evaluation goes into the file too; from_float hashed the text without it.
+  meta["eval"] = {{"l1_model", l1_net}, {"l1_previous_frame", l1_prev}};
+  ASSIGN_OR_RETURN(net, ml::FrameNet::from_float(o.window, rq.mean, rq.scale, rq.diff_scale, trained->layers, meta));
+  ASSIGN_OR_RETURN(auto out, io::AtomicOutput::create(o.output, oo));
+  RETURN_IF_ERROR(out.write(net.serialise()));
+  RETURN_IF_ERROR(out.commit());
+  if (ctx.json())
+    return ctx.print_json({{"model", o.output},
+                           {"hash", net.hash()},
+                           {"series", series.size()},
+                           {"frames", frames},
+                           {"seconds", secs},
+                           {"loss", trained->loss},
+                           {"l1_model", l1_net},
+                           {"l1_previous_frame", l1_prev},
+                           {"macs_per_pixel", net.macs_per_pixel()}});
+  log::info("{}", fmt::format("{}: {} ({} series, {} frames, {} epochs in {:.1f} s; loss {:.4f} -> {:.4f}; mean |error| on "
+                              "the first frames {:.3f} vs {:.3f} for the previous frame)",
+                              o.output, net.hash(), series.size(), frames, o.epochs, secs, trained->loss.front(),
+                              trained->loss.back(), l1_net, l1_prev));
+  return Status::ok();
+}
+
+}  // namespace sciflow::tezip
