@@ -5,6 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 #include <limits>
 
 #include "crypto/hash.hpp"
@@ -17,18 +21,10 @@ __extension__ typedef __int128 i128;  // exact products of 64-bit values
 
 constexpr const char* kFormat = "sciflow-frame-net";
 constexpr int kFormatVersion = 1;
-constexpr int64_t kWeightLimit = int64_t{1} << 20;
+constexpr int64_t kWeightLimit = 32767;  // weights are int16 in the multiply-adds
 constexpr int64_t kAccLimit = std::numeric_limits<int32_t>::max();
 constexpr int kMaxLayers = 16;
 constexpr int kMaxChannels = 64;
-
-// Eight int32 lanes (GCC/Clang vector extension: AVX2 with -march=native, SSE pairs without).
-typedef int32_t V8 __attribute__((vector_size(32)));
-inline V8 load8(const int32_t* p) {
-  V8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 
 
 // Round-to-nearest arithmetic right shift of a 128-bit product, saturated to the activation range.
@@ -103,8 +99,22 @@ Result<FrameNet> FrameNet::from_float(int window, double mean, double scale, dou
   meta["rescaled_channels"] = rescaled;
   n.meta_ = std::move(meta);
   RETURN_IF_ERROR(n.validate("trained network"));
+  n.pack();
   n.hash_ = hash_of(n.serialise());
   return n;
+}
+
+void FrameNet::pack() {
+  for (IntConv& l : layers_) {
+    const int pairs = (l.in + 1) / 2, kk = l.k * l.k;
+    l.packed.assign(static_cast<size_t>(l.out * pairs * kk), 0);
+    for (int o = 0; o < l.out; ++o)
+      for (int c = 0; c < l.in; ++c)
+        for (int t = 0; t < kk; ++t) {
+          uint32_t v = static_cast<uint16_t>(static_cast<int16_t>(l.w[static_cast<size_t>((o * l.in + c) * kk + t)]));
+          l.packed[static_cast<size_t>((o * pairs + c / 2) * kk + t)] |= static_cast<int32_t>(c & 1 ? v << 16 : v);
+        }
+  }
 }
 
 Status FrameNet::validate(const std::string& name) const {
@@ -183,6 +193,7 @@ Result<FrameNet> FrameNet::parse(std::string_view text, const std::string& name)
     return corrupt(fmt::format("{}: malformed model: {}", name, e.what()));
   }
   RETURN_IF_ERROR(n.validate(name));
+  n.pack();
   n.hash_ = hash_of(text);
   return n;
 }
@@ -203,7 +214,6 @@ void FrameNet::predict(std::span<const int64_t* const> prev, int64_t h, int64_t 
   const int64_t* x1 = prev[0];
   std::vector<int32_t>& cur = s->a;
   std::vector<int32_t>& nxt = s->b;
-  std::vector<int32_t>& pad = s->acc;
   cur.resize(static_cast<size_t>(window_ * n));
   for (int64_t i = 0; i < n; ++i) cur[static_cast<size_t>(i)] = scaled_act(x1[i] - norm_.mean, norm_.value_mul);
   for (int k = 1; k < window_; ++k) {
@@ -213,48 +223,63 @@ void FrameNet::predict(std::span<const int64_t* const> prev, int64_t h, int64_t 
   }
   constexpr int64_t kLanes = 16;  // output pixels computed together in registers
   const int64_t wr = (w + kLanes - 1) / kLanes * kLanes;
+  std::vector<int16_t>& pad = s->pad;
   for (const IntConv& L : layers_) {
-    const int p = L.k / 2;
-    // Replicate padding; rows are wr + 2p wide (the slack past the edge is read, never used).
-    const int64_t hp = h + 2 * p, wp = wr + 2 * p, np = hp * wp;
-    pad.assign(static_cast<size_t>(L.in * np), 0);
+    const int p = L.k / 2, pairs = (L.in + 1) / 2;
+    // Replicate padding, as int16 with channels interleaved in pairs (c, c+1) per
+    // pixel, so that one multiply-add of int16 pairs covers two channels. Rows are
+    // wr + 2p pixels wide; the slack past the edge is read, never used.
+    const int64_t hp = h + 2 * p, wp = wr + 2 * p;
+    pad.assign(static_cast<size_t>(pairs * hp * wp * 2), 0);
     for (int c = 0; c < L.in; ++c) {
       const int32_t* src = &cur[static_cast<size_t>(c * n)];
-      int32_t* dst = &pad[static_cast<size_t>(c * np)];
       for (int64_t y = 0; y < hp; ++y) {
         const int32_t* row = src + std::clamp<int64_t>(y - p, 0, h - 1) * w;
-        int32_t* d = dst + y * wp;
-        for (int64_t x = 0; x < p; ++x) d[x] = row[0];
-        std::copy(row, row + w, d + p);
-        for (int64_t x = 0; x < p; ++x) d[p + w + x] = row[w - 1];
+        int16_t* d = &pad[static_cast<size_t>(((c / 2) * hp + y) * wp * 2 + (c & 1))];
+        for (int64_t x = 0; x < w + 2 * p; ++x)
+          d[2 * x] = static_cast<int16_t>(row[std::clamp<int64_t>(x - p, 0, w - 1)]);
       }
     }
-    // kLanes outputs at a time, accumulated in registers over every input
-    // channel and kernel tap, then rounded, clamped and stored once.
-    nxt.resize(static_cast<size_t>(L.out * n + kLanes));
-    const size_t per_out = static_cast<size_t>(L.in) * static_cast<size_t>(L.k * L.k);
+    nxt.resize(static_cast<size_t>(L.out * n));
     constexpr int32_t half = 1 << (kWeightBits - 1);
     const int32_t floor = L.relu ? 0 : -kActLimit;
+    const int kk = L.k * L.k;
     for (int o = 0; o < L.out; ++o) {
-      const int32_t* wo = &L.w[o * per_out];
+      const int32_t* wo = &L.packed[static_cast<size_t>(o * pairs * kk)];
       const int32_t bias = L.b[static_cast<size_t>(o)];
       for (int64_t y = 0; y < h; ++y) {
         int32_t* out_row = &nxt[static_cast<size_t>(o * n + y * w)];
         for (int64_t x0 = 0; x0 < w; x0 += kLanes) {
-          V8 a0 = V8{} + bias, a1 = a0;
-          for (int c = 0; c < L.in; ++c)
+          int32_t acc[kLanes];
+#if defined(__AVX2__)
+          __m256i a0 = _mm256_set1_epi32(bias), a1 = a0;
+          for (int cp = 0; cp < pairs; ++cp)
             for (int ky = 0; ky < L.k; ++ky) {
-              const int32_t* row = &pad[static_cast<size_t>(c * np + (y + ky) * wp + x0)];
-              const int32_t* wk = wo + (c * L.k + ky) * L.k;
+              const int16_t* row = &pad[static_cast<size_t>(((cp * hp + y + ky) * wp + x0) * 2)];
+              const int32_t* wk = wo + (cp * L.k + ky) * L.k;
               for (int kx = 0; kx < L.k; ++kx) {
-                const int32_t wv = wk[kx];
-                a0 += wv * load8(row + kx);
-                a1 += wv * load8(row + kx + 8);
+                const __m256i wv = _mm256_set1_epi32(wk[kx]);
+                const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * kx));
+                const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * kx + 16));
+                a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(v0, wv));
+                a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(v1, wv));
               }
             }
-          int32_t acc[kLanes];
-          std::memcpy(acc, &a0, sizeof a0);
-          std::memcpy(acc + 8, &a1, sizeof a1);
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc), a0);
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + 8), a1);
+#else
+          for (int64_t j = 0; j < kLanes; ++j) acc[j] = bias;
+          for (int cp = 0; cp < pairs; ++cp)
+            for (int ky = 0; ky < L.k; ++ky) {
+              const int16_t* row = &pad[static_cast<size_t>(((cp * hp + y + ky) * wp + x0) * 2)];
+              const int32_t* wk = wo + (cp * L.k + ky) * L.k;
+              for (int kx = 0; kx < L.k; ++kx) {
+                const int32_t lo = static_cast<int16_t>(wk[kx] & 0xFFFF), hi = wk[kx] >> 16;
+                for (int64_t j = 0; j < kLanes; ++j)
+                  acc[j] += lo * row[2 * (kx + j)] + hi * row[2 * (kx + j) + 1];
+              }
+            }
+#endif
           const int64_t m = std::min(kLanes, w - x0);
           for (int64_t j = 0; j < m; ++j) out_row[x0 + j] = std::clamp((acc[j] + half) >> kWeightBits, floor, kActLimit);
         }

@@ -9,7 +9,8 @@
 // and its differences to the frames before it (/ diff_scale). All weights,
 // biases and normalisation constants are integers in the model file; activations
 // are fixed point with kActBits fraction bits, clamped to +-kActLimit; weights
-// have kWeightBits fraction bits. load() checks that no accumulator can leave
+// have kWeightBits fraction bits and fit int16 (the inner loop multiplies int16
+// pairs into int32, two input channels at once). load() checks that no accumulator can leave
 // int32 for any input, so every summation order gives the same result.
 //
 // Training happens in floating point (ml/train, libtorch); from_float()
@@ -38,6 +39,7 @@ struct IntConv {
   bool relu = true;
   std::vector<int32_t> w;  // out x in x k x k, kWeightBits fraction bits
   std::vector<int32_t> b;  // out, kActBits + kWeightBits fraction bits
+  std::vector<int32_t> packed;  // derived: weights of channels (2j, 2j+1) as int16 pairs, out x in/2 x k x k
 };
 
 // Normalisation, in integers: a = ((x - mean) * value_mul) >> 16 and
@@ -53,7 +55,8 @@ struct IntNorm {
 class FrameNet {
  public:
   struct Scratch {
-    std::vector<int32_t> a, b, acc;
+    std::vector<int32_t> a, b;
+    std::vector<int16_t> pad;
   };
 
   int window() const { return window_; }
@@ -79,6 +82,7 @@ class FrameNet {
 
  private:
   Status validate(const std::string& name) const;
+  void pack();
   int window_ = 1;
   IntNorm norm_;
   std::vector<IntConv> layers_;

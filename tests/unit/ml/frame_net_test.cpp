@@ -147,8 +147,11 @@ TEST_CASE("frame net: the file round-trips, keeps its hash, and bad files are re
   Json j = parse_json(text, "m").value();
   auto refused = [](const Json& v) { return FrameNet::parse(v.dump(), "bad.model").status().message(); };
   Json big = j;
-  big["layers"][1]["w"][0] = 1 << 20;  // 2^20 * 32767 overflows int32 accumulation
+  for (auto& v : big["layers"][1]["w"]) v = 32767;  // 72 x 32767 x 32767 overflows int32 accumulation
   CHECK(refused(big).find("overflow") != std::string::npos);
+  Json wide = j;
+  wide["layers"][0]["w"][0] = 40000;  // does not fit int16
+  CHECK(refused(wide).find("weight out of range") != std::string::npos);
   Json chain = j;
   chain["layers"][1]["in"] = 3;
   CHECK(refused(chain).find("layer 2") != std::string::npos);
