@@ -44,7 +44,7 @@ compare() {
   "$tezip" c "$input" -o "$d/l.tez" -q --model "$model" "$@"
   local raw c l used
   raw=$(raw_bytes "$d/c.tez"); c=$(stat -c %s "$d/c.tez"); l=$(stat -c %s "$d/l.tez")
-  used=$("$tezip" info "$d/l.tez" --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print(f"{j[\"stripes_using_model\"]}/{j[\"stripes\"]}")')
+  used=$("$tezip" info "$d/l.tez" --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print("%d/%d" % (j["stripes_using_model"], j["stripes"]))')
   if (($# == 0)); then
     "$tezip" d "$d/l.tez" --model "$model" -F npy -o - | cmp -s - "$input" || { echo "FAIL: $name learned not bit-exact"; exit 1; }
     check=exact

@@ -11,6 +11,8 @@ _dxfer() {
     --chunk) case $cmd in push) COMPREPLY=(); return ;; esac ;;
     --encrypt) case $cmd in push) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --cacert) case $cmd in push) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --ssh-key) case $cmd in push) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --known-hosts) case $cmd in push) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --pin) case $cmd in push) COMPREPLY=(); return ;; esac ;;
     --token-file) case $cmd in push) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --retries) case $cmd in push) COMPREPLY=(); return ;; esac ;;
@@ -18,6 +20,8 @@ _dxfer() {
     --chunk) case $cmd in sync) COMPREPLY=(); return ;; esac ;;
     --encrypt) case $cmd in sync) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --cacert) case $cmd in sync) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --ssh-key) case $cmd in sync) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --known-hosts) case $cmd in sync) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --pin) case $cmd in sync) COMPREPLY=(); return ;; esac ;;
     --token-file) case $cmd in sync) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --retries) case $cmd in sync) COMPREPLY=(); return ;; esac ;;
@@ -25,6 +29,8 @@ _dxfer() {
     --chunk) case $cmd in pull) COMPREPLY=(); return ;; esac ;;
     --encrypt) case $cmd in pull) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --cacert) case $cmd in pull) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --ssh-key) case $cmd in pull) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --known-hosts) case $cmd in pull) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --pin) case $cmd in pull) COMPREPLY=(); return ;; esac ;;
     --token-file) case $cmd in pull) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --retries) case $cmd in pull) COMPREPLY=(); return ;; esac ;;
@@ -36,10 +42,14 @@ _dxfer() {
     --tokens) case $cmd in serve) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --encrypt) case $cmd in verify) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --cacert) case $cmd in verify) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --ssh-key) case $cmd in verify) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --known-hosts) case $cmd in verify) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --pin) case $cmd in verify) COMPREPLY=(); return ;; esac ;;
     --token-file) case $cmd in verify) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --retries) case $cmd in verify) COMPREPLY=(); return ;; esac ;;
     --cacert) case $cmd in ls) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --ssh-key) case $cmd in ls) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --known-hosts) case $cmd in ls) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --pin) case $cmd in ls) COMPREPLY=(); return ;; esac ;;
     --token-file) case $cmd in ls) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --retries) case $cmd in ls) COMPREPLY=(); return ;; esac ;;
@@ -51,12 +61,12 @@ _dxfer() {
   local words
   case $cmd in
     '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check push sync pull serve verify ls keygen token' ;;
-    push) words='-h --help --chunk --encrypt --cacert --pin --token-file --retries --bwlimit -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    sync) words='-h --help --checksum --chunk --encrypt --cacert --pin --token-file --retries --bwlimit -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    pull) words='-h --help --sync --checksum --chunk --encrypt --cacert --pin --token-file --retries --bwlimit -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    push) words='-h --help --chunk --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries --bwlimit -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    sync) words='-h --help --checksum --chunk --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries --bwlimit -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    pull) words='-h --help --sync --checksum --chunk --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries --bwlimit -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     serve) words='-h --help --root --listen --tls-cert --tls-key --self-signed --tokens -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    verify) words='-h --help --encrypt --cacert --pin --token-file --retries -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    ls) words='-h --help --cacert --pin --token-file --retries -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    verify) words='-h --help --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    ls) words='-h --help --cacert --ssh-key --known-hosts --pin --token-file --retries -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     keygen) words='-h --help -o --output -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     token) words='-h --help --tokens --scope --name -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
   esac

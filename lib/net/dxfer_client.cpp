@@ -757,11 +757,33 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
   return rep;
 }
 
-// ---- WebDAV ----
+// ---- whole-file stores: WebDAV and SFTP ----
 
 bool is_dav(const std::string& url) { return url.rfind("davs://", 0) == 0 || url.rfind("dav://", 0) == 0; }
+bool is_file_store(const std::string& url) { return is_dav(url) || is_sftp(url); }
 
 namespace {
+
+constexpr const char* kStoreManifest = ".dxfer-manifest.json";
+
+// One connection to a destination that stores whole files and cannot hash them.
+// Paths are absolute on the server. Each thread makes its own.
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Streams `path` to `sink`; `restart` runs before a retry from the beginning. kNotFound when absent.
+  virtual Status get(const std::string& path, const std::function<bool(const char*, size_t)>& sink,
+                     const std::function<void()>& restart) = 0;
+  // Writes `data` as `path` (parents made as needed), then checks the size there.
+  // *resumed: bytes an interrupted earlier attempt had already delivered.
+  virtual Status put(const std::string& path, std::span<const uint8_t> data, const io::SourceFile& f,
+                     int64_t* resumed, RateLimiter* limiter) = 0;
+  Result<std::string> read(const std::string& path) {
+    std::string out;
+    RETURN_IF_ERROR(get(path, [&](const char* d, size_t n) { out.append(d, n); return true; }, [&] { out.clear(); }));
+    return out;
+  }
+};
 
 Result<RemoteUrl> parse_dav(const std::string& url) {
   if (!is_dav(url)) return invalid_argument(fmt::format("{}: not a davs:// URL", url));
@@ -769,60 +791,152 @@ Result<RemoteUrl> parse_dav(const std::string& url) {
   return parse_remote(http);
 }
 
-constexpr const char* kDavManifest = ".dxfer-manifest.json";
+// Collections already made, shared by the threads of one push.
+struct DavShared {
+  std::mutex mu;
+  std::set<std::string> made;
+};
 
-Result<Json> read_dav_manifest(HttpClient& c, const RemoteOptions& o, const RemoteUrl& u) {
-  std::string url = u.base + url_encode_path(u.prefix + kDavManifest);
-  auto r = call(c, o, "GET", url, u.prefix + kDavManifest);
-  if (!r) {
-    if (r.status().code() == Code::kNotFound) return Json{{"files", Json::object()}};
-    return r.status();
+class DavStore : public Store {
+ public:
+  DavStore(const RemoteOptions& o, std::string base, std::shared_ptr<DavShared> shared)
+      : o_(o), c_(o.client), base_(std::move(base)), shared_(std::move(shared)) {}
+
+  Status get(const std::string& path, const std::function<bool(const char*, size_t)>& sink,
+             const std::function<void()>& restart) override {
+    auto r = call(c_, o_, "GET", base_ + url_encode_path(path), path, {}, {}, false, sink, restart);
+    return r ? Status::ok() : r.status();
   }
-  ASSIGN_OR_RETURN(Json j, parse_json(r->body, u.prefix + kDavManifest));
+
+  Status put(const std::string& path, std::span<const uint8_t> data, const io::SourceFile&, int64_t* resumed,
+             RateLimiter* limiter) override {
+    *resumed = 0;
+    if (limiter) RETURN_IF_ERROR(limiter->take(static_cast<int64_t>(data.size())));
+    RETURN_IF_ERROR(make_collections(path));
+    const std::string target = base_ + url_encode_path(path);
+    auto r = call(c_, o_, "PUT", target, path, {"Content-Type: application/octet-stream"}, data);
+    if (!r) return r.status();
+    auto h = call(c_, o_, "HEAD", target, path);
+    int64_t got = h ? std::strtoll(h->header("content-length").c_str(), nullptr, 10) : -1;
+    if (got != static_cast<int64_t>(data.size()))
+      return Status(Code::kCorrupt, fmt::format("{}: the server reports {} bytes after the PUT of {}", path, got, data.size()));
+    return Status::ok();
+  }
+
+ private:
+  // MKCOL each missing parent collection of `path` (405: exists already).
+  Status make_collections(const std::string& path) {
+    size_t pos = 1;
+    while ((pos = path.find('/', pos)) != std::string::npos) {
+      std::string dir = path.substr(0, pos + 1);
+      ++pos;
+      {
+        std::lock_guard<std::mutex> l(shared_->mu);
+        if (shared_->made.count(dir)) continue;
+      }
+      auto r = c_.request("MKCOL", base_ + url_encode_path(dir));
+      if (!r) return r.status();
+      if (r->status != 201 && r->status != 405 && r->status != 301 && !(r->status >= 200 && r->status < 300))
+        return http_error("MKCOL " + dir, *r);
+      std::lock_guard<std::mutex> l(shared_->mu);
+      shared_->made.insert(dir);
+    }
+    return Status::ok();
+  }
+
+  const RemoteOptions& o_;
+  HttpClient c_;
+  std::string base_;
+  std::shared_ptr<DavShared> shared_;
+};
+
+class SftpStore : public Store {
+ public:
+  SftpStore(const RemoteOptions& o, const std::string& base) : o_(o), c_(base, o.sftp) {}
+
+  Status get(const std::string& path, const std::function<bool(const char*, size_t)>& sink,
+             const std::function<void()>& restart) override {
+    return retried([&](int attempt) {
+      if (attempt > 0 && restart) restart();
+      return c_.get(path, sink);
+    });
+  }
+
+  Status put(const std::string& path, std::span<const uint8_t> data, const io::SourceFile& f, int64_t* resumed,
+             RateLimiter* limiter) override {
+    const std::string tag = fmt::format("{:x}-{:x}.part", f.size, f.mtime_ns);
+    std::function<Status(size_t)> pace;
+    if (limiter) pace = [limiter](size_t n) { return limiter->take(static_cast<int64_t>(n)); };
+    RETURN_IF_ERROR(retried([&](int) { return c_.put(path, data, tag, resumed, pace); }));
+    Result<int64_t> got = Status(Code::kUnavailable, "");
+    RETURN_IF_ERROR(retried([&](int) {
+      got = c_.size(path);
+      return got ? Status::ok() : got.status();
+    }));
+    if (*got != static_cast<int64_t>(data.size()))
+      return Status(Code::kCorrupt, fmt::format("{}: the server reports {} bytes after writing {}", path, *got, data.size()));
+    return Status::ok();
+  }
+
+ private:
+  Status retried(const std::function<Status(int)>& op) {
+    for (int attempt = 0;; ++attempt) {
+      Status st = op(attempt);
+      if (st.is_ok() || !retryable(st) || attempt >= o_.retries) return st;
+      RETURN_IF_ERROR(backoff(attempt + 1));
+    }
+  }
+
+  const RemoteOptions& o_;
+  SftpClient c_;
+};
+
+// Where a davs:// or sftp:// URL points, and how to connect to it.
+struct StoreTarget {
+  std::string prefix;  // absolute directory on the server, ends in '/'
+  std::function<std::unique_ptr<Store>()> connect;
+};
+
+Result<StoreTarget> store_target(const std::string& url, const RemoteOptions& o) {
+  if (is_sftp(url)) {
+    ASSIGN_OR_RETURN(SftpUrl u, parse_sftp(url));
+    return StoreTarget{u.prefix, [&o, base = u.base] { return std::make_unique<SftpStore>(o, base); }};
+  }
+  ASSIGN_OR_RETURN(RemoteUrl u, parse_dav(url));
+  auto shared = std::make_shared<DavShared>();
+  return StoreTarget{u.prefix, [&o, base = u.base, shared] { return std::make_unique<DavStore>(o, base, shared); }};
+}
+
+Result<Json> read_store_manifest(Store& s, const std::string& prefix) {
+  auto text = s.read(prefix + kStoreManifest);
+  if (!text) {
+    if (text.status().code() == Code::kNotFound) return Json{{"files", Json::object()}};
+    return text.status();
+  }
+  ASSIGN_OR_RETURN(Json j, parse_json(*text, prefix + kStoreManifest));
   if (!j.contains("files") || !j["files"].is_object()) j["files"] = Json::object();
   return j;
 }
 
-// MKCOL each missing parent collection of `path` (405: exists already).
-Status make_collections(HttpClient& c, const RemoteUrl& u, const std::string& path,
-                        std::set<std::string>* made, std::mutex* mu) {
-  size_t pos = 1;
-  while ((pos = path.find('/', pos)) != std::string::npos) {
-    std::string dir = path.substr(0, pos + 1);
-    ++pos;
-    {
-      std::lock_guard<std::mutex> l(*mu);
-      if (made->count(dir)) continue;
-    }
-    auto r = c.request("MKCOL", u.base + url_encode_path(dir));
-    if (!r) return r.status();
-    if (r->status != 201 && r->status != 405 && r->status != 301 && !(r->status >= 200 && r->status < 300))
-      return http_error("MKCOL " + dir, *r);
-    std::lock_guard<std::mutex> l(*mu);
-    made->insert(dir);
-  }
-  return Status::ok();
-}
-
 }  // namespace
 
-Result<Json> dav_manifest(const std::string& url, const RemoteOptions& o) {
-  ASSIGN_OR_RETURN(RemoteUrl u, parse_dav(url));
-  HttpClient c(o.client);
-  return read_dav_manifest(c, o, u);
+Result<Json> store_manifest(const std::string& url, const RemoteOptions& o) {
+  ASSIGN_OR_RETURN(StoreTarget t, store_target(url, o));
+  return read_store_manifest(*t.connect(), t.prefix);
 }
 
-Result<RemoteReport> push_dav(const std::vector<std::string>& sources, const std::string& url, const RemoteOptions& o) {
-  ASSIGN_OR_RETURN(RemoteUrl u, parse_dav(url));
-  if (o.key) return unsupported("--encrypt needs a dxfer server (https://); a WebDAV server would store plaintext chunks");
+Result<RemoteReport> push_store(const std::vector<std::string>& sources, const std::string& url, const RemoteOptions& o) {
+  ASSIGN_OR_RETURN(StoreTarget target, store_target(url, o));
+  if (o.key)
+    return unsupported(fmt::format("--encrypt needs a dxfer server (https://); {} would store what it is sent", url.substr(0, url.find("://"))
+                                       == "sftp" ? "an SFTP server" : "a WebDAV server"));
   ASSIGN_OR_RETURN(auto found, io::enumerate_sources(sources));
-  HttpClient main_client(o.client);
-  ASSIGN_OR_RETURN(Json manifest, read_dav_manifest(main_client, o, u));
+  auto main_store = target.connect();
+  ASSIGN_OR_RETURN(Json manifest, read_store_manifest(*main_store, target.prefix));
   RemoteReport rep;
   RateLimiter limiter(o.bwlimit);
   std::atomic<int64_t> done_bytes{0};
   std::mutex mu;
-  std::set<std::string> made;
   std::vector<size_t> to_send;
   for (size_t i = 0; i < found.size(); ++i) {
     const auto& f = found[i];
@@ -847,7 +961,7 @@ Result<RemoteReport> push_dav(const std::vector<std::string>& sources, const std
   std::atomic<size_t> next{0};
   Status fatal;
   auto worker = [&] {
-    HttpClient c(o.client);
+    auto store = target.connect();
     for (size_t t; (t = next.fetch_add(1)) < to_send.size();) {
       const auto& f = found[to_send[t]];
       if (cancel::cancelled()) {
@@ -855,16 +969,11 @@ Result<RemoteReport> push_dav(const std::vector<std::string>& sources, const std
         if (fatal.is_ok()) fatal = cancel::check_cancelled();
         return;
       }
-      std::string path = u.prefix + f.name, target = u.base + url_encode_path(path);
+      const std::string path = target.prefix + f.name;
       auto fail = [&](const Status& st) {
         std::lock_guard<std::mutex> l(mu);
         rep.failures.push_back(st.message());
       };
-      Status st = make_collections(c, u, path, &made, &mu);
-      if (!st.is_ok()) {
-        fail(st);
-        continue;
-      }
       auto tree = crypto::sha256_tree_file_hex(f.path, 1);
       if (!tree) {
         fail(tree.status());
@@ -879,26 +988,16 @@ Result<RemoteReport> push_dav(const std::vector<std::string>& sources, const std
         }
         map = std::move(*m);
       }
-      st = limiter.take(f.size);
+      int64_t resumed = 0;
+      Status st = store->put(path, map.data(), f, &resumed, &limiter);
       if (!st.is_ok()) {
         fail(st);
         continue;
       }
-      auto r = call(c, o, "PUT", target, path, {"Content-Type: application/octet-stream"}, map.data());
-      if (!r) {
-        fail(r.status());
-        continue;
-      }
-      auto h = call(c, o, "HEAD", target, path);
-      int64_t got = h ? std::strtoll(h->header("content-length").c_str(), nullptr, 10) : -1;
-      if (!h || got != f.size) {
-        fail(Status(Code::kCorrupt, fmt::format("{}: the server reports {} bytes after the PUT of {}", path, got, f.size)));
-        continue;
-      }
       std::lock_guard<std::mutex> l(mu);
       manifest["files"][f.name] = Json{{"size", f.size}, {"mtime_ns", f.mtime_ns}, {"sha256tree", *tree}};
-      rep.transfer.files.push_back({f.name, "sent", f.size, f.size, *tree});
-      rep.transfer.bytes_sent += f.size;
+      rep.transfer.files.push_back({f.name, "sent", f.size, f.size - resumed, *tree});
+      rep.transfer.bytes_sent += f.size - resumed;
       done_bytes += f.size;
       if (o.progress) o.progress(done_bytes);
     }
@@ -910,25 +1009,23 @@ Result<RemoteReport> push_dav(const std::vector<std::string>& sources, const std
   // The manifest records what arrived, even when a signal stopped the rest.
   if (!to_send.empty()) {
     std::string text = manifest.dump(1) + "\n";
-    RETURN_IF_ERROR(make_collections(main_client, u, u.prefix + kDavManifest, &made, &mu));
-    auto r = call(main_client, o, "PUT", u.base + url_encode_path(u.prefix + kDavManifest), u.prefix + kDavManifest,
-                  {"Content-Type: application/json"}, as_bytes(text));
-    if (!r) return r.status();
+    io::SourceFile mf{"", kStoreManifest, static_cast<int64_t>(text.size()), 0};
+    int64_t ignored = 0;
+    RETURN_IF_ERROR(main_store->put(target.prefix + kStoreManifest, as_bytes(text), mf, &ignored, nullptr));
   }
   RETURN_IF_ERROR(fatal);
   return rep;
 }
 
-Result<std::vector<std::string>> verify_dav(const std::vector<std::string>& sources, const std::string& url,
-                                            const RemoteOptions& o) {
-  ASSIGN_OR_RETURN(RemoteUrl u, parse_dav(url));
+Result<std::vector<std::string>> verify_store(const std::vector<std::string>& sources, const std::string& url,
+                                              const RemoteOptions& o) {
+  ASSIGN_OR_RETURN(StoreTarget target, store_target(url, o));
   ASSIGN_OR_RETURN(auto found, io::enumerate_sources(sources));
-  HttpClient c(o.client);
-  ASSIGN_OR_RETURN(Json manifest, read_dav_manifest(c, o, u));
+  auto store = target.connect();
+  ASSIGN_OR_RETURN(Json manifest, read_store_manifest(*store, target.prefix));
   std::vector<std::string> problems;
   for (const auto& f : found) {
     RETURN_IF_ERROR(cancel::check_cancelled());
-    std::string path = u.prefix + f.name;
     // Read the copy back and hash it as it streams in.
     crypto::TreeHasher hasher;
     int64_t got = 0;
@@ -937,12 +1034,12 @@ Result<std::vector<std::string>> verify_dav(const std::vector<std::string>& sour
       hasher.update(std::span(reinterpret_cast<const uint8_t*>(d), n));
       return true;
     };
-    auto r = call(c, o, "GET", u.base + url_encode_path(path), path, {}, {}, false, sink, [&] {
+    Status st = store->get(target.prefix + f.name, sink, [&] {
       hasher = crypto::TreeHasher();
       got = 0;
     });
-    if (!r) {
-      if (r.status().code() != Code::kNotFound) return r.status();
+    if (!st.is_ok()) {
+      if (st.code() != Code::kNotFound) return st;
       problems.push_back(fmt::format("{}: missing at the destination", f.name));
       continue;
     }

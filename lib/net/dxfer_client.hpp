@@ -33,6 +33,7 @@
 #include "core/status.hpp"
 #include "io/transfer.hpp"
 #include "net/http_client.hpp"
+#include "net/sftp.hpp"
 
 namespace sciflow::net {
 
@@ -48,6 +49,7 @@ struct RemoteOptions {
   // AES-256-GCM before it leaves (the server stores and verifies ciphertext and
   // never sees the key); pull and verify open and authenticate every chunk.
   std::optional<crypto::Key256> key;
+  SftpOptions sftp;  // sftp:// destinations
   std::function<void(int64_t bytes)> progress;
 };
 
@@ -67,18 +69,21 @@ struct RemoteReport {
 
 Result<RemoteReport> push(const std::vector<std::string>& sources, const std::string& url, const RemoteOptions& options);
 
-// WebDAV servers (davs://HOST:PORT/PATH/, over HTTPS): nginx, Apache mod_dav.
-// Each file goes in one PUT (nginx has no partial PUT), -j files at once over
-// kept-alive connections, parent collections made with MKCOL, the size checked
-// with HEAD afterwards. A WebDAV server cannot hash, so dxfer keeps its own
-// manifest (sha256-tree, size, mtime per file) in PATH/.dxfer-manifest.json;
-// sync compares against it and verify reads every file back (ranged GETs) and
-// hashes it. A killed push sends the files that were not finished again.
-bool is_dav(const std::string& url);  // davs:// or dav://
-Result<RemoteReport> push_dav(const std::vector<std::string>& sources, const std::string& url, const RemoteOptions& options);
-Result<std::vector<std::string>> verify_dav(const std::vector<std::string>& sources, const std::string& url,
-                                            const RemoteOptions& options);
-Result<Json> dav_manifest(const std::string& url, const RemoteOptions& options);
+// Whole-file stores: WebDAV servers (davs://HOST:PORT/PATH/, over HTTPS: nginx,
+// Apache mod_dav) and SFTP servers (sftp://[USER@]HOST[:PORT]/PATH/, OpenSSH; see
+// net/sftp.hpp for keys and host-key checks). Each file goes whole, -j files at
+// once, one kept-alive connection per thread; WebDAV makes parent collections
+// with MKCOL (nginx has no partial PUT); SFTP writes to a temporary name, continues
+// one an interrupted push left, and renames it into place. The size is checked
+// afterwards. Such servers cannot hash, so dxfer keeps its own manifest
+// (sha256-tree, size, mtime per file) in PATH/.dxfer-manifest.json; sync compares
+// against it and verify reads every file back and hashes it.
+bool is_dav(const std::string& url);         // davs:// or dav://
+bool is_file_store(const std::string& url);  // davs://, dav:// or sftp://
+Result<RemoteReport> push_store(const std::vector<std::string>& sources, const std::string& url, const RemoteOptions& options);
+Result<std::vector<std::string>> verify_store(const std::vector<std::string>& sources, const std::string& url,
+                                              const RemoteOptions& options);
+Result<Json> store_manifest(const std::string& url, const RemoteOptions& options);
 Result<RemoteReport> pull(const std::string& url, const std::string& dst, const RemoteOptions& options);
 // The server's manifest under the URL's prefix: {"files": {"/path": {size, mtime_ns, sha256tree}}}.
 Result<Json> remote_manifest(const std::string& url, const RemoteOptions& options);

@@ -28,10 +28,10 @@ constexpr int kExitPartial = 4;
 // A local destination: a path or file://path. https:// goes to net/dxfer_client.
 Result<std::string> local_destination(const std::string& url) {
   if (url.rfind("file://", 0) == 0) return url.substr(7);
-  for (const char* scheme : {"sftp://", "globus://", "s3://"})
+  for (const char* scheme : {"globus://", "s3://"})
     if (url.rfind(scheme, 0) == 0)
       return unsupported(fmt::format("{}: {} destinations are not built yet (local paths, file://, https:// to dxfer "
-                                     "serve and davs:// are)",
+                                     "serve, davs:// and sftp:// are)",
                                      url, std::string(scheme).substr(0, std::string(scheme).size() - 3)));
   return url;
 }
@@ -68,8 +68,18 @@ Result<net::RemoteOptions> remote_options(const RemoteFlags& f, cli::Context& ct
   net::RemoteOptions o;
   o.client.cacert = f.cacert;
   o.client.pin = f.pin;
-  if (!f.pin.empty() && f.pin.rfind("sha256//", 0) != 0)
-    return invalid_argument(fmt::format("--pin '{}': expected sha256//BASE64 (as dxfer serve prints it)", f.pin));
+  if (!f.pin.empty() && f.pin.rfind("sha256//", 0) != 0 && f.pin.rfind("SHA256:", 0) != 0)
+    return invalid_argument(fmt::format("--pin '{}': expected sha256//BASE64 (as dxfer serve prints it) or SHA256:BASE64 "
+                                        "(as ssh-keygen -l prints a host key)", f.pin));
+  if (!f.pin.empty()) {
+    // SFTP: libssh2 compares the base64 SHA-256 of the host key, with its padding.
+    std::string b64 = f.pin.substr(f.pin.find(f.pin[0] == 's' ? "//" : ":") + (f.pin[0] == 's' ? 2 : 1));
+    while (b64.size() % 4 != 0) b64 += '=';
+    o.sftp.host_pin = b64;
+    if (f.pin[0] == 'S') o.client.pin = "sha256//" + b64;
+  }
+  o.sftp.key_file = f.ssh_key;
+  o.sftp.known_hosts = f.known_hosts;
   if (!f.token_file.empty()) {
     ASSIGN_OR_RETURN(std::string t, io::read_file(f.token_file));
     while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
@@ -132,7 +142,15 @@ void add_remote_flags(cli::Definition& def, CLI::App* c, RemoteFlags& f, bool wi
                    cli::ValueKind::kFile);
   def.value_kind(c->add_option("--cacert", f.cacert, "CA certificate(s) to trust for https:// (PEM)")->type_name("FILE"),
                  cli::ValueKind::kFile);
-  def.value_kind(c->add_option("--pin", f.pin, "Trust exactly this server key: sha256//BASE64, as dxfer serve prints it")
+  def.value_kind(c->add_option("--ssh-key", f.ssh_key, "sftp://: private key (default: ssh-agent, ~/.ssh/id_ed25519, id_ecdsa, id_rsa)")
+                     ->type_name("FILE"),
+                 cli::ValueKind::kFile);
+  def.value_kind(c->add_option("--known-hosts", f.known_hosts, "sftp://: known host keys (default: ~/.ssh/known_hosts)")
+                     ->type_name("FILE"),
+                 cli::ValueKind::kFile);
+  def.value_kind(c->add_option("--pin", f.pin,
+                               "Trust exactly this server key: sha256//BASE64 as dxfer serve prints it, or an SSH host "
+                               "key's SHA256:BASE64")
                      ->type_name("PIN"),
                  cli::ValueKind::kNone);
   def.value_kind(c->add_option("--token-file", f.token_file, "File holding the bearer token (else $DXFER_TOKEN)")->type_name("FILE"),
@@ -152,8 +170,8 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
   term::ProgressBar bar(ctx.progress("dxfer", total_size(srcs), true));
   auto t0 = std::chrono::steady_clock::now();
   auto secs = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  if (net::is_dav(url) || net::is_remote(url)) {
-    bool dav = net::is_dav(url);
+  if (net::is_file_store(url) || net::is_remote(url)) {
+    bool dav = net::is_file_store(url);
     ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, o.chunk));
     if (!dav && chunk % (1 << 20) != 0)
       return invalid_argument(fmt::format("--chunk {}: to a dxfer server, a multiple of 1 MiB", o.chunk));
@@ -161,7 +179,7 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
     ro.checksum = o.checksum;
     ASSIGN_OR_RETURN(ro.bwlimit, bandwidth(o.bwlimit));
     ro.progress = [&](int64_t done) { bar.add(done - bar.done()); };
-    ASSIGN_OR_RETURN(auto rep, dav ? net::push_dav(srcs, url, ro) : net::push(srcs, url, ro));
+    ASSIGN_OR_RETURN(auto rep, dav ? net::push_store(srcs, url, ro) : net::push(srcs, url, ro));
     bar.finish();
     return report(rep.transfer, rep.failures, o.sync, secs(), ctx);
   }
@@ -203,9 +221,9 @@ Status run_verify(const VerifyOptions& o, cli::Context& ctx) {
   if (o.sources.size() < 2) return invalid_argument("give at least one source and a destination");
   std::vector<std::string> srcs(o.sources.begin(), o.sources.end() - 1);
   std::vector<std::string> problems;
-  if (net::is_dav(o.sources.back())) {
+  if (net::is_file_store(o.sources.back())) {
     ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, "8MiB"));
-    ASSIGN_OR_RETURN(problems, net::verify_dav(srcs, o.sources.back(), ro));
+    ASSIGN_OR_RETURN(problems, net::verify_store(srcs, o.sources.back(), ro));
   } else if (net::is_remote(o.sources.back())) {
     ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, "8MiB"));
     ASSIGN_OR_RETURN(problems, net::verify(srcs, o.sources.back(), ro));
@@ -223,9 +241,9 @@ Status run_verify(const VerifyOptions& o, cli::Context& ctx) {
 
 Status run_ls(const LsOptions& o, cli::Context& ctx) {
   Json m;
-  if (net::is_dav(o.dst)) {
+  if (net::is_file_store(o.dst)) {
     ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, "8MiB"));
-    ASSIGN_OR_RETURN(m, net::dav_manifest(o.dst, ro));
+    ASSIGN_OR_RETURN(m, net::store_manifest(o.dst, ro));
   } else if (net::is_remote(o.dst)) {
     ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, "8MiB"));
     ASSIGN_OR_RETURN(m, net::remote_manifest(o.dst, ro));

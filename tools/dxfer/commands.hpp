@@ -29,6 +29,7 @@ namespace sciflow::dxfer {
 // How to reach a remote end (https://): trust, credentials, retries.
 struct RemoteFlags {
   std::string cacert, pin, token_file, encrypt;
+  std::string ssh_key, known_hosts;  // sftp://
   int retries = 6;
 };
 
