@@ -19,6 +19,8 @@ complete -c dxfer -n '__fish_seen_subcommand_from push' -l pin -x -d 'Trust exac
 complete -c dxfer -n '__fish_seen_subcommand_from push' -l token-file -r -F -d 'File holding the bearer token (else $DXFER_TOKEN)'
 complete -c dxfer -n '__fish_seen_subcommand_from push' -l retries -x -d 'Attempts per request beyond the first (backoff with jitter)'
 complete -c dxfer -n '__fish_seen_subcommand_from push' -l bwlimit -x -d 'Bandwidth limit for all streams together, e.g. 200MB/s or 1Gbit/s'
+complete -c dxfer -n '__fish_seen_subcommand_from push' -l globus-source -x -d 'globus://: the Globus collection (endpoint) ID that local sources are on'
+complete -c dxfer -n '__fish_seen_subcommand_from push' -l poll -x -d 'globus://: seconds between task status checks'
 complete -c dxfer -n '__fish_seen_subcommand_from push' -F
 complete -c dxfer -n '__fish_use_subcommand' -a sync -d 'Like push, but only files that are new or changed (size and mtime, or --checksum)'
 complete -c dxfer -n '__fish_seen_subcommand_from sync' -s h -l help -d 'Print help and exit'
@@ -32,6 +34,8 @@ complete -c dxfer -n '__fish_seen_subcommand_from sync' -l pin -x -d 'Trust exac
 complete -c dxfer -n '__fish_seen_subcommand_from sync' -l token-file -r -F -d 'File holding the bearer token (else $DXFER_TOKEN)'
 complete -c dxfer -n '__fish_seen_subcommand_from sync' -l retries -x -d 'Attempts per request beyond the first (backoff with jitter)'
 complete -c dxfer -n '__fish_seen_subcommand_from sync' -l bwlimit -x -d 'Bandwidth limit for all streams together, e.g. 200MB/s or 1Gbit/s'
+complete -c dxfer -n '__fish_seen_subcommand_from sync' -l globus-source -x -d 'globus://: the Globus collection (endpoint) ID that local sources are on'
+complete -c dxfer -n '__fish_seen_subcommand_from sync' -l poll -x -d 'globus://: seconds between task status checks'
 complete -c dxfer -n '__fish_seen_subcommand_from sync' -F
 complete -c dxfer -n '__fish_use_subcommand' -a pull -d 'Copy files from a dxfer server: chunked ranged GETs, verified, resumable'
 complete -c dxfer -n '__fish_seen_subcommand_from pull' -s h -l help -d 'Print help and exit'

@@ -15,6 +15,8 @@
 #include "io/file.hpp"
 #include "io/transfer.hpp"
 #include "net/dxfer_client.hpp"
+#include "net/globus.hpp"
+#include "crypto/hash.hpp"
 #include "term/term.hpp"
 #include "tools/dxfer/commands.hpp"
 
@@ -28,12 +30,19 @@ constexpr int kExitPartial = 4;
 // A local destination: a path or file://path. https:// goes to net/dxfer_client.
 Result<std::string> local_destination(const std::string& url) {
   if (url.rfind("file://", 0) == 0) return url.substr(7);
-  for (const char* scheme : {"globus://", "s3://"})
+  for (const char* scheme : {"s3://"})
     if (url.rfind(scheme, 0) == 0)
       return unsupported(fmt::format("{}: {} destinations are not built yet (local paths, file://, https:// to dxfer "
-                                     "serve, davs:// and sftp:// are)",
+                                     "serve, davs://, sftp:// and globus:// are)",
                                      url, std::string(scheme).substr(0, std::string(scheme).size() - 3)));
   return url;
+}
+
+// $XDG_STATE_HOME/dxfer, else ~/.local/state/dxfer: locks and Globus submissions.
+std::string state_dir() {
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return std::string(x) + "/dxfer";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : "/tmp") + "/.local/state/dxfer";
 }
 
 class DestLock {
@@ -49,6 +58,23 @@ class DestLock {
     if (fd_ < 0) return errno_status(fmt::format("open '{}'", p), errno);
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
       return Status(Code::kUnavailable, fmt::format("{}: another dxfer is writing here (lock {})", dst, p));
+    return Status::ok();
+  }
+  // A remote destination: a lock file per URL under this user's state directory,
+  // so that two cron runs to the same place do not overlap.
+  Status acquire_remote(const std::string& url) {
+    std::string dir = state_dir() + "/locks";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    auto d = crypto::sha256(url);
+    if (!d) return d.status();
+    std::string p = dir + "/" + crypto::to_hex(*d).substr(0, 32) + ".lock";
+    fd_ = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) return errno_status(fmt::format("open '{}'", p), errno);
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
+      return Status(Code::kUnavailable, fmt::format("{}: another dxfer is sending there (lock {})", url, p));
+    std::string line = url + "\n";
+    if (::ftruncate(fd_, 0) == 0) (void)!::write(fd_, line.data(), line.size());
     return Status::ok();
   }
 
@@ -131,6 +157,52 @@ Status report(const io::TransferReport& rep, const std::vector<std::string>& fai
   return Status::ok();
 }
 
+// globus://: one Globus task, followed to its end.
+Status push_globus(const PushOptions& o, const std::vector<std::string>& srcs, const std::string& url,
+                   term::ProgressBar& bar, cli::Context& ctx) {
+  if (!o.remote.encrypt.empty()) return invalid_argument("--encrypt: Globus encrypts in transit itself; dxfer encrypts only to its own server");
+  ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, o.chunk));
+  DestLock lock;
+  RETURN_IF_ERROR(lock.acquire_remote(url));
+  net::GlobusOptions g;
+  g.client = ro.client;
+  if (const char* api = std::getenv("DXFER_GLOBUS_API"); api && *api) g.api = api;
+  g.source_collection = o.globus_source;
+  g.state_dir = state_dir() + "/globus";
+  g.sync = o.sync;
+  g.checksum = o.checksum;
+  g.poll_s = o.poll;
+  g.retries = o.remote.retries;
+  g.label = o.sync ? "dxfer sync" : "dxfer push";
+  g.progress = [&](const Json& task) { bar.add(task.value("bytes_transferred", int64_t{0}) - bar.done()); };
+  auto t0 = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(auto res, net::globus_transfer(srcs, url, g));
+  bar.finish();
+  const Json& t = res.task;
+  const int64_t files = t.value("files", int64_t{0}), moved = t.value("files_transferred", int64_t{0}),
+                skipped = t.value("files_skipped", int64_t{0}), bytes = t.value("bytes_transferred", int64_t{0});
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (ctx.json())
+    RETURN_IF_ERROR(ctx.print_json({{"globus_task", res.task_id},
+                                    {"status", res.status},
+                                    {"resumed", res.resumed},
+                                    {"files", files},
+                                    {"files_transferred", moved},
+                                    {"files_skipped", skipped},
+                                    {"bytes_transferred", bytes}}));
+  if (res.status != "SUCCEEDED") {
+    std::string why = t.contains("fatal_error") && t["fatal_error"].is_object()
+                          ? t["fatal_error"].value("code", "") + ": " + t["fatal_error"].value("description", "")
+                          : t.value("nice_status", "no reason given");
+    return io_error(fmt::format("Globus task {} failed: {}", res.task_id, why));
+  }
+  log::info("Globus task {}{}: {} files, {} transferred, {} skipped, {} in {:.1f} s", res.task_id,
+            res.resumed ? " (submitted by an earlier run)" : "", files, moved, skipped,
+            units::format_bytes(static_cast<double>(bytes)), secs);
+  if (o.sync && moved == 0) ctx.set_success_code(kExitNothingToDo);
+  return Status::ok();
+}
+
 }  // namespace
 
 void add_remote_flags(cli::Definition& def, CLI::App* c, RemoteFlags& f, bool with_encrypt) {
@@ -170,7 +242,10 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
   term::ProgressBar bar(ctx.progress("dxfer", total_size(srcs), true));
   auto t0 = std::chrono::steady_clock::now();
   auto secs = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  if (net::is_globus(url)) return push_globus(o, srcs, url, bar, ctx);
   if (net::is_file_store(url) || net::is_remote(url)) {
+    DestLock lock;
+    RETURN_IF_ERROR(lock.acquire_remote(url));
     bool dav = net::is_file_store(url);
     ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, o.chunk));
     if (!dav && chunk % (1 << 20) != 0)

@@ -4,6 +4,18 @@
 
 namespace sciflow::dxfer {
 
+// globus:// destinations (push and sync).
+void add_globus_flags(cli::Definition& def, CLI::App* c, PushOptions& o) {
+  def.value_kind(c->add_option("--globus-source", o.globus_source,
+                               "globus://: the Globus collection (endpoint) ID that local sources are on")
+                     ->type_name("ID"),
+                 cli::ValueKind::kNone);
+  def.value_kind(c->add_option("--poll", o.poll, "globus://: seconds between task status checks")
+                     ->capture_default_str()
+                     ->check(CLI::Range(0.01, 3600.0)),
+                 cli::ValueKind::kNone);
+}
+
 // Binds the commands of dxfer to their options and handlers.
 void define_cli(cli::Definition& def) {
   def.exit_code(3, "dxfer sync: nothing to do (every file was already up to date)");
@@ -13,7 +25,8 @@ void define_cli(cli::Definition& def) {
     auto* c = def.command("push", "Copy files and directories to a destination, chunked, verified and resumable",
                           [&o](cli::Context& ctx) { return run_push(o, ctx); });
     c->add_option("paths", o.sources,
-                  "SRC... DST: files or directories, then the destination (a path, file://path or https://HOST:PORT/PREFIX/)")
+                  "SRC... DST: files or directories, then the destination (a path, file://path, https://HOST:PORT/PREFIX/, "
+                  "davs://HOST:PORT/PATH/, sftp://[USER@]HOST[:PORT]/PATH/ or globus://COLLECTION/PATH/)")
         ->type_name("SRC... DST")
         ->required()
         ->expected(2, -1);
@@ -23,6 +36,7 @@ void define_cli(cli::Definition& def) {
     def.value_kind(c->add_option("--bwlimit", o.bwlimit, "Bandwidth limit for all streams together, e.g. 200MB/s or 1Gbit/s")
                        ->type_name("RATE"),
                    cli::ValueKind::kNone);
+    add_globus_flags(def, c, o);
   }
   {
     auto& o = def.make<PushOptions>();
@@ -36,6 +50,7 @@ void define_cli(cli::Definition& def) {
     def.value_kind(c->add_option("--bwlimit", o.bwlimit, "Bandwidth limit for all streams together, e.g. 200MB/s or 1Gbit/s")
                        ->type_name("RATE"),
                    cli::ValueKind::kNone);
+    add_globus_flags(def, c, o);
   }
   {
     auto& o = def.make<PullOptions>();

@@ -38,5 +38,5 @@ echo "sync --checksum exit $?"
 dxfer verify data dst
 echo "verify exit $?"
 dxfer ls dst | awk '{print $1, $3}'
-dxfer push data globus://ep/runs/
+dxfer push data s3://bucket/runs/
 echo "exit $?"
