@@ -53,3 +53,10 @@ echo "submissions: $(grep -c '^POST /v0.10/transfer' api.log)"
 echo wrong > token
 dxfer push c.txt "globus://$DST/project/runs/" "${G[@]}" 2>&1; echo "bad token exit $?"
 dxfer push c.txt "globus://$DST/project/runs/" --cacert cert.pem --token-file token 2>&1 | cut -c1-60; echo "no source collection exit ${PIPESTATUS[0]}"
+# One dxfer at a time per remote destination (cron runs that overlap).
+lock=$HOME/.local/state/dxfer/locks/$(printf %s "globus://$DST/project/runs/" | sha256sum | cut -c1-32).lock
+flock "$lock" sleep 1.5 &
+holder=$!
+sleep 0.3
+dxfer push c.txt "globus://$DST/project/runs/" "${G[@]}" 2>&1 | sed "s|$HOME|HOME|"; echo "locked exit ${PIPESTATUS[0]}"
+wait $holder
