@@ -37,7 +37,7 @@ complete -c dxfer -n '__fish_seen_subcommand_from sync' -l bwlimit -x -d 'Bandwi
 complete -c dxfer -n '__fish_seen_subcommand_from sync' -l globus-source -x -d 'globus://: the Globus collection (endpoint) ID that local sources are on'
 complete -c dxfer -n '__fish_seen_subcommand_from sync' -l poll -x -d 'globus://: seconds between task status checks'
 complete -c dxfer -n '__fish_seen_subcommand_from sync' -F
-complete -c dxfer -n '__fish_use_subcommand' -a pull -d 'Copy files from a dxfer server: chunked ranged GETs, verified, resumable'
+complete -c dxfer -n '__fish_use_subcommand' -a pull -d 'Copy files from a dxfer server, WebDAV or SFTP: chunked ranged reads, verified, resumable'
 complete -c dxfer -n '__fish_seen_subcommand_from pull' -s h -l help -d 'Print help and exit'
 complete -c dxfer -n '__fish_seen_subcommand_from pull' -l sync -d 'Only files that are new or changed (size and mtime, or --checksum)'
 complete -c dxfer -n '__fish_seen_subcommand_from pull' -l checksum -d 'With --sync: compare sha256-tree instead of size and mtime'

@@ -121,12 +121,14 @@ struct Item {
 };
 
 // Runs `work` on every queued item on `threads` threads, each with its own
-// kept-alive connection; stops taking items once a signal arrives (returned).
-Status drain(std::deque<Item>& queue, std::mutex& mu, int threads, const ClientOptions& client,
-             const std::function<void(HttpClient&, std::vector<uint8_t>& buf, Item& item)>& work) {
+// kept-alive connection from `connect`; stops taking items once a signal arrives (returned).
+template <typename Conn>
+Status drain(std::deque<Item>& queue, std::mutex& mu, int threads, const std::function<std::unique_ptr<Conn>()>& connect,
+             const std::function<void(Conn&, std::vector<uint8_t>& buf, Item& item)>& work) {
   Status stopped;
   auto worker = [&] {
-    HttpClient c(client);
+    std::unique_ptr<Conn> conn = connect();
+    Conn& c = *conn;
     std::vector<uint8_t> buf;
     for (;;) {
       Item it;
@@ -445,7 +447,8 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
   };
 
   for (size_t i : finish_now) finish(main_client, files[i]);
-  RETURN_IF_ERROR(drain(queue, mu, o.threads, o.client, [&](HttpClient& c, std::vector<uint8_t>& buf, Item& it) {
+  RETURN_IF_ERROR(drain<HttpClient>(queue, mu, o.threads, [&] { return std::make_unique<HttpClient>(o.client); },
+                                    [&](HttpClient& c, std::vector<uint8_t>& buf, Item& it) {
     if (it.chunk >= 0) run_chunk(c, it, buf);
     else run_batch(c, it);
   }));
@@ -535,228 +538,6 @@ Result<std::vector<std::string>> verify(const std::vector<std::string>& sources,
   return problems;
 }
 
-namespace {
-
-std::string flat_name(const std::string& name) {
-  std::string flat;
-  for (char ch : name) flat += ch == '/' ? '%' : ch;
-  return flat;
-}
-
-struct PullFile {
-  std::string path, name, tree, final_path, part_path, journal_path;
-  int64_t size = 0, mtime_ns = 0, nchunks = 0;
-  int64_t chunk = 0;      // bytes per ranged GET (as stored on the server)
-  int64_t plain = 0;      // bytes of the local copy
-  bool encrypted = false;
-  EncLayout enc;
-  std::vector<std::vector<crypto::Digest256>> leaves;
-  std::vector<char> have;
-  std::atomic<int64_t> remaining{0}, got{0};
-  Fd part, journal;
-  bool resumed = false, skipped = false, done = false;
-  std::string error;
-};
-
-}  // namespace
-
-Result<RemoteReport> pull(const std::string& url, const std::string& dst, const RemoteOptions& o) {
-  ASSIGN_OR_RETURN(RemoteUrl u, parse_remote(url));
-  if (o.chunk_bytes <= 0 || o.chunk_bytes % kLeaf != 0) return invalid_argument("--chunk: a multiple of 1 MiB");
-  ASSIGN_OR_RETURN(Json m, remote_manifest(url, o));
-  std::error_code ec;
-  fs::create_directories(dst + "/.dxfer/partial", ec);
-  if (ec) return io_error(fmt::format("create '{}': {}", dst, ec.message()));
-  std::deque<PullFile> files;
-  std::deque<Item> queue;
-  RateLimiter limiter(o.bwlimit);
-  RemoteReport rep;
-  std::atomic<int64_t> done_bytes{0};
-  auto progress = [&](int64_t n) {
-    int64_t d = done_bytes += n;
-    if (o.progress) o.progress(d);
-  };
-  const Json listed = m.contains("files") && m["files"].is_object() ? m["files"] : Json::object();
-  for (auto it = listed.begin(); it != listed.end(); ++it) {
-    const std::string& path = it.key();
-    const Json& e = it.value();
-    if (path.rfind(u.prefix, 0) != 0) continue;
-    std::string name = path.substr(u.prefix.size());
-    if (name.empty() || name.front() == '/' || name == ".." || name.rfind("../", 0) == 0 ||
-        name.find("/../") != std::string::npos || name.ends_with("/..") || name.rfind(".dxfer", 0) == 0)
-      return corrupt(fmt::format("{}: the server listed an unsafe name '{}'", url, path));
-    PullFile& pf = files.emplace_back();
-    pf.path = path;
-    pf.name = path.substr(u.prefix.size());
-    pf.size = e.value("size", int64_t{0});
-    pf.mtime_ns = e.value("mtime_ns", int64_t{0});
-    pf.tree = e.value("sha256tree", "");
-    pf.chunk = o.chunk_bytes;
-    pf.plain = pf.size;
-    const Json em = e.value("meta", Json::object());
-    if (em.value("enc", "") == kEncName) {
-      if (!o.key) {
-        rep.failures.push_back(fmt::format("{}: encrypted end to end; give --encrypt KEYFILE to pull it", path));
-        files.pop_back();
-        continue;
-      }
-      pf.encrypted = true;
-      pf.enc = enc_layout(em.value("plain_size", int64_t{-1}), em.value("chunk", int64_t{0}));
-      if (pf.enc.plain < 0 || pf.enc.chunk <= kSealBytes || pf.enc.chunk % kLeaf != 0 || pf.enc.stored != pf.size)
-        return corrupt(fmt::format("{}: its encryption record does not match its size", path));
-      pf.chunk = pf.enc.chunk;
-      pf.plain = pf.enc.plain;
-    } else if (em.contains("enc")) {
-      return unsupported(fmt::format("{}: encrypted with '{}', which this dxfer does not know", path, em.value("enc", "")));
-    }
-    pf.final_path = dst + "/" + pf.name;
-    pf.part_path = dst + "/.dxfer/partial/" + flat_name(pf.name);
-    pf.journal_path = pf.part_path + ".leaves";
-    struct stat st;
-    if (o.sync && ::stat(pf.final_path.c_str(), &st) == 0 && st.st_size == pf.plain) {
-      bool same;
-      if (o.checksum && pf.encrypted) {
-        return invalid_argument("--checksum compares hashes of the contents, which an encrypted copy does not reveal");
-      } else if (o.checksum) {
-        ASSIGN_OR_RETURN(std::string t, crypto::sha256_tree_file_hex(pf.final_path, o.threads));
-        same = t == pf.tree;
-      } else {
-        same = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec == pf.mtime_ns;
-      }
-      if (same) {
-        pf.skipped = true;
-        rep.transfer.files.push_back({pf.name, "skipped", pf.plain, 0, pf.tree});
-        progress(pf.size);
-        continue;
-      }
-    }
-    pf.nchunks = (pf.size + pf.chunk - 1) / pf.chunk;
-    pf.leaves.resize(static_cast<size_t>(pf.nchunks));
-    pf.have.assign(static_cast<size_t>(pf.nchunks), 0);
-    // Resume: the journal's first line names the file version it belongs to.
-    std::string head = fmt::format("{} {} {}", pf.tree, pf.size, pf.chunk);
-    if (::access(pf.journal_path.c_str(), F_OK) == 0 && ::stat(pf.part_path.c_str(), &st) == 0 && st.st_size == pf.plain) {
-      auto text = io::read_file(pf.journal_path);
-      auto lines = text ? io::split_lines(*text) : std::vector<std::string_view>{};
-      if (!lines.empty() && lines[0] == head) {
-        for (size_t i = 1; i < lines.size(); ++i) {
-          size_t sp = lines[i].find(' ');
-          if (sp == std::string_view::npos) continue;
-          int64_t k = std::strtoll(std::string(lines[i].substr(0, sp)).c_str(), nullptr, 10);
-          auto lv = crypto::leaves_from_text(lines[i].substr(sp + 1));
-          if (!lv || k < 0 || k >= pf.nchunks) continue;
-          pf.have[static_cast<size_t>(k)] = 1;
-          pf.leaves[static_cast<size_t>(k)] = std::move(*lv);
-          pf.resumed = true;
-        }
-      }
-    }
-    if (!pf.resumed) {
-      Fd p(::open(pf.part_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-      if (p.get() < 0 || ::ftruncate(p.get(), pf.plain) != 0) return errno_status(fmt::format("create '{}'", pf.part_path), errno);
-      RETURN_IF_ERROR(io::write_file_atomic(pf.journal_path, head + "\n"));
-    }
-    pf.part = Fd(::open(pf.part_path.c_str(), O_WRONLY | O_CLOEXEC));
-    pf.journal = Fd(::open(pf.journal_path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
-    if (pf.part.get() < 0 || pf.journal.get() < 0) return errno_status(fmt::format("open '{}'", pf.part_path), errno);
-    pf.remaining = pf.nchunks;
-    for (int64_t k = 0; k < pf.nchunks; ++k) {
-      if (pf.have[static_cast<size_t>(k)]) {
-        progress(std::min(pf.chunk, pf.size - k * pf.chunk));
-        --pf.remaining;
-      } else {
-        queue.push_back(Item{files.size() - 1, k, true, {}});
-      }
-    }
-  }
-  std::mutex mu;
-  auto fail_file = [&](PullFile& pf, const Status& st) {
-    std::lock_guard<std::mutex> l(mu);
-    if (pf.error.empty()) pf.error = st.message();
-  };
-  auto finish = [&](PullFile& pf) {
-    std::vector<crypto::Digest256> all;
-    for (const auto& lv : pf.leaves) all.insert(all.end(), lv.begin(), lv.end());
-    auto root = crypto::tree_root(all);
-    if (!root) return fail_file(pf, root.status());
-    if (crypto::to_hex(*root) != pf.tree) {
-      ::unlink(pf.journal_path.c_str());  // start this file over next time
-      return fail_file(pf, corrupt(fmt::format("{}: sha256-tree of what arrived differs from the server's manifest", pf.path)));
-    }
-    if (::fsync(pf.part.get()) != 0) return fail_file(pf, errno_status(fmt::format("fsync '{}'", pf.part_path), errno));
-    std::error_code e2;
-    fs::create_directories(fs::path(pf.final_path).parent_path(), e2);
-    struct timespec times[2] = {{0, UTIME_OMIT}, {pf.mtime_ns / 1000000000, pf.mtime_ns % 1000000000}};
-    ::futimens(pf.part.get(), times);
-    if (::rename(pf.part_path.c_str(), pf.final_path.c_str()) != 0)
-      return fail_file(pf, errno_status(fmt::format("rename into '{}'", pf.final_path), errno));
-    ::unlink(pf.journal_path.c_str());
-    pf.done = true;
-  };
-  for (auto& pf : files)
-    if (!pf.skipped && pf.remaining == 0) finish(pf);
-  RETURN_IF_ERROR(drain(queue, mu, o.threads, o.client, [&](HttpClient& c, std::vector<uint8_t>& buf, Item& it) {
-    PullFile& pf = files[it.file];
-    {
-      std::lock_guard<std::mutex> l(mu);
-      if (!pf.error.empty()) return;
-    }
-    int64_t off = it.chunk * pf.chunk, n = std::min(pf.chunk, pf.size - off);
-    buf.clear();
-    buf.reserve(static_cast<size_t>(n));
-    auto sink = [&](const char* d, size_t len) {
-      if (static_cast<int64_t>(buf.size() + len) > n) return false;
-      size_t at = buf.size();
-      buf.resize(at + len);
-      std::memcpy(buf.data() + at, d, len);
-      return true;
-    };
-    Status lim = limiter.take(n);
-    if (!lim.is_ok()) {
-      fail_file(pf, lim);
-      return;
-    }
-    auto r = call(c, o, "GET", u.base + url_encode_path(pf.path), fmt::format("{} chunk {}", pf.path, it.chunk),
-                  {fmt::format("Range: bytes={}-{}", off, off + n - 1)}, {}, false, sink, [&] { buf.clear(); });
-    Status st = r ? Status::ok() : r.status();
-    if (st.is_ok() && static_cast<int64_t>(buf.size()) != n)
-      st = io_error(fmt::format("{} chunk {}: {} bytes arrived, {} expected (did the file change on the server?)", pf.path,
-                                it.chunk, buf.size(), n));
-    std::vector<crypto::Digest256> leaves;
-    if (st.is_ok()) st = crypto::hash_leaves(buf, &leaves);
-    if (st.is_ok() && pf.encrypted) {
-      // Authenticate and decrypt; the plaintext goes to its own offset.
-      auto plain = crypto::open_sealed(*o.key, as_bytes(enc_aad(pf.path, it.chunk, pf.enc)), buf);
-      if (!plain) {
-        st = Status(plain.status().code(), fmt::format("{} chunk {}: {}", pf.path, it.chunk, plain.status().message()));
-      } else {
-        buf = std::move(*plain);
-        off = it.chunk * pf.enc.plain_chunk;
-      }
-    }
-    if (st.is_ok()) st = io::pwrite_all(pf.part.get(), buf, off, pf.part_path);
-    if (st.is_ok()) st = io::write_all(pf.journal.get(), fmt::format("{} {}\n", it.chunk, crypto::leaves_to_text(leaves)), pf.journal_path);
-    if (!st.is_ok()) {
-      fail_file(pf, st);
-      return;
-    }
-    pf.leaves[static_cast<size_t>(it.chunk)] = std::move(leaves);
-    pf.got += n;
-    progress(n);
-    if (--pf.remaining == 0) finish(pf);
-  }));
-  for (auto& pf : files) {
-    if (pf.skipped) continue;
-    if (!pf.error.empty() || !pf.done) {
-      rep.failures.push_back(pf.error.empty() ? fmt::format("{}: not finished", pf.path) : pf.error);
-      continue;
-    }
-    rep.transfer.files.push_back({pf.name, pf.resumed ? "resumed" : "sent", pf.plain, pf.got, pf.tree});
-    rep.transfer.bytes_sent += pf.got;
-  }
-  return rep;
-}
-
 // ---- whole-file stores: WebDAV and SFTP ----
 
 bool is_dav(const std::string& url) { return url.rfind("davs://", 0) == 0 || url.rfind("dav://", 0) == 0; }
@@ -766,21 +547,45 @@ namespace {
 
 constexpr const char* kStoreManifest = ".dxfer-manifest.json";
 
+// One connection for reading byte ranges of remote files (pull); each thread makes its own.
+class RangeSource {
+ public:
+  virtual ~RangeSource() = default;
+  // Streams bytes [off, off + n) of `path` (n < 0: to its end) to `sink`; `restart`
+  // runs before a retry from `off`. kNotFound when absent.
+  virtual Status get(const std::string& path, int64_t off, int64_t n, const std::function<bool(const char*, size_t)>& sink,
+                     const std::function<void()>& restart) = 0;
+};
+
+// A dxfer server: ranged GETs with the bearer token.
+class ServerSource : public RangeSource {
+ public:
+  ServerSource(const RemoteOptions& o, std::string base) : o_(o), c_(o.client), base_(std::move(base)) {}
+  Status get(const std::string& path, int64_t off, int64_t n, const std::function<bool(const char*, size_t)>& sink,
+             const std::function<void()>& restart) override {
+    std::vector<std::string> h;
+    if (n >= 0) h.push_back(fmt::format("Range: bytes={}-{}", off, off + n - 1));
+    auto r = call(c_, o_, "GET", base_ + url_encode_path(path), fmt::format("{} at {}", path, off), h, {}, false, sink, restart);
+    return r ? Status::ok() : r.status();
+  }
+
+ private:
+  const RemoteOptions& o_;
+  HttpClient c_;
+  std::string base_;
+};
+
 // One connection to a destination that stores whole files and cannot hash them.
 // Paths are absolute on the server. Each thread makes its own.
-class Store {
+class Store : public RangeSource {
  public:
-  virtual ~Store() = default;
-  // Streams `path` to `sink`; `restart` runs before a retry from the beginning. kNotFound when absent.
-  virtual Status get(const std::string& path, const std::function<bool(const char*, size_t)>& sink,
-                     const std::function<void()>& restart) = 0;
   // Writes `data` as `path` (parents made as needed), then checks the size there.
   // *resumed: bytes an interrupted earlier attempt had already delivered.
   virtual Status put(const std::string& path, std::span<const uint8_t> data, const io::SourceFile& f,
                      int64_t* resumed, RateLimiter* limiter) = 0;
   Result<std::string> read(const std::string& path) {
     std::string out;
-    RETURN_IF_ERROR(get(path, [&](const char* d, size_t n) { out.append(d, n); return true; }, [&] { out.clear(); }));
+    RETURN_IF_ERROR(get(path, 0, -1, [&](const char* d, size_t n) { out.append(d, n); return true; }, [&] { out.clear(); }));
     return out;
   }
 };
@@ -802,9 +607,11 @@ class DavStore : public Store {
   DavStore(const RemoteOptions& o, std::string base, std::shared_ptr<DavShared> shared)
       : o_(o), c_(o.client), base_(std::move(base)), shared_(std::move(shared)) {}
 
-  Status get(const std::string& path, const std::function<bool(const char*, size_t)>& sink,
+  Status get(const std::string& path, int64_t off, int64_t n, const std::function<bool(const char*, size_t)>& sink,
              const std::function<void()>& restart) override {
-    auto r = call(c_, o_, "GET", base_ + url_encode_path(path), path, {}, {}, false, sink, restart);
+    std::vector<std::string> h;
+    if (n >= 0) h.push_back(fmt::format("Range: bytes={}-{}", off, off + n - 1));
+    auto r = call(c_, o_, "GET", base_ + url_encode_path(path), path, h, {}, false, sink, restart);
     return r ? Status::ok() : r.status();
   }
 
@@ -854,11 +661,11 @@ class SftpStore : public Store {
  public:
   SftpStore(const RemoteOptions& o, const std::string& base) : o_(o), c_(base, o.sftp) {}
 
-  Status get(const std::string& path, const std::function<bool(const char*, size_t)>& sink,
+  Status get(const std::string& path, int64_t off, int64_t n, const std::function<bool(const char*, size_t)>& sink,
              const std::function<void()>& restart) override {
     return retried([&](int attempt) {
       if (attempt > 0 && restart) restart();
-      return c_.get(path, sink);
+      return c_.get(path, sink, off, n);
     });
   }
 
@@ -1034,7 +841,7 @@ Result<std::vector<std::string>> verify_store(const std::vector<std::string>& so
       hasher.update(std::span(reinterpret_cast<const uint8_t*>(d), n));
       return true;
     };
-    Status st = store->get(target.prefix + f.name, sink, [&] {
+    Status st = store->get(target.prefix + f.name, 0, -1, sink, [&] {
       hasher = crypto::TreeHasher();
       got = 0;
     });
@@ -1059,6 +866,244 @@ Result<std::vector<std::string>> verify_store(const std::vector<std::string>& so
       problems.push_back(fmt::format("{}: not in the destination's manifest, or recorded with another hash", f.name));
   }
   return problems;
+}
+
+// ---- pull: from a dxfer server, a WebDAV or an SFTP server ----
+
+namespace {
+
+std::string flat_name(const std::string& name) {
+  std::string flat;
+  for (char ch : name) flat += ch == '/' ? '%' : ch;
+  return flat;
+}
+
+struct PullFile {
+  std::string path, name, tree, final_path, part_path, journal_path;
+  int64_t size = 0, mtime_ns = 0, nchunks = 0;
+  int64_t chunk = 0;      // bytes per ranged GET (as stored on the server)
+  int64_t plain = 0;      // bytes of the local copy
+  bool encrypted = false;
+  EncLayout enc;
+  std::vector<std::vector<crypto::Digest256>> leaves;
+  std::vector<char> have;
+  std::atomic<int64_t> remaining{0}, got{0};
+  Fd part, journal;
+  bool resumed = false, skipped = false, done = false;
+  std::string error;
+};
+
+}  // namespace
+
+Result<RemoteReport> pull(const std::string& url, const std::string& dst, const RemoteOptions& o) {
+  if (o.chunk_bytes <= 0 || o.chunk_bytes % kLeaf != 0) return invalid_argument("--chunk: a multiple of 1 MiB");
+  // What is there, and how to read it: a dxfer server's manifest lists full paths;
+  // a WebDAV or SFTP destination's own manifest (written by dxfer push) lists names.
+  std::string prefix;
+  Json m;
+  std::function<std::unique_ptr<RangeSource>()> connect;
+  std::vector<std::pair<std::string, Json>> listing;  // (path on the server, entry)
+  if (is_file_store(url)) {
+    ASSIGN_OR_RETURN(StoreTarget t, store_target(url, o));
+    prefix = t.prefix;
+    ASSIGN_OR_RETURN(m, read_store_manifest(*t.connect(), t.prefix));
+    connect = [t] { return std::unique_ptr<RangeSource>(t.connect()); };
+    if (m.contains("files") && m["files"].is_object())
+      for (auto it = m["files"].begin(); it != m["files"].end(); ++it) listing.emplace_back(prefix + it.key(), it.value());
+  } else {
+    ASSIGN_OR_RETURN(RemoteUrl u, parse_remote(url));
+    prefix = u.prefix;
+    ASSIGN_OR_RETURN(m, remote_manifest(url, o));
+    connect = [&o, base = u.base] { return std::unique_ptr<RangeSource>(std::make_unique<ServerSource>(o, base)); };
+    if (m.contains("files") && m["files"].is_object())
+      for (auto it = m["files"].begin(); it != m["files"].end(); ++it) listing.emplace_back(it.key(), it.value());
+  }
+  std::error_code ec;
+  fs::create_directories(dst + "/.dxfer/partial", ec);
+  if (ec) return io_error(fmt::format("create '{}': {}", dst, ec.message()));
+  std::deque<PullFile> files;
+  std::deque<Item> queue;
+  RateLimiter limiter(o.bwlimit);
+  RemoteReport rep;
+  std::atomic<int64_t> done_bytes{0};
+  auto progress = [&](int64_t n) {
+    int64_t d = done_bytes += n;
+    if (o.progress) o.progress(d);
+  };
+  for (const auto& [path, e] : listing) {
+    if (path.rfind(prefix, 0) != 0) continue;
+    std::string name = path.substr(prefix.size());
+    if (name.empty() || name.front() == '/' || name == ".." || name.rfind("../", 0) == 0 ||
+        name.find("/../") != std::string::npos || name.ends_with("/..") || name.rfind(".dxfer", 0) == 0)
+      return corrupt(fmt::format("{}: the server listed an unsafe name '{}'", url, path));
+    PullFile& pf = files.emplace_back();
+    pf.path = path;
+    pf.name = name;
+    pf.size = e.value("size", int64_t{0});
+    pf.mtime_ns = e.value("mtime_ns", int64_t{0});
+    pf.tree = e.value("sha256tree", "");
+    pf.chunk = o.chunk_bytes;
+    pf.plain = pf.size;
+    const Json em = e.value("meta", Json::object());
+    if (em.value("enc", "") == kEncName) {
+      if (!o.key) {
+        rep.failures.push_back(fmt::format("{}: encrypted end to end; give --encrypt KEYFILE to pull it", path));
+        files.pop_back();
+        continue;
+      }
+      pf.encrypted = true;
+      pf.enc = enc_layout(em.value("plain_size", int64_t{-1}), em.value("chunk", int64_t{0}));
+      if (pf.enc.plain < 0 || pf.enc.chunk <= kSealBytes || pf.enc.chunk % kLeaf != 0 || pf.enc.stored != pf.size)
+        return corrupt(fmt::format("{}: its encryption record does not match its size", path));
+      pf.chunk = pf.enc.chunk;
+      pf.plain = pf.enc.plain;
+    } else if (em.contains("enc")) {
+      return unsupported(fmt::format("{}: encrypted with '{}', which this dxfer does not know", path, em.value("enc", "")));
+    }
+    pf.final_path = dst + "/" + pf.name;
+    pf.part_path = dst + "/.dxfer/partial/" + flat_name(pf.name);
+    pf.journal_path = pf.part_path + ".leaves";
+    struct stat st;
+    if (o.sync && ::stat(pf.final_path.c_str(), &st) == 0 && st.st_size == pf.plain) {
+      bool same;
+      if (o.checksum && pf.encrypted) {
+        return invalid_argument("--checksum compares hashes of the contents, which an encrypted copy does not reveal");
+      } else if (o.checksum) {
+        ASSIGN_OR_RETURN(std::string t, crypto::sha256_tree_file_hex(pf.final_path, o.threads));
+        same = t == pf.tree;
+      } else {
+        same = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec == pf.mtime_ns;
+      }
+      if (same) {
+        pf.skipped = true;
+        rep.transfer.files.push_back({pf.name, "skipped", pf.plain, 0, pf.tree});
+        progress(pf.size);
+        continue;
+      }
+    }
+    pf.nchunks = (pf.size + pf.chunk - 1) / pf.chunk;
+    pf.leaves.resize(static_cast<size_t>(pf.nchunks));
+    pf.have.assign(static_cast<size_t>(pf.nchunks), 0);
+    // Resume: the journal's first line names the file version it belongs to.
+    std::string head = fmt::format("{} {} {}", pf.tree, pf.size, pf.chunk);
+    if (::access(pf.journal_path.c_str(), F_OK) == 0 && ::stat(pf.part_path.c_str(), &st) == 0 && st.st_size == pf.plain) {
+      auto text = io::read_file(pf.journal_path);
+      auto lines = text ? io::split_lines(*text) : std::vector<std::string_view>{};
+      if (!lines.empty() && lines[0] == head) {
+        for (size_t i = 1; i < lines.size(); ++i) {
+          size_t sp = lines[i].find(' ');
+          if (sp == std::string_view::npos) continue;
+          int64_t k = std::strtoll(std::string(lines[i].substr(0, sp)).c_str(), nullptr, 10);
+          auto lv = crypto::leaves_from_text(lines[i].substr(sp + 1));
+          if (!lv || k < 0 || k >= pf.nchunks) continue;
+          pf.have[static_cast<size_t>(k)] = 1;
+          pf.leaves[static_cast<size_t>(k)] = std::move(*lv);
+          pf.resumed = true;
+        }
+      }
+    }
+    if (!pf.resumed) {
+      Fd p(::open(pf.part_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      if (p.get() < 0 || ::ftruncate(p.get(), pf.plain) != 0) return errno_status(fmt::format("create '{}'", pf.part_path), errno);
+      RETURN_IF_ERROR(io::write_file_atomic(pf.journal_path, head + "\n"));
+    }
+    pf.part = Fd(::open(pf.part_path.c_str(), O_WRONLY | O_CLOEXEC));
+    pf.journal = Fd(::open(pf.journal_path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+    if (pf.part.get() < 0 || pf.journal.get() < 0) return errno_status(fmt::format("open '{}'", pf.part_path), errno);
+    pf.remaining = pf.nchunks;
+    for (int64_t k = 0; k < pf.nchunks; ++k) {
+      if (pf.have[static_cast<size_t>(k)]) {
+        progress(std::min(pf.chunk, pf.size - k * pf.chunk));
+        --pf.remaining;
+      } else {
+        queue.push_back(Item{files.size() - 1, k, true, {}});
+      }
+    }
+  }
+  std::mutex mu;
+  auto fail_file = [&](PullFile& pf, const Status& st) {
+    std::lock_guard<std::mutex> l(mu);
+    if (pf.error.empty()) pf.error = st.message();
+  };
+  auto finish = [&](PullFile& pf) {
+    std::vector<crypto::Digest256> all;
+    for (const auto& lv : pf.leaves) all.insert(all.end(), lv.begin(), lv.end());
+    auto root = crypto::tree_root(all);
+    if (!root) return fail_file(pf, root.status());
+    if (crypto::to_hex(*root) != pf.tree) {
+      ::unlink(pf.journal_path.c_str());  // start this file over next time
+      return fail_file(pf, corrupt(fmt::format("{}: sha256-tree of what arrived differs from the server's manifest", pf.path)));
+    }
+    if (::fsync(pf.part.get()) != 0) return fail_file(pf, errno_status(fmt::format("fsync '{}'", pf.part_path), errno));
+    std::error_code e2;
+    fs::create_directories(fs::path(pf.final_path).parent_path(), e2);
+    struct timespec times[2] = {{0, UTIME_OMIT}, {pf.mtime_ns / 1000000000, pf.mtime_ns % 1000000000}};
+    ::futimens(pf.part.get(), times);
+    if (::rename(pf.part_path.c_str(), pf.final_path.c_str()) != 0)
+      return fail_file(pf, errno_status(fmt::format("rename into '{}'", pf.final_path), errno));
+    ::unlink(pf.journal_path.c_str());
+    pf.done = true;
+  };
+  for (auto& pf : files)
+    if (!pf.skipped && pf.remaining == 0) finish(pf);
+  RETURN_IF_ERROR(drain<RangeSource>(queue, mu, o.threads, connect, [&](RangeSource& c, std::vector<uint8_t>& buf, Item& it) {
+    PullFile& pf = files[it.file];
+    {
+      std::lock_guard<std::mutex> l(mu);
+      if (!pf.error.empty()) return;
+    }
+    int64_t off = it.chunk * pf.chunk, n = std::min(pf.chunk, pf.size - off);
+    buf.clear();
+    buf.reserve(static_cast<size_t>(n));
+    auto sink = [&](const char* d, size_t len) {
+      if (static_cast<int64_t>(buf.size() + len) > n) return false;
+      size_t at = buf.size();
+      buf.resize(at + len);
+      std::memcpy(buf.data() + at, d, len);
+      return true;
+    };
+    Status lim = limiter.take(n);
+    if (!lim.is_ok()) {
+      fail_file(pf, lim);
+      return;
+    }
+    Status st = c.get(pf.path, off, n, sink, [&] { buf.clear(); });
+    if (st.is_ok() && static_cast<int64_t>(buf.size()) != n)
+      st = io_error(fmt::format("{} chunk {}: {} bytes arrived, {} expected (did the file change on the server?)", pf.path,
+                                it.chunk, buf.size(), n));
+    std::vector<crypto::Digest256> leaves;
+    if (st.is_ok()) st = crypto::hash_leaves(buf, &leaves);
+    if (st.is_ok() && pf.encrypted) {
+      // Authenticate and decrypt; the plaintext goes to its own offset.
+      auto plain = crypto::open_sealed(*o.key, as_bytes(enc_aad(pf.path, it.chunk, pf.enc)), buf);
+      if (!plain) {
+        st = Status(plain.status().code(), fmt::format("{} chunk {}: {}", pf.path, it.chunk, plain.status().message()));
+      } else {
+        buf = std::move(*plain);
+        off = it.chunk * pf.enc.plain_chunk;
+      }
+    }
+    if (st.is_ok()) st = io::pwrite_all(pf.part.get(), buf, off, pf.part_path);
+    if (st.is_ok()) st = io::write_all(pf.journal.get(), fmt::format("{} {}\n", it.chunk, crypto::leaves_to_text(leaves)), pf.journal_path);
+    if (!st.is_ok()) {
+      fail_file(pf, st);
+      return;
+    }
+    pf.leaves[static_cast<size_t>(it.chunk)] = std::move(leaves);
+    pf.got += n;
+    progress(n);
+    if (--pf.remaining == 0) finish(pf);
+  }));
+  for (auto& pf : files) {
+    if (pf.skipped) continue;
+    if (!pf.error.empty() || !pf.done) {
+      rep.failures.push_back(pf.error.empty() ? fmt::format("{}: not finished", pf.path) : pf.error);
+      continue;
+    }
+    rep.transfer.files.push_back({pf.name, pf.resumed ? "resumed" : "sent", pf.plain, pf.got, pf.tree});
+    rep.transfer.bytes_sent += pf.got;
+  }
+  return rep;
 }
 
 }  // namespace sciflow::net

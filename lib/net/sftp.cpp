@@ -175,10 +175,17 @@ Result<int64_t> SftpClient::size(const std::string& path) {
   return static_cast<int64_t>(len);
 }
 
-Status SftpClient::get(const std::string& path, const std::function<bool(const char*, size_t)>& sink) {
+Status SftpClient::get(const std::string& path, const std::function<bool(const char*, size_t)>& sink, int64_t off,
+                       int64_t n) {
   RETURN_IF_ERROR(cancel::check_cancelled());
   char err[CURL_ERROR_SIZE] = "";
   impl_->setup(path, err);
+  std::string range;
+  if (n >= 0) {
+    if (n == 0) return Status::ok();
+    range = fmt::format("{}-{}", off, off + n - 1);
+    curl_easy_setopt(impl_->curl, CURLOPT_RANGE, range.c_str());
+  }
   Writer w{&sink};
   curl_easy_setopt(impl_->curl, CURLOPT_WRITEFUNCTION, write_cb);
   curl_easy_setopt(impl_->curl, CURLOPT_WRITEDATA, &w);

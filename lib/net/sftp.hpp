@@ -46,8 +46,10 @@ class SftpClient {
 
   // Size of `path` (absolute, unencoded); kNotFound when it does not exist.
   Result<int64_t> size(const std::string& path);
-  // Streams `path` to `sink` (return false to stop); kNotFound when absent.
-  Status get(const std::string& path, const std::function<bool(const char*, size_t)>& sink);
+  // Streams `path` (bytes [off, off + n), n < 0: to the end) to `sink` (return false
+  // to stop); kNotFound when absent.
+  Status get(const std::string& path, const std::function<bool(const char*, size_t)>& sink, int64_t off = 0,
+             int64_t n = -1);
   // Writes `data` as `path`, creating missing directories: to a temporary name
   // (tagged with `tag`, e.g. the source's size and mtime), continuing one that an
   // earlier attempt left, then renamed over `path`. *resumed = bytes not sent again.

@@ -276,7 +276,8 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
 }
 
 Status run_pull(const PullOptions& o, cli::Context& ctx) {
-  if (!net::is_remote(o.url)) return invalid_argument(fmt::format("{}: pull takes an https:// URL (for local copies use push)", o.url));
+  if (!net::is_remote(o.url) && !net::is_file_store(o.url))
+    return invalid_argument(fmt::format("{}: pull takes an https://, davs:// or sftp:// URL (for local copies use push)", o.url));
   ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, o.chunk));
   if (ro.chunk_bytes <= 0 || ro.chunk_bytes % (1 << 20) != 0) return invalid_argument(fmt::format("--chunk {}: a multiple of 1 MiB", o.chunk));
   ro.sync = o.sync;

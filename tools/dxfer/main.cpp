@@ -54,9 +54,9 @@ void define_cli(cli::Definition& def) {
   }
   {
     auto& o = def.make<PullOptions>();
-    auto* c = def.command("pull", "Copy files from a dxfer server: chunked ranged GETs, verified, resumable",
+    auto* c = def.command("pull", "Copy files from a dxfer server, WebDAV or SFTP: chunked ranged reads, verified, resumable",
                           [&o](cli::Context& ctx) { return run_pull(o, ctx); });
-    c->add_option("url", o.url, "https://HOST:PORT/PREFIX/: everything under it")->type_name("URL")->required();
+    c->add_option("url", o.url, "https://HOST:PORT/PREFIX/, davs://... or sftp://...: everything under it (on WebDAV and SFTP: what dxfer pushed there)")->type_name("URL")->required();
     def.value_kind(c->add_option("dst", o.dst, "Local directory (created if missing)")->type_name("DST")->required(),
                    cli::ValueKind::kDirectory);
     c->add_flag("--sync", o.sync, "Only files that are new or changed (size and mtime, or --checksum)");

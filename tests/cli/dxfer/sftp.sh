@@ -28,6 +28,15 @@ printf '\x00' | dd of="$DEST/runs/data/big.bin" bs=1 seek=12345678 conv=notrunc 
 dxfer verify data "$SFTP_URL$DEST/runs/" "${K[@]}" | sed 's/(source .*/(...)/'; echo "verify exit ${PIPESTATUS[0]}"
 dxfer push data "$SFTP_URL$DEST/runs/" "${K[@]}" -q; echo "push exit $?"
 dxfer verify data "$SFTP_URL$DEST/runs/" "${K[@]}"; echo "verify exit $?"
+# pull: parallel ranged reads, checked against the destination's manifest.
+dxfer pull "$SFTP_URL$DEST/runs/" back "${K[@]}" --chunk 4MiB -j3 -q; echo "pull exit $?"
+diff -r data back/data && echo "pulled copy identical"
+dxfer pull "$SFTP_URL$DEST/runs/" back "${K[@]}" --sync -q; echo "pull --sync exit $?"
+python3 -c "
+f = open('$DEST/runs/data/big.bin', 'r+b'); f.seek(5); b = f.read(1); f.seek(5); f.write(bytes([b[0] ^ 1]))"
+dxfer pull "$SFTP_URL$DEST/runs/" back2 "${K[@]}" -q 2>&1 | sed "s|^dxfer: error: ||; s|$DEST|DEST|"; echo "pull of a damaged copy exit ${PIPESTATUS[0]}"
+[[ ! -e back2/data/big.bin ]] && echo "the damaged file was not put in place"
+dxfer push data "$SFTP_URL$DEST/runs/" "${K[@]}" -q; echo "repaired exit $?"
 # Killed in the middle of big.bin (8 MB/s: about 3 s for it).
 dxfer push data/big.bin "$SFTP_URL$DEST/k/" "${K[@]}" --bwlimit 8MB/s -q 2>/dev/null &
 pid=$!

@@ -26,6 +26,9 @@ printf '\x00' | dd of="$DAV_ROOT/runs/data/big.bin" bs=1 seek=12345678 conv=notr
 dxfer verify data "$DAV_URL/runs/" "${T[@]}" | sed 's/(source .*/(...)/'; echo "verify exit ${PIPESTATUS[0]}"
 dxfer push data "$DAV_URL/runs/" "${T[@]}" -q; echo "push exit $?"
 dxfer verify data "$DAV_URL/runs/" "${T[@]}"; echo "verify exit $?"
+dxfer pull "$DAV_URL/runs/" back "${T[@]}" --chunk 4MiB -j3 -q; echo "pull (ranged GETs) exit $?"
+diff -r data back/data && echo "pulled copy identical"
+dxfer pull "$DAV_URL/runs/" back "${T[@]}" --sync -q; echo "pull --sync exit $?"
 dxfer push data "$DAV_URL/k/" "${T[@]}" --bwlimit 20MB/s -q 2>/dev/null &
 pid=$!
 sleep 0.4; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
