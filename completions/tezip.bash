@@ -16,6 +16,7 @@ _tezip() {
     --block) case $cmd in compress|c) COMPREPLY=(); return ;; esac ;;
     --to-h5) case $cmd in compress|c) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --model) case $cmd in compress|c) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --device) case $cmd in compress|c) COMPREPLY=($(compgen -W 'cpu torch cuda' -- "$cur")); return ;; esac ;;
     --format) case $cmd in compress|c) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png tiff' -- "$cur")); return ;; esac ;;
     --shape) case $cmd in compress|c) COMPREPLY=(); return ;; esac ;;
     --dtype) case $cmd in compress|c) COMPREPLY=($(compgen -W 'u8 u16 u32 i8 i16 i32 f32' -- "$cur")); return ;; esac ;;
@@ -23,8 +24,10 @@ _tezip() {
     --frames) case $cmd in decompress|d) COMPREPLY=(); return ;; esac ;;
     -F|--format) case $cmd in decompress|d) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png tiff' -- "$cur")); return ;; esac ;;
     --model) case $cmd in decompress|d) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --device) case $cmd in decompress|d) COMPREPLY=($(compgen -W 'cpu torch cuda' -- "$cur")); return ;; esac ;;
     --against) case $cmd in verify) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --model) case $cmd in verify) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --device) case $cmd in verify) COMPREPLY=($(compgen -W 'cpu torch cuda' -- "$cur")); return ;; esac ;;
     --format) case $cmd in verify) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png tiff' -- "$cur")); return ;; esac ;;
     --shape) case $cmd in verify) COMPREPLY=(); return ;; esac ;;
     --dtype) case $cmd in verify) COMPREPLY=($(compgen -W 'u8 u16 u32 i8 i16 i32 f32' -- "$cur")); return ;; esac ;;
@@ -52,10 +55,10 @@ _tezip() {
   local words
   case $cmd in
     '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check compress decompress info verify train plan' ;;
-    compress|c) words='-h --help -o --output --abs --rel --predictor --group --block -f --force --to-h5 --model --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    decompress|d) words='-h --help -o --output --frames -F --format --model -f --force -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    compress|c) words='-h --help -o --output --abs --rel --predictor --group --block -f --force --to-h5 --model --device --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    decompress|d) words='-h --help -o --output --frames -F --format --model --device -f --force -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     info) words='-h --help -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    verify) words='-h --help --against --model --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    verify) words='-h --help --against --model --device --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     train) words='-h --help -o --output --epochs --window --hidden --layers --steps --batch --patch --max-frames --seed --device -f --force --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     plan) words='-h --help --link --sample --abs --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
   esac

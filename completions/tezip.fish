@@ -20,6 +20,7 @@ complete -c tezip -n '__fish_seen_subcommand_from compress c' -l block -x -d 'Si
 complete -c tezip -n '__fish_seen_subcommand_from compress c' -s f -l force -d 'Overwrite the output; write binary data to a terminal'
 complete -c tezip -n '__fish_seen_subcommand_from compress c' -l to-h5 -r -F -d 'Write FILE.h5 whose dataset is compressed by the tezip HDF5 filter (instead of a .tez)'
 complete -c tezip -n '__fish_seen_subcommand_from compress c' -l model -r -F -d 'Learned predictor from tezip train: competes with the classical ones per stripe and block'
+complete -c tezip -n '__fish_seen_subcommand_from compress c' -l device -x -a 'cpu torch cuda' -d 'Where a learned model runs: cpu (integer kernel), torch (libtorch, CPU) or cuda (libtorch, GPU); all three give the same bytes'
 complete -c tezip -n '__fish_seen_subcommand_from compress c' -l format -x -a 'auto hdf5 npy raw png tiff' -d 'Input format (default: detected from the content)'
 complete -c tezip -n '__fish_seen_subcommand_from compress c' -l shape -x -d 'Raw input: frames,height,width[,channels]'
 complete -c tezip -n '__fish_seen_subcommand_from compress c' -l dtype -x -a 'u8 u16 u32 i8 i16 i32 f32' -d 'Raw input: element type'
@@ -32,6 +33,7 @@ complete -c tezip -n '__fish_seen_subcommand_from decompress d' -s o -l output -
 complete -c tezip -n '__fish_seen_subcommand_from decompress d' -l frames -x -d 'Only frames A to B-1 (A:B, either may be omitted)'
 complete -c tezip -n '__fish_seen_subcommand_from decompress d' -s F -l format -x -a 'auto hdf5 npy raw png tiff' -d 'Output format (default: from the name, else the original\'s)'
 complete -c tezip -n '__fish_seen_subcommand_from decompress d' -l model -r -F -d 'The learned model the file was compressed with'
+complete -c tezip -n '__fish_seen_subcommand_from decompress d' -l device -x -a 'cpu torch cuda' -d 'Where a learned model runs: cpu (integer kernel), torch (libtorch, CPU) or cuda (libtorch, GPU); all three give the same bytes'
 complete -c tezip -n '__fish_seen_subcommand_from decompress d' -s f -l force -d 'Overwrite the output; write binary data to a terminal'
 complete -c tezip -n '__fish_seen_subcommand_from decompress d' -F
 complete -c tezip -n '__fish_use_subcommand' -a info -d 'Describe a .tez file: shape, mode, ratio, predictor use'
@@ -41,6 +43,7 @@ complete -c tezip -n '__fish_use_subcommand' -a verify -d 'Check a .tez file\'s 
 complete -c tezip -n '__fish_seen_subcommand_from verify' -s h -l help -d 'Print help and exit'
 complete -c tezip -n '__fish_seen_subcommand_from verify' -l against -r -F -d 'The original frames: report bit-exactness, max error and PSNR'
 complete -c tezip -n '__fish_seen_subcommand_from verify' -l model -r -F -d 'The learned model the file was compressed with'
+complete -c tezip -n '__fish_seen_subcommand_from verify' -l device -x -a 'cpu torch cuda' -d 'Where a learned model runs: cpu (integer kernel), torch (libtorch, CPU) or cuda (libtorch, GPU); all three give the same bytes'
 complete -c tezip -n '__fish_seen_subcommand_from verify' -l format -x -a 'auto hdf5 npy raw png tiff' -d 'Input format (default: detected from the content)'
 complete -c tezip -n '__fish_seen_subcommand_from verify' -l shape -x -d 'Raw input: frames,height,width[,channels]'
 complete -c tezip -n '__fish_seen_subcommand_from verify' -l dtype -x -a 'u8 u16 u32 i8 i16 i32 f32' -d 'Raw input: element type'

@@ -55,6 +55,21 @@ struct TrainResult {
   std::vector<double> loss;  // mean training loss per epoch (L1, in units of diff_scale)
 };
 
+// An integer convolution stack (ml/frame_net.hpp) that libtorch runs in float64:
+// every value is an integer below 2^53, so each sum is exact whatever the order
+// or device, and the results equal the library's own integer kernel bit for bit.
+struct IntLayerSpec {
+  int in = 0, out = 0, k = 3;
+  bool relu = true;
+  std::vector<int32_t> w, b;  // as in ml::IntConv
+};
+class IntNetBackend {
+ public:
+  virtual ~IntNetBackend() = default;
+  // `in`: c x h x w activations; `out`: h x w outputs of the last layer.
+  virtual bool forward(const int32_t* in, int64_t c, int64_t h, int64_t w, int32_t* out, std::string* err, int* code) = 0;
+};
+
 // Entry points the plugin exports (extern "C", looked up with dlsym).
 using LoadModelFn = ModelBackend* (*)(const char* path, const char* device, std::string* err, int* code);
 using CudaAvailableFn = bool (*)();
@@ -64,6 +79,9 @@ using TrainFn = bool (*)(const TrainRequest& request, const std::vector<TrainSer
 inline constexpr const char* kLoadModelSymbol = "sciflow_ml_load_model_v1";
 inline constexpr const char* kCudaAvailableSymbol = "sciflow_ml_cuda_available_v1";
 inline constexpr const char* kTorchVersionSymbol = "sciflow_ml_torch_version_v1";
+using LoadIntNetFn = IntNetBackend* (*)(const std::vector<IntLayerSpec>& layers, int weight_bits, int32_t act_limit,
+                                       const char* device, std::string* err, int* code);
+inline constexpr const char* kLoadIntNetSymbol = "sciflow_ml_load_int_net_v1";
 inline constexpr const char* kTrainSymbol = "sciflow_ml_train_frame_net_v1";
 inline constexpr const char* kPluginName = "libsciflow_torch.so";
 

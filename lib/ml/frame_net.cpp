@@ -13,6 +13,7 @@
 
 #include "crypto/hash.hpp"
 #include "io/file.hpp"
+#include "ml/script_model.hpp"
 
 namespace sciflow::ml {
 namespace {
@@ -209,7 +210,23 @@ Status FrameNet::save(const std::string& path) const {
   return out.commit();
 }
 
-void FrameNet::predict(std::span<const int64_t* const> prev, int64_t h, int64_t w, int64_t* out, Scratch* s) const {
+Status FrameNet::use_device(const std::string& device) {
+  if (device == "cpu") {
+    device_.reset();
+    return Status::ok();
+  }
+  if (device != "torch" && device != "cuda")
+    return invalid_argument(fmt::format("--device '{}': expected cpu, torch or cuda", device));
+  std::vector<IntLayerSpec> specs;
+  for (const auto& l : layers_) specs.push_back({l.in, l.out, l.k, l.relu, l.w, l.b});
+  auto d = std::make_shared<Device>();
+  ASSIGN_OR_RETURN(d->backend, load_int_net(specs, kWeightBits, kActLimit, device == "cuda" ? "cuda" : "cpu"));
+  d->name = device;
+  device_ = std::move(d);
+  return Status::ok();
+}
+
+Status FrameNet::predict(std::span<const int64_t* const> prev, int64_t h, int64_t w, int64_t* out, Scratch* s) const {
   const int64_t n = h * w;
   const int64_t* x1 = prev[0];
   std::vector<int32_t>& cur = s->a;
@@ -221,10 +238,23 @@ void FrameNet::predict(std::span<const int64_t* const> prev, int64_t h, int64_t 
     int32_t* d = &cur[static_cast<size_t>(k * n)];
     for (int64_t i = 0; i < n; ++i) d[i] = scaled_act(x1[i] - xk[i], norm_.diff_mul);
   }
+  if (device_) {
+    // libtorch in float64 (exact), one plane at a time on the device.
+    nxt.resize(static_cast<size_t>(n));
+    std::string err;
+    int code = 0;
+    bool ok;
+    {
+      std::lock_guard<std::mutex> l(device_->mu);
+      ok = device_->backend->forward(cur.data(), window_, h, w, nxt.data(), &err, &code);
+    }
+    if (!ok) return Status(static_cast<Code>(code), err);
+    std::swap(cur, nxt);
+  }
   constexpr int64_t kLanes = 16;  // output pixels computed together in registers
   const int64_t wr = (w + kLanes - 1) / kLanes * kLanes;
   std::vector<int16_t>& pad = s->pad;
-  for (const IntConv& L : layers_) {
+  for (const IntConv& L : device_ ? std::span<const IntConv>() : std::span<const IntConv>(layers_)) {
     const int p = L.k / 2, pairs = (L.in + 1) / 2;
     // Replicate padding, as int16 with channels interleaved in pairs (c, c+1) per
     // pixel, so that one multiply-add of int16 pairs covers two channels. Rows are
@@ -291,6 +321,55 @@ void FrameNet::predict(std::span<const int64_t* const> prev, int64_t h, int64_t 
     i128 d = static_cast<i128>(cur[static_cast<size_t>(i)]) * norm_.out_mul + (i128{1} << 23);
     out[i] = x1[i] + static_cast<int64_t>(d >> 24);
   }
+  return Status::ok();
+}
+
+void frame_statistics(const std::vector<TrainSeries>& series, double* mean, double* scale, double* diff_scale) {
+  double n = 0, sum = 0, sq = 0, dn = 0, dsum = 0;
+  for (const auto& s : series) {
+    const int64_t plane = s.height * s.width, step = std::max<int64_t>(1, plane / 20000);
+    for (int64_t t = 0; t < s.frames; ++t)
+      for (int64_t i = (t * 7) % step; i < plane; i += step) {
+        double v = static_cast<double>(s.data[t * plane + i]);
+        n += 1;
+        sum += v;
+        sq += v * v;
+        if (t > 0) {
+          dn += 1;
+          dsum += std::fabs(v - static_cast<double>(s.data[(t - 1) * plane + i]));
+        }
+      }
+  }
+  *mean = n > 0 ? sum / n : 0;
+  *scale = n > 0 ? std::sqrt(std::max(0.0, sq / n - *mean * *mean)) : 1;
+  *diff_scale = dn > 0 ? dsum / dn : 1;
+  if (!(*scale > 0)) *scale = 1;
+  if (!(*diff_scale > 0)) *diff_scale = 1;
+}
+
+void evaluate_frame_net(const FrameNet& net, const std::vector<TrainSeries>& series, int64_t frames, double* l1_model,
+                        double* l1_previous) {
+  double n = 0, a = 0, b = 0;
+  FrameNet::Scratch scratch;
+  for (const auto& s : series) {
+    const int64_t plane = s.height * s.width;
+    std::vector<int64_t> pred(static_cast<size_t>(plane));
+    for (int64_t t = 1; t < std::min<int64_t>(s.frames, frames + 1); ++t) {
+      const int64_t* prev[kMaxWindow];
+      const int64_t k = std::min<int64_t>(net.window(), t);
+      for (int64_t j = 0; j < k; ++j) prev[j] = s.data + (t - 1 - j) * plane;
+      if (!net.predict(std::span<const int64_t* const>(prev, static_cast<size_t>(k)), s.height, s.width, pred.data(), &scratch).is_ok())
+        return;
+      const int64_t* x = s.data + t * plane;
+      for (int64_t i = 0; i < plane; ++i) {
+        a += std::fabs(static_cast<double>(x[i] - pred[static_cast<size_t>(i)]));
+        b += std::fabs(static_cast<double>(x[i] - prev[0][i]));
+      }
+      n += static_cast<double>(plane);
+    }
+  }
+  *l1_model = n > 0 ? a / n : 0;
+  *l1_previous = n > 0 ? b / n : 0;
 }
 
 }  // namespace sciflow::ml

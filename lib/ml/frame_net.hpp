@@ -19,6 +19,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -78,7 +80,14 @@ class FrameNet {
   // Predicts plane t of a series from the planes before it: prev[k] is plane
   // t-1-k (h x w samples), prev.size() >= 1; missing older planes repeat the
   // oldest given. Writes h x w predictions (not clamped to the sample range).
-  void predict(std::span<const int64_t* const> prev, int64_t h, int64_t w, int64_t* out, Scratch* scratch) const;
+  // Errors only from a libtorch device (use_device).
+  Status predict(std::span<const int64_t* const> prev, int64_t h, int64_t w, int64_t* out, Scratch* scratch) const;
+
+  // Where the convolutions run: "cpu" (default: this library's integer kernel),
+  // "torch" (libtorch on the CPU) or "cuda" (libtorch on a GPU), the latter two in
+  // float64 on integer values, exact and so identical to "cpu" bit for bit.
+  Status use_device(const std::string& device);
+  std::string device() const { return device_ ? device_->name : "cpu"; }
 
  private:
   Status validate(const std::string& name) const;
@@ -88,6 +97,22 @@ class FrameNet {
   std::vector<IntConv> layers_;
   Json meta_ = Json::object();
   std::string hash_;
+  struct Device {
+    std::string name;
+    std::unique_ptr<IntNetBackend> backend;
+    std::mutex mu;  // one plane at a time
+  };
+  std::shared_ptr<Device> device_;
 };
+
+// Training helpers (tezip train, and trainctl later):
+// Mean and standard deviation of the samples, and the mean |change| between
+// consecutive frames (what the network's input and output are scaled by),
+// from a subsample of every series.
+void frame_statistics(const std::vector<TrainSeries>& series, double* mean, double* scale, double* diff_scale);
+// Mean |x_t - prediction| of `net` and of the previous frame, over the first
+// `frames` predicted frames of each series: how much the model helps before coding.
+void evaluate_frame_net(const FrameNet& net, const std::vector<TrainSeries>& series, int64_t frames, double* l1_model,
+                        double* l1_previous);
 
 }  // namespace sciflow::ml

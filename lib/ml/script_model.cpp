@@ -19,6 +19,7 @@ struct Plugin {
   CudaAvailableFn cuda = nullptr;
   TorchVersionFn version = nullptr;
   TrainFn train = nullptr;
+  LoadIntNetFn int_net = nullptr;
   Status status;
 };
 
@@ -58,7 +59,8 @@ const Plugin& plugin() {
       p.cuda = reinterpret_cast<CudaAvailableFn>(::dlsym(p.handle, kCudaAvailableSymbol));
       p.version = reinterpret_cast<TorchVersionFn>(::dlsym(p.handle, kTorchVersionSymbol));
       p.train = reinterpret_cast<TrainFn>(::dlsym(p.handle, kTrainSymbol));
-      if (!p.load || !p.cuda || !p.version || !p.train)
+      p.int_net = reinterpret_cast<LoadIntNetFn>(::dlsym(p.handle, kLoadIntNetSymbol));
+      if (!p.load || !p.cuda || !p.version || !p.train || !p.int_net)
         p.status = Status(Code::kUnavailable, fmt::format("{}: not a sciflow libtorch plugin of this version", c));
       return;
     }
@@ -90,6 +92,18 @@ Result<TrainResult> train_frame_net(const TrainRequest& request, const std::vect
   int code = 0;
   if (!p.train(request, series, &out, &err, &code)) return Status(static_cast<Code>(code), err);
   return out;
+}
+
+Result<std::unique_ptr<IntNetBackend>> load_int_net(const std::vector<IntLayerSpec>& layers, int weight_bits,
+                                                    int32_t act_limit, const std::string& device) {
+  if (device != "cpu" && device != "cuda") return invalid_argument(fmt::format("device '{}': expected cpu or cuda", device));
+  const Plugin& p = plugin();
+  RETURN_IF_ERROR(p.status);
+  std::string err;
+  int code = 0;
+  IntNetBackend* b = p.int_net(layers, weight_bits, act_limit, device.c_str(), &err, &code);
+  if (!b) return Status(static_cast<Code>(code), err);
+  return std::unique_ptr<IntNetBackend>(b);
 }
 
 struct ScriptModel::Impl {

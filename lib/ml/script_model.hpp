@@ -24,6 +24,10 @@ std::string torch_version();
 // when request.progress returned false.
 Result<TrainResult> train_frame_net(const TrainRequest& request, const std::vector<TrainSeries>& series);
 
+// Loads an integer network into libtorch on `device` ("cpu" or "cuda"); see IntNetBackend.
+Result<std::unique_ptr<IntNetBackend>> load_int_net(const std::vector<IntLayerSpec>& layers, int weight_bits,
+                                                    int32_t act_limit, const std::string& device);
+
 class ScriptModel {
  public:
   ScriptModel();

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 
 #include "core/status.hpp"
@@ -55,6 +56,58 @@ class TorchModel : public ModelBackend {
   std::string path_;
 };
 
+// The integer network in float64 (exact: see ml/backend.hpp). cuDNN is off for
+// these convolutions: its Winograd and FFT algorithms transform the operands and
+// would not be exact; the plain im2col + GEMM path is.
+class TorchIntNet : public IntNetBackend {
+ public:
+  TorchIntNet(const std::vector<IntLayerSpec>& layers, int weight_bits, int32_t act_limit, torch::Device dev)
+      : dev_(dev), scale_(static_cast<double>(int64_t{1} << weight_bits)), half_(scale_ / 2), limit_(act_limit) {
+    for (const auto& l : layers) {
+      L t;
+      t.k = l.k;
+      t.relu = l.relu;
+      t.w = torch::tensor(std::vector<double>(l.w.begin(), l.w.end()), torch::kFloat64).view({l.out, l.in, l.k, l.k}).to(dev);
+      t.b = torch::tensor(std::vector<double>(l.b.begin(), l.b.end()), torch::kFloat64).view({1, l.out, 1, 1}).to(dev);
+      layers_.push_back(std::move(t));
+    }
+  }
+
+  bool forward(const int32_t* in, int64_t c, int64_t h, int64_t w, int32_t* out, std::string* err, int* code) override {
+    try {
+      torch::NoGradGuard no_grad;
+      namespace F = torch::nn::functional;
+      auto x = torch::from_blob(const_cast<int32_t*>(in), {1, c, h, w}, torch::kInt32).to(torch::kFloat64).to(dev_);
+      for (const auto& l : layers_) {
+        const int64_t p = l.k / 2;
+        if (p > 0) x = F::pad(x, F::PadFuncOptions({p, p, p, p}).mode(torch::kReplicate));
+        auto y = torch::conv2d(x, l.w) + l.b;
+        y = torch::floor((y + half_) / scale_);
+        x = torch::clamp(y, l.relu ? 0.0 : -static_cast<double>(limit_), static_cast<double>(limit_));
+      }
+      auto r = x.to(torch::kCPU).to(torch::kInt32).contiguous();
+      std::memcpy(out, r.data_ptr<int32_t>(), static_cast<size_t>(h * w) * sizeof(int32_t));
+      return true;
+    } catch (const c10::Error& e) {
+      std::string what = e.what_without_backtrace();
+      *err = fmt::format("integer network on {}: {}", dev_.str(), what.substr(0, what.find('\n')));
+      *code = static_cast<int>(Code::kInternal);
+      return false;
+    }
+  }
+
+ private:
+  struct L {
+    int k = 3;
+    bool relu = true;
+    torch::Tensor w, b;
+  };
+  torch::Device dev_;
+  double scale_, half_;
+  int32_t limit_;
+  std::vector<L> layers_;
+};
+
 // Random training patches: input (window channels) and target, as tezip's
 // FrameNet sees them (see ml/frame_net.hpp): channel 0 the previous frame
 // normalised, channels k the differences to older frames (the first frame of a
@@ -98,6 +151,30 @@ void fill_batch(const TrainRequest& rq, const std::vector<TrainSeries>& series, 
 }  // namespace sciflow::ml
 
 extern "C" {
+
+__attribute__((visibility("default"))) sciflow::ml::IntNetBackend* sciflow_ml_load_int_net_v1(
+    const std::vector<sciflow::ml::IntLayerSpec>& layers, int weight_bits, int32_t act_limit, const char* device,
+    std::string* err, int* code) {
+  using sciflow::Code;
+  torch::Device dev = torch::kCPU;
+  if (std::string(device) == "cuda") {
+    if (!torch::cuda::is_available()) {
+      *err = "--device cuda: no CUDA device is available to libtorch here";
+      *code = static_cast<int>(Code::kUnavailable);
+      return nullptr;
+    }
+    at::globalContext().setUserEnabledCuDNN(false);
+    dev = torch::kCUDA;
+  }
+  try {
+    return new sciflow::ml::TorchIntNet(layers, weight_bits, act_limit, dev);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    *err = fmt::format("integer network: {}", what.substr(0, what.find('\n')));
+    *code = static_cast<int>(Code::kInternal);
+    return nullptr;
+  }
+}
 
 __attribute__((visibility("default"))) bool sciflow_ml_train_frame_net_v1(const sciflow::ml::TrainRequest& rq,
                                                                           const std::vector<sciflow::ml::TrainSeries>& series,

@@ -111,6 +111,7 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
       return invalid_argument("--model competes with the classical predictors: it needs --predictor auto");
     if (!o.to_h5.empty()) return invalid_argument("--to-h5 cannot carry a learned model (HDF5 readers would need it)");
     ASSIGN_OR_RETURN(auto net, ml::FrameNet::load(o.model));
+    RETURN_IF_ERROR(net.use_device(o.device));
     model = std::make_unique<ml::FrameNet>(std::move(net));
     h.model_hash = model->hash();
     h.model = model.get();

@@ -38,7 +38,7 @@ Result<std::pair<int64_t, int64_t>> parse_range(const std::string& text, int64_t
 Status run_decompress(const DecompressOptions& o, cli::Context& ctx) {
   ASSIGN_OR_RETURN(auto reader, codec::tez::Reader::open(o.input));
   std::unique_ptr<ml::FrameNet> model;
-  RETURN_IF_ERROR(attach_model(reader, o.model, &model));
+  RETURN_IF_ERROR(attach_model(reader, o.model, o.device, &model));
   const codec::tez::Header& h = reader.header();
   ASSIGN_OR_RETURN(auto range, parse_range(o.frames, h.frames));
   std::string output = o.output;

@@ -49,56 +49,6 @@ Status read_series(const std::string& input, const io::ReadOptions& ro, int64_t 
   return Status::ok();
 }
 
-// Mean and spread of the samples, and the mean |change| between frames (what the
-// network's input and output are scaled by).
-void normalisation(const std::vector<Series>& series, double* mean, double* scale, double* diff_scale) {
-  double n = 0, sum = 0, sq = 0, dn = 0, dsum = 0;
-  for (const auto& s : series) {
-    const int64_t plane = s.height * s.width, step = std::max<int64_t>(1, plane / 20000);
-    for (int64_t t = 0; t < s.frames; ++t)
-      for (int64_t i = (t * 7) % step; i < plane; i += step) {
-        double v = static_cast<double>(s.samples[static_cast<size_t>(t * plane + i)]);
-        n += 1;
-        sum += v;
-        sq += v * v;
-        if (t > 0) {
-          dn += 1;
-          dsum += std::fabs(v - static_cast<double>(s.samples[static_cast<size_t>((t - 1) * plane + i)]));
-        }
-      }
-  }
-  *mean = n > 0 ? sum / n : 0;
-  *scale = n > 0 ? std::sqrt(std::max(0.0, sq / n - *mean * *mean)) : 1;
-  *diff_scale = dn > 0 ? dsum / dn : 1;
-  if (!(*scale > 0)) *scale = 1;
-  if (!(*diff_scale > 0)) *diff_scale = 1;
-}
-
-// Mean |x_t - prediction| of the integer network and of the previous frame, over
-// the first frames of each series: how much the model helps before any coding.
-void evaluate(const ml::FrameNet& net, const std::vector<Series>& series, double* l1_net, double* l1_prev) {
-  double n = 0, a = 0, b = 0;
-  ml::FrameNet::Scratch scratch;
-  for (const auto& s : series) {
-    const int64_t plane = s.height * s.width;
-    std::vector<int64_t> pred(static_cast<size_t>(plane));
-    for (int64_t t = 1; t < std::min<int64_t>(s.frames, 9); ++t) {
-      const int64_t* prev[ml::kMaxWindow];
-      const int64_t k = std::min<int64_t>(net.window(), t);
-      for (int64_t j = 0; j < k; ++j) prev[j] = &s.samples[static_cast<size_t>((t - 1 - j) * plane)];
-      net.predict(std::span<const int64_t* const>(prev, static_cast<size_t>(k)), s.height, s.width, pred.data(), &scratch);
-      const int64_t* x = &s.samples[static_cast<size_t>(t * plane)];
-      for (int64_t i = 0; i < plane; ++i) {
-        a += std::fabs(static_cast<double>(x[i] - pred[static_cast<size_t>(i)]));
-        b += std::fabs(static_cast<double>(x[i] - prev[0][i]));
-      }
-      n += static_cast<double>(plane);
-    }
-  }
-  *l1_net = n > 0 ? a / n : 0;
-  *l1_prev = n > 0 ? b / n : 0;
-}
-
 }  // namespace
 
 Status run_train(const TrainOptions& o, cli::Context& ctx) {
@@ -125,19 +75,19 @@ Status run_train(const TrainOptions& o, cli::Context& ctx) {
   rq.seed = o.seed;
   rq.threads = ctx.threads();
   rq.device = o.device;
-  normalisation(series, &rq.mean, &rq.scale, &rq.diff_scale);
+  std::vector<ml::TrainSeries> ts;
+  int64_t frames = 0;
+  for (const auto& sr : series) {
+    ts.push_back({sr.samples.data(), sr.frames, sr.height, sr.width});
+    frames += sr.frames;
+  }
+  ml::frame_statistics(ts, &rq.mean, &rq.scale, &rq.diff_scale);
   term::ProgressBar bar(ctx.progress("train", o.epochs, false));
   rq.progress = [&](int, double loss) {
     bar.set_note(fmt::format("loss {:.4f}", loss));
     bar.add(1);
     return !cancel::check_cancelled().is_ok() ? false : true;
   };
-  std::vector<ml::TrainSeries> ts;
-  int64_t frames = 0;
-  for (const auto& s : series) {
-    ts.push_back({s.samples.data(), s.frames, s.height, s.width});
-    frames += s.frames;
-  }
   auto start = std::chrono::steady_clock::now();
   auto trained = ml::train_frame_net(rq, ts);
   if (!trained) {
@@ -171,7 +121,7 @@ Status run_train(const TrainOptions& o, cli::Context& ctx) {
                {"loss", trained->loss}};
   ASSIGN_OR_RETURN(auto net, ml::FrameNet::from_float(o.window, rq.mean, rq.scale, rq.diff_scale, trained->layers, meta));
   double l1_net = 0, l1_prev = 0;
-  evaluate(net, series, &l1_net, &l1_prev);
+  ml::evaluate_frame_net(net, ts, 8, &l1_net, &l1_prev);
   // The evaluation goes into the file too; from_float hashed the text without it.
   meta["eval"] = {{"l1_model", l1_net}, {"l1_previous_frame", l1_prev}};
   ASSIGN_OR_RETURN(net, ml::FrameNet::from_float(o.window, rq.mean, rq.scale, rq.diff_scale, trained->layers, meta));

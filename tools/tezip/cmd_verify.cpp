@@ -31,7 +31,7 @@ double element(DType t, const uint8_t* p) {
 Status run_verify(const VerifyOptions& o, cli::Context& ctx) {
   ASSIGN_OR_RETURN(auto reader, codec::tez::Reader::open(o.input));
   std::unique_ptr<ml::FrameNet> model;
-  RETURN_IF_ERROR(attach_model(reader, o.model, &model));
+  RETURN_IF_ERROR(attach_model(reader, o.model, o.device, &model));
   const codec::tez::Header& h = reader.header();
   std::unique_ptr<io::FrameReader> orig;
   RETURN_IF_ERROR(codec::h5filter::register_filter());

@@ -30,6 +30,7 @@ struct CompressOptions {
   bool force = false;
   std::string to_h5;  // write an HDF5 file whose dataset uses the tezip filter
   std::string model;  // learned predictor (tezip train)
+  std::string device = "cpu";  // where the model runs: cpu, torch, cuda
   InputOptions in;
 };
 
@@ -39,6 +40,7 @@ struct DecompressOptions {
   std::string frames;  // A:B
   std::string format = "auto";
   std::string model;
+  std::string device = "cpu";
   bool force = false;
 };
 
@@ -50,6 +52,7 @@ struct VerifyOptions {
   std::string input;
   std::string against;
   std::string model;
+  std::string device = "cpu";
   InputOptions in;
 };
 
@@ -92,7 +95,11 @@ void add_input_options(cli::Definition& def, CLI::App* cmd, InputOptions& o);
 
 // Loads the learned model `path` into `holder` and gives it to `reader` when the
 // file needs one; a clear error when it needs one and none or another is given.
-Status attach_model(codec::tez::Reader& reader, const std::string& path, std::unique_ptr<ml::FrameNet>* holder);
+// `device`: where it runs (ml::FrameNet::use_device).
+Status attach_model(codec::tez::Reader& reader, const std::string& path, const std::string& device,
+                    std::unique_ptr<ml::FrameNet>* holder);
+// The --device option of compress, decompress and verify.
+void add_device_option(cli::Definition& def, CLI::App* cmd, std::string& device);
 
 // Decodes the groups of `reader` that overlap frames [first, last) with up to
 // `threads` threads, calling `sink(first_frame, frames, data)` in frame order.

@@ -35,7 +35,16 @@ void add_input_options(cli::Definition& def, CLI::App* cmd, InputOptions& o) {
   cmd->add_flag("--drop-alpha", o.drop_alpha, "PNG with alpha: keep the colour channels only");
 }
 
-Status attach_model(codec::tez::Reader& reader, const std::string& path, std::unique_ptr<ml::FrameNet>* holder) {
+void add_device_option(cli::Definition& def, CLI::App* cmd, std::string& device) {
+  def.choices(cmd->add_option("--device", device,
+                              "Where a learned model runs: cpu (integer kernel), torch (libtorch, CPU) or cuda (libtorch, "
+                              "GPU); all three give the same bytes")
+                  ->capture_default_str(),
+              {"cpu", "torch", "cuda"});
+}
+
+Status attach_model(codec::tez::Reader& reader, const std::string& path, const std::string& device,
+                    std::unique_ptr<ml::FrameNet>* holder) {
   const std::string& want = reader.header().model_hash;
   if (want.empty()) {
     if (!path.empty()) log::info("{}", fmt::format("{}: compressed without a learned model; --model not needed", reader.name()));
@@ -47,6 +56,7 @@ Status attach_model(codec::tez::Reader& reader, const std::string& path, std::un
   ASSIGN_OR_RETURN(auto net, ml::FrameNet::load(path));
   if (net.hash() != want)
     return invalid_argument(fmt::format("--model {} is {}, but {} was compressed with {}", path, net.hash(), reader.name(), want));
+  RETURN_IF_ERROR(net.use_device(device));
   *holder = std::make_unique<ml::FrameNet>(std::move(net));
   reader.set_model(holder->get());
   return Status::ok();

@@ -42,6 +42,7 @@ void define_cli(cli::Definition& def) {
         ->excludes("--output");
     c->add_option("--model", o.model, "Learned predictor from tezip train: competes with the classical ones per stripe and block")
         ->type_name("MODEL");
+    add_device_option(def, c, o.device);
     add_input_options(def, c, o.in);
   }
   {
@@ -60,6 +61,7 @@ void define_cli(cli::Definition& def) {
                     ->capture_default_str(),
                 {"auto", "hdf5", "npy", "raw", "png", "tiff"});
     c->add_option("--model", o.model, "The learned model the file was compressed with")->type_name("MODEL");
+    add_device_option(def, c, o.device);
     c->add_flag("-f,--force", o.force, "Overwrite the output; write binary data to a terminal");
   }
   {
@@ -76,6 +78,7 @@ void define_cli(cli::Definition& def) {
     c->add_option("--against", o.against, "The original frames: report bit-exactness, max error and PSNR")
         ->type_name("FRAMES");
     c->add_option("--model", o.model, "The learned model the file was compressed with")->type_name("MODEL");
+    add_device_option(def, c, o.device);
     add_input_options(def, c, o.in);
   }
   {

@@ -26,6 +26,13 @@ p=$(stat -c %s plain.tez); l=$(stat -c %s learned.tez)
 for j in 1 3; do tezip d learned.tez --model m.model -j $j -o - -F npy | cmp - a.npy || exit 1; done
 echo decoded exactly with 1 and 3 threads
 tezip c - --model m.model -q < a.npy | tezip d - --model m.model -F npy | cmp - a.npy && echo pipes exact
+# The libtorch path (float64 on integer values: what --device cuda runs on a GPU)
+# gives the same bytes as the integer kernel, compressing and decoding.
+tezip d learned.tez --model m.model --device torch -o - -F npy | cmp - a.npy && echo "libtorch decode exact"
+tezip c a.npy -o torch.tez -q --group 6 --model m.model --device torch || exit 1
+end_of_groups() { od -An -t u8 -j $(( $(stat -c %s "$1") - 16 )) -N 8 "$1" | tr -d ' '; }
+n=$(end_of_groups learned.tez)
+[[ $n == $(end_of_groups torch.tez) ]] && cmp -n "$n" learned.tez torch.tez && echo "libtorch compress: same groups"
 tezip verify learned.tez --model m.model --against a.npy | sed 's/^learned.tez: //'
 tezip info learned.tez | grep -c '^model       sha256:'
 tezip d learned.tez -o out.npy 2>&1 | sed 's/sha256:[0-9a-f]*/sha256:H/'; echo "no model: exit ${PIPESTATUS[0]}"

@@ -102,11 +102,11 @@ TEST_CASE("frame net: the vectorised integer inference equals a plain int64 refe
     for (const auto& f : frames) prev.push_back(f.data());
     std::vector<int64_t> got(static_cast<size_t>(h * w));
     FrameNet::Scratch scratch;
-    net->predict(prev, h, w, got.data(), &scratch);
+    REQUIRE(net->predict(prev, h, w, got.data(), &scratch).is_ok());
     CHECK(got == reference(*net, frames, h, w));
     // Fewer planes than the window (the start of a group): the oldest repeats.
     std::vector<std::vector<int64_t>> one(frames.begin(), frames.begin() + 1);
-    net->predict(std::span<const int64_t* const>(prev.data(), 1), h, w, got.data(), &scratch);
+    REQUIRE(net->predict(std::span<const int64_t* const>(prev.data(), 1), h, w, got.data(), &scratch).is_ok());
     CHECK(got == reference(*net, one, h, w));
   }
 }
@@ -129,7 +129,7 @@ TEST_CASE("frame net: quantisation follows the float network") {
   const int64_t* prev[2] = {x1.data(), x2.data()};
   std::vector<int64_t> got(h * w);
   FrameNet::Scratch scratch;
-  net->predict(prev, h, w, got.data(), &scratch);
+  REQUIRE(net->predict(prev, h, w, got.data(), &scratch).is_ok());
   for (auto v : got) CHECK(std::abs(v - (1040 + 20)) <= 1);
 }
 
