@@ -20,8 +20,8 @@ PACKAGES=(
   libopenblas-dev
   # tests: man page rendering, python for small helpers
   man-db groff-base zsh fish python3 time
-  # dxfer tests: a real WebDAV server, an OpenSSH SFTP server, TLS tools, curl as a client
-  nginx libnginx-mod-http-dav-ext openssh-server openssh-client openssl curl
+  # dxfer tests: real WebDAV servers (nginx, Apache mod_dav), an OpenSSH SFTP server, TLS tools, curl as a client
+  nginx libnginx-mod-http-dav-ext apache2 openssh-server openssh-client openssl curl
   # wfrun tests: a one-node Slurm (tests/slurm/cluster.sh)
   slurm-wlm munge
   # fuzzing the decoders (libFuzzer with ASan/UBSan)

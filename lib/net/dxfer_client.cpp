@@ -641,10 +641,17 @@ class DavStore : public Store {
         std::lock_guard<std::mutex> l(shared_->mu);
         if (shared_->made.count(dir)) continue;
       }
+      auto made = [](long st) { return st == 201 || st == 405 || st == 301 || (st >= 200 && st < 300); };
       auto r = c_.request("MKCOL", base_ + url_encode_path(dir));
       if (!r) return r.status();
-      if (r->status != 201 && r->status != 405 && r->status != 301 && !(r->status >= 200 && r->status < 300))
-        return http_error("MKCOL " + dir, *r);
+      if (!made(r->status)) {
+        // Apache's mod_dav answers 403 to the loser of two MKCOLs of the same
+        // collection at once (another thread of this push): ask again, which now
+        // gets 405 (exists) if that was the cause.
+        r = c_.request("MKCOL", base_ + url_encode_path(dir));
+        if (!r) return r.status();
+        if (!made(r->status)) return http_error("MKCOL " + dir, *r);
+      }
       std::lock_guard<std::mutex> l(shared_->mu);
       shared_->made.insert(dir);
     }

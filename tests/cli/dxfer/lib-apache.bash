@@ -1,0 +1,55 @@
+# Starts Apache httpd with mod_dav as a WebDAV server over TLS on a free port of
+# 127.0.0.1 with a self-signed certificate (sourced by WebDAV tests). Sets
+# ADAV_URL, ADAV_ROOT, ADAV_CERT and APACHE_PID; stop_apache stops it.
+start_apache() {
+  local w=$PWD/apache mods=/usr/lib/apache2/modules port
+  mkdir -p "$w"/{run,logs,lock,root/dav}
+  chown -R www-data:www-data "$w/root" "$w/lock"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1" \
+    -keyout "$w/key.pem" -out "$w/cert.pem" 2>/dev/null || return 1
+  port=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+  cat > "$w/httpd.conf" <<APX
+ServerRoot $w
+DefaultRuntimeDir $w/run
+PidFile $w/run/httpd.pid
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
+LoadModule ssl_module $mods/mod_ssl.so
+LoadModule dav_module $mods/mod_dav.so
+LoadModule dav_fs_module $mods/mod_dav_fs.so
+User www-data
+Group www-data
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+ErrorLog $w/logs/error.log
+DavLockDB $w/lock/DavLock
+LimitRequestBody 0
+<VirtualHost 127.0.0.1:$port>
+  SSLEngine on
+  SSLCertificateFile $w/cert.pem
+  SSLCertificateKeyFile $w/key.pem
+  DocumentRoot $w/root
+  <Directory $w/root>
+    Require all granted
+  </Directory>
+  <Location /dav>
+    Dav On
+  </Location>
+</VirtualHost>
+APX
+  apache2 -f "$w/httpd.conf" -DFOREGROUND > "$w/logs/stdout" 2>&1 &
+  APACHE_PID=$!
+  for _ in $(seq 100); do
+    curl -s -o /dev/null --cacert "$w/cert.pem" "https://127.0.0.1:$port/" && break
+    kill -0 $APACHE_PID 2>/dev/null || { echo "apache died:"; cat "$w/logs/stdout" "$w/logs/error.log"; return 1; }
+    sleep 0.05
+  done
+  ADAV_URL=davs://127.0.0.1:$port/dav
+  ADAV_ROOT=$w/root/dav
+  ADAV_CERT=$w/cert.pem
+}
+stop_apache() {
+  [[ -n ${APACHE_PID:-} ]] && kill "$APACHE_PID" 2>/dev/null && wait "$APACHE_PID" 2>/dev/null
+  APACHE_PID=
+}
