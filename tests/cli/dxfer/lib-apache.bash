@@ -1,8 +1,14 @@
 # Starts Apache httpd with mod_dav as a WebDAV server over TLS on a free port of
 # 127.0.0.1 with a self-signed certificate (sourced by WebDAV tests). Sets
-# ADAV_URL, ADAV_ROOT, ADAV_CERT and APACHE_PID; stop_apache stops it.
+# ADAV_URL, ADAV_ROOT, ADAV_CERT and APACHE_PID; stop_apache stops it and removes
+# its directory.
 start_apache() {
-  local w=$PWD/apache mods=/usr/lib/apache2/modules port
+  local w mods=/usr/lib/apache2/modules port
+  # Apache serves as www-data, which cannot enter a private scratch directory
+  # (mktemp -d makes them 0700): its tree lives in a world-searchable one.
+  w=$(mktemp -d "${TMPDIR:-/tmp}/sciflow-apache.XXXXXX") || return 1
+  chmod 755 "$w"
+  APACHE_DIR=$w
   mkdir -p "$w"/{run,logs,lock,root/dav}
   chown -R www-data:www-data "$w/root" "$w/lock"
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1" \
@@ -52,4 +58,6 @@ APX
 stop_apache() {
   [[ -n ${APACHE_PID:-} ]] && kill "$APACHE_PID" 2>/dev/null && wait "$APACHE_PID" 2>/dev/null
   APACHE_PID=
+  [[ -n ${APACHE_DIR:-} ]] && rm -rf "$APACHE_DIR"
+  APACHE_DIR=
 }
