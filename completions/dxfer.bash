@@ -65,8 +65,8 @@ _dxfer() {
   local words
   case $cmd in
     '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check push sync pull serve verify ls keygen token' ;;
-    push) words='-h --help --chunk --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries --bwlimit --globus-source --poll -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    sync) words='-h --help --checksum --chunk --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries --bwlimit --globus-source --poll -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    push) words='-h --help --chunk --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries --bwlimit --globus-source --poll --zstd -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    sync) words='-h --help --checksum --chunk --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries --bwlimit --globus-source --poll --zstd -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     pull) words='-h --help --sync --checksum --chunk --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries --bwlimit -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     serve) words='-h --help --root --listen --tls-cert --tls-key --self-signed --tokens -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     verify) words='-h --help --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;

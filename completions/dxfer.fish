@@ -21,6 +21,7 @@ complete -c dxfer -n '__fish_seen_subcommand_from push' -l retries -x -d 'Attemp
 complete -c dxfer -n '__fish_seen_subcommand_from push' -l bwlimit -x -d 'Bandwidth limit for all streams together, e.g. 200MB/s or 1Gbit/s'
 complete -c dxfer -n '__fish_seen_subcommand_from push' -l globus-source -x -d 'globus://: the Globus collection (endpoint) ID that local sources are on'
 complete -c dxfer -n '__fish_seen_subcommand_from push' -l poll -x -d 'globus://: seconds between task status checks'
+complete -c dxfer -n '__fish_seen_subcommand_from push' -l zstd -d 'https://: compress chunks with zstd on the wire when that saves 5% or more'
 complete -c dxfer -n '__fish_seen_subcommand_from push' -F
 complete -c dxfer -n '__fish_use_subcommand' -a sync -d 'Like push, but only files that are new or changed (size and mtime, or --checksum)'
 complete -c dxfer -n '__fish_seen_subcommand_from sync' -s h -l help -d 'Print help and exit'
@@ -36,6 +37,7 @@ complete -c dxfer -n '__fish_seen_subcommand_from sync' -l retries -x -d 'Attemp
 complete -c dxfer -n '__fish_seen_subcommand_from sync' -l bwlimit -x -d 'Bandwidth limit for all streams together, e.g. 200MB/s or 1Gbit/s'
 complete -c dxfer -n '__fish_seen_subcommand_from sync' -l globus-source -x -d 'globus://: the Globus collection (endpoint) ID that local sources are on'
 complete -c dxfer -n '__fish_seen_subcommand_from sync' -l poll -x -d 'globus://: seconds between task status checks'
+complete -c dxfer -n '__fish_seen_subcommand_from sync' -l zstd -d 'https://: compress chunks with zstd on the wire when that saves 5% or more'
 complete -c dxfer -n '__fish_seen_subcommand_from sync' -F
 complete -c dxfer -n '__fish_use_subcommand' -a pull -d 'Copy files from a dxfer server, WebDAV or SFTP: chunked ranged reads, verified, resumable'
 complete -c dxfer -n '__fish_seen_subcommand_from pull' -s h -l help -d 'Print help and exit'

@@ -43,6 +43,9 @@ struct RemoteOptions {
   int64_t chunk_bytes = 8 << 20;  // a multiple of 1 MiB
   bool sync = false;              // skip files already there (size and mtime, or --checksum)
   bool checksum = false;          // sync: compare sha256-tree, not size and mtime
+  // zstd on the wire (to a dxfer server): chunks that shrink by 5% or more travel
+  // compressed at this level (0: off); the leaves are of the uncompressed bytes.
+  int zstd_level = 0;
   int retries = 6;                // attempts per request beyond the first
   double bwlimit = 0;             // bytes per second for all threads together; 0: none
   // End-to-end encryption (--encrypt KEYFILE): each chunk is sealed with
@@ -65,6 +68,7 @@ bool is_remote(const std::string& url);  // https:// or http://
 struct RemoteReport {
   io::TransferReport transfer;
   std::vector<std::string> failures;
+  int64_t wire_bytes = -1;  // bytes of file data on the wire, when it differs from transfer.bytes_sent (zstd)
 };
 
 Result<RemoteReport> push(const std::vector<std::string>& sources, const std::string& url, const RemoteOptions& options);

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <thread>
 
+#include "codec/zstd.hpp"
 #include "core/cancel.hpp"
 #include "core/json.hpp"
 #include "core/units.hpp"
@@ -645,13 +646,41 @@ void Server::put_chunk(const httplib::Request& req, httplib::Response& res, cons
     };
     std::span<uint8_t> buf(mem, static_cast<size_t>(n));
     size_t received = 0;
-    bool ok = reader([&](const char* d, size_t len) {
-      if (received + len > buf.size()) return false;
-      std::memcpy(buf.data() + received, d, len);
-      received += len;
-      return true;
-    });
-    if (!ok || received != buf.size()) {
+    const std::string encoding = req.get_header_value("X-Dxfer-Encoding");
+    if (!encoding.empty() && encoding != "zstd") {
+      give_back();
+      return unsupported(fmt::format("{}: chunk {}: encoding '{}' (this server takes zstd)", up.path, k, encoding));
+    }
+    bool ok;
+    if (encoding == "zstd") {
+      // zstd on the wire: the leaves are of the decompressed bytes, which must be
+      // exactly the chunk (a damaged frame fails here or at the leaves: 422).
+      std::vector<uint8_t> packed;
+      ok = reader([&](const char* d, size_t len) {
+        if (packed.size() + len > buf.size() + 4096) return false;
+        packed.insert(packed.end(), d, d + len);
+        return true;
+      });
+      auto plain = ok ? codec::zstd::decompress(packed, buf.size()) : Result<std::vector<uint8_t>>(Status(Code::kCorrupt, ""));
+      if (ok && (!plain || plain->size() != buf.size())) {
+        give_back();
+        return corrupt(fmt::format("{}: chunk {}: its zstd frame does not decode to {} bytes (damaged on the way); send it "
+                                   "again", up.path, k, n));
+      }
+      if (ok) {
+        std::memcpy(buf.data(), plain->data(), buf.size());
+        received = packed.size();
+      }
+    } else {
+      ok = reader([&](const char* d, size_t len) {
+        if (received + len > buf.size()) return false;
+        std::memcpy(buf.data() + received, d, len);
+        received += len;
+        return true;
+      });
+      ok = ok && received == buf.size();
+    }
+    if (!ok) {
       give_back();
       return invalid_argument(fmt::format("{}: chunk {} must be {} bytes", up.path, k, n));
     }
@@ -670,7 +699,7 @@ void Server::put_chunk(const httplib::Request& req, httplib::Response& res, cons
     writer_->submit(ChunkWriter::Job{*u, k, off, n, mem, std::move(got)}, slot);
     queued = true;
     res.set_content("{}\n", "application/json");
-    return n;
+    return static_cast<int64_t>(received);  // the audit log counts bytes on the wire
   });
 }
 

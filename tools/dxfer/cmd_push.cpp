@@ -161,6 +161,7 @@ Status report(const io::TransferReport& rep, const std::vector<std::string>& fai
 Status push_globus(const PushOptions& o, const std::vector<std::string>& srcs, const std::string& url,
                    term::ProgressBar& bar, cli::Context& ctx) {
   if (!o.remote.encrypt.empty()) return invalid_argument("--encrypt: Globus encrypts in transit itself; dxfer encrypts only to its own server");
+  if (o.zstd) return invalid_argument("--zstd: only to a dxfer server (https://); Globus moves the data itself");
   ASSIGN_OR_RETURN(auto ro, remote_options(o.remote, ctx, o.chunk));
   DestLock lock;
   RETURN_IF_ERROR(lock.acquire_remote(url));
@@ -252,15 +253,24 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
       return invalid_argument(fmt::format("--chunk {}: to a dxfer server, a multiple of 1 MiB", o.chunk));
     ro.sync = o.sync;
     ro.checksum = o.checksum;
+    if (o.zstd) {
+      if (dav) return invalid_argument("--zstd: only to a dxfer server (https://); WebDAV and SFTP servers store what they receive");
+      if (ro.key) return invalid_argument("--zstd with --encrypt: encrypted chunks do not compress (compress the files first)");
+      ro.zstd_level = 1;
+    }
     ASSIGN_OR_RETURN(ro.bwlimit, bandwidth(o.bwlimit));
     ro.progress = [&](int64_t done) { bar.add(done - bar.done()); };
     ASSIGN_OR_RETURN(auto rep, dav ? net::push_store(srcs, url, ro) : net::push(srcs, url, ro));
     bar.finish();
+    if (rep.wire_bytes >= 0)
+      log::info("zstd on the wire: {} of file data went as {}", units::format_bytes(static_cast<double>(rep.transfer.bytes_sent)),
+                units::format_bytes(static_cast<double>(rep.wire_bytes)));
     return report(rep.transfer, rep.failures, o.sync, secs(), ctx);
   }
   ASSIGN_OR_RETURN(std::string dst, local_destination(url));
   if (!o.remote.encrypt.empty())
     return invalid_argument("--encrypt protects data on a server that must not read it: give an https:// destination");
+  if (o.zstd) return invalid_argument("--zstd: only to a dxfer server (https://); a local copy has no wire to save");
   DestLock lock;
   RETURN_IF_ERROR(lock.acquire(dst));
   io::TransferOptions to;

@@ -40,6 +40,7 @@ struct PushOptions {
   bool checksum = false;
   std::string chunk = "8MiB";
   std::string bwlimit;
+  bool zstd = false;          // https://: zstd on the wire
   std::string globus_source;  // globus://: the collection local sources are on
   double poll = 5;            // globus://: seconds between task status checks
 };

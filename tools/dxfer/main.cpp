@@ -37,6 +37,7 @@ void define_cli(cli::Definition& def) {
                        ->type_name("RATE"),
                    cli::ValueKind::kNone);
     add_globus_flags(def, c, o);
+    c->add_flag("--zstd", o.zstd, "https://: compress chunks with zstd on the wire when that saves 5% or more");
   }
   {
     auto& o = def.make<PushOptions>();
@@ -51,6 +52,7 @@ void define_cli(cli::Definition& def) {
                        ->type_name("RATE"),
                    cli::ValueKind::kNone);
     add_globus_flags(def, c, o);
+    c->add_flag("--zstd", o.zstd, "https://: compress chunks with zstd on the wire when that saves 5% or more");
   }
   {
     auto& o = def.make<PullOptions>();
