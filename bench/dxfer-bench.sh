@@ -142,6 +142,12 @@ if ((have_ssh)); then
     bash -c 'echo "put $1 $2/s$RANDOM$RANDOM.bin" | sftp -b - "${@:3}" root@127.0.0.1' _ "$W/big.bin" "$W/sftp" "${ssh_opts[@]}"
   measure_big "sftp put -c aes128-gcm -R 128 -B 131072" \
     bash -c 'echo "put $1 $2/s$RANDOM$RANDOM.bin" | sftp -c aes128-gcm@openssh.com -R 128 -B 131072 -b - "${@:3}" root@127.0.0.1' _ "$W/big.bin" "$W/sftp" "${ssh_opts[@]}"
+  host_pin=$(ssh-keygen -lf "$W/ssh/host.pub" -E sha256 | awk '{print $2}')
+  measure_big "dxfer push to OpenSSH (sftp://, size checked)" \
+    bash -c '"$0" push "$1" "sftp://root@127.0.0.1:12222$2/x$RANDOM$RANDOM/" --ssh-key "$3" --pin "$4" -q' \
+    "$dxfer" "$W/big.bin" "$W/sftp" "$W/ssh/client" "$host_pin"
+  printf 'ratio dxfer to SFTP / sftp put (defaults)             %.2fx\n' \
+    "$(echo "${up["dxfer push to OpenSSH (sftp://, size checked)"]} / ${up["sftp put (OpenSSH defaults)"]}" | bc -l)"
 fi
 d=${up["dxfer push -j$threads to dxfer serve (SHA-256 verified)"]}
 for k in "${!up[@]}"; do
@@ -177,3 +183,20 @@ measure_small "curl, one kept-alive connection, to nginx" \
 d=${fps["dxfer push -j$threads to dxfer serve"]}
 printf 'ratio dxfer / curl one connection                   %.2fx\n' "$(echo "$d / ${fps["curl, one kept-alive connection, to nginx"]}" | bc -l)"
 printf 'ratio dxfer to WebDAV / curl one connection         %.2fx\n' "$(echo "${fps["dxfer push -j$threads to nginx WebDAV (davs://)"]} / ${fps["curl, one kept-alive connection, to nginx"]}" | bc -l)"
+
+echo "== compressible data ($((size_mib / 2)) MiB of CSV text) over a 100 MB/s link (--bwlimit), to dxfer serve"
+python3 -c "
+import random, sys
+random.seed(1)
+n = int(sys.argv[2]) << 20
+with open(sys.argv[1], 'w') as f:
+    w = 0
+    while w < n:
+        row = '%09d,%010.4f,%s,%d\\n' % (w, random.random() * 1000, random.choice(['ok', 'ok', 'ok', 'retry', 'fail']), random.randrange(4096))
+        f.write(row); w += len(row)" "$W/table.csv" $((size_mib / 2))
+tbytes=$(stat -c %s "$W/table.csv")
+for variant in plain zstd; do
+  opt=(); [[ $variant == zstd ]] && opt=(--zstd)
+  t=$(timed "$dxfer" push "$W/table.csv" "$url/t$variant$RANDOM/" --pin "$pin" -j "$threads" --bwlimit 100MB/s -q "${opt[@]}")
+  printf '%-52s %8.0f MB/s of file data\n' "dxfer push --bwlimit 100MB/s ${opt[*]}" "$(echo "$tbytes / $t / 1000000" | bc -l)"
+done
