@@ -44,6 +44,7 @@ _dxfer() {
     --tls-cert) case $cmd in serve) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --tls-key) case $cmd in serve) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --tokens) case $cmd in serve) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --upload-ttl) case $cmd in serve) COMPREPLY=(); return ;; esac ;;
     --encrypt) case $cmd in verify) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --cacert) case $cmd in verify) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --ssh-key) case $cmd in verify) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
@@ -68,7 +69,7 @@ _dxfer() {
     push) words='-h --help --chunk --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries --bwlimit --globus-source --poll --zstd -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     sync) words='-h --help --checksum --chunk --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries --bwlimit --globus-source --poll --zstd -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     pull) words='-h --help --sync --checksum --chunk --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries --bwlimit -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    serve) words='-h --help --root --listen --tls-cert --tls-key --self-signed --tokens -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    serve) words='-h --help --root --listen --tls-cert --tls-key --self-signed --tokens --upload-ttl -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     verify) words='-h --help --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     ls) words='-h --help --cacert --ssh-key --known-hosts --pin --token-file --retries -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     keygen) words='-h --help -o --output -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;

@@ -61,6 +61,7 @@ complete -c dxfer -n '__fish_seen_subcommand_from serve' -l tls-cert -r -F -d 'C
 complete -c dxfer -n '__fish_seen_subcommand_from serve' -l tls-key -r -F -d 'Private key (PEM)'
 complete -c dxfer -n '__fish_seen_subcommand_from serve' -l self-signed -d 'Make (once) a self-signed certificate in ROOT/.dxfer/tls; clients trust it by the printed --pin'
 complete -c dxfer -n '__fish_seen_subcommand_from serve' -l tokens -r -F -d 'Token file (dxfer token create)'
+complete -c dxfer -n '__fish_seen_subcommand_from serve' -l upload-ttl -x -d 'Remove unfinished uploads idle this long (their space is reserved); 0: never'
 complete -c dxfer -n '__fish_use_subcommand' -a verify -d 'Compare sources with the destination: presence, size, SHA-256, manifest'
 complete -c dxfer -n '__fish_seen_subcommand_from verify' -s h -l help -d 'Print help and exit'
 complete -c dxfer -n '__fish_seen_subcommand_from verify' -l encrypt -r -F -d 'End-to-end encryption with this key (dxfer keygen): AES-256-GCM per chunk; the server stores only ciphertext'

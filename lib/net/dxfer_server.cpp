@@ -235,6 +235,10 @@ class Server {
   // Request plumbing.
   Result<std::string> authenticate(const httplib::Request& req, crypto::Access access, const std::string& path);
   void audit(const httplib::Request& req, const std::string& who, const std::string& path, int status, int64_t bytes);
+  // An audit line for something the server did by itself (remote "-", who "dxfer serve").
+  void audit_event(const std::string& method, const std::string& path, int status, int64_t bytes);
+  // Removes unfinished uploads idle for longer than the TTL; returns how many.
+  int expire_uploads();
   template <typename F>
   void handle(const httplib::Request& req, httplib::Response& res, crypto::Access access, const std::string& path, F&& f);
   static void fail(httplib::Response& res, int status, const std::string& message);
@@ -304,6 +308,53 @@ void Server::audit(const httplib::Request& req, const std::string& who, const st
   std::string line = to_json_line(j) + "\n";
   std::lock_guard<std::mutex> l(audit_mu_);
   (void)io::write_all(audit_fd_.get(), line, "audit log");
+}
+
+void Server::audit_event(const std::string& method, const std::string& path, int status, int64_t bytes) {
+  Json j{{"time", units::format_utc(static_cast<double>(std::time(nullptr)))},
+         {"remote", "-"}, {"who", "dxfer serve"}, {"method", method}, {"path", path},
+         {"status", status}, {"bytes", bytes}};
+  std::string line = to_json_line(j) + "\n";
+  std::lock_guard<std::mutex> l(audit_mu_);
+  (void)io::write_all(audit_fd_.get(), line, "audit log");
+}
+
+int Server::expire_uploads() {
+  if (o_.upload_ttl_s <= 0) return 0;
+  std::error_code ec;
+  std::vector<std::string> ids;
+  for (const auto& e : fs::directory_iterator(state_ + "/uploads", ec))
+    if (e.path().extension() == ".json") ids.push_back(e.path().stem().string());
+  const double now = static_cast<double>(std::time(nullptr));
+  int removed = 0;
+  for (const auto& id : ids) {
+    // Last activity: the newest of its files (the journal grows with every chunk written).
+    double last = 0;
+    for (const char* ext : {".json", ".leaves", ".part"}) {
+      struct stat st;
+      if (::fstatat(uploads_fd_.get(), (id + ext).c_str(), &st, 0) == 0)
+        last = std::max(last, static_cast<double>(st.st_mtim.tv_sec));
+    }
+    if (now - last < o_.upload_ttl_s) continue;
+    std::string path;
+    {
+      std::lock_guard<std::mutex> l(uploads_mu_);
+      auto it = uploads_.find(id);
+      if (it != uploads_.end()) {
+        std::lock_guard<std::mutex> ul(it->second->mu);
+        if (it->second->pending > 0) continue;  // chunks on their way to disk: not idle
+        path = it->second->path;
+        uploads_.erase(it);
+      }
+      if (path.empty())
+        if (auto text = io::read_file(state_ + "/uploads/" + id + ".json"))
+          if (auto j = parse_json(*text, id); j && j->is_object()) path = j->value("path", "");
+      for (const char* ext : {".part", ".leaves", ".json"}) ::unlinkat(uploads_fd_.get(), (id + ext).c_str(), 0);
+    }
+    audit_event("EXPIRE", path, 410, 0);
+    ++removed;
+  }
+  return removed;
 }
 
 // Authenticates, runs f (which returns the bytes moved or an HttpError), audits.
@@ -873,6 +924,7 @@ Status Server::run() {
   RETURN_IF_ERROR(load_manifest());
   audit_fd_ = Fd(::open((state_ + "/audit.log").c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
   if (audit_fd_.get() < 0) return errno_status(fmt::format("open '{}/audit.log'", state_), errno);
+  expire_uploads();
 
   std::string cert = o_.tls_cert, key = o_.tls_key;
   if (o_.self_signed) {
@@ -918,7 +970,15 @@ Status Server::run() {
   if (o_.on_ready) o_.on_ready(fmt::format("https://{}:{}", host, port), pin);
   std::atomic<bool> done{false};
   std::thread watcher([&] {
-    while (!done && !cancel::cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto period = std::chrono::duration<double>(std::clamp(o_.upload_ttl_s / 4, 1.0, 3600.0));
+    auto next = std::chrono::steady_clock::now() + period;
+    while (!done && !cancel::cancelled()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (o_.upload_ttl_s > 0 && std::chrono::steady_clock::now() >= next) {
+        expire_uploads();
+        next = std::chrono::steady_clock::now() + period;
+      }
+    }
     svr.stop();
   });
   svr.listen_after_bind();

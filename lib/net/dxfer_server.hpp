@@ -44,6 +44,10 @@ struct ServeOptions {
   bool self_signed = false;     // make (once) ROOT/.dxfer/tls/{cert,key}.pem for `host`
   std::string tokens;           // token file (dxfer token create)
   int threads = 8;              // connections served at once
+  // Unfinished uploads untouched for this long are removed (their space is
+  // reserved in full when they start), at start and then every ttl/4 (1 s to
+  // 1 h); 0: never. A client that comes back later starts the file over.
+  double upload_ttl_s = 7 * 86400;
   // Called once listening: the base URL and the certificate's public-key pin.
   std::function<void(const std::string& url, const std::string& pin)> on_ready;
 };

@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include "core/log.hpp"
+#include "core/units.hpp"
 #include "net/dxfer_server.hpp"
 #include "tools/dxfer/commands.hpp"
 
@@ -23,6 +24,7 @@ Status run_serve(const ServeCliOptions& o, cli::Context& ctx) {
   so.tls_key = o.tls_key;
   so.self_signed = o.self_signed;
   so.tokens = o.tokens;
+  ASSIGN_OR_RETURN(so.upload_ttl_s, units::parse_duration(o.upload_ttl));
   so.threads = std::max(8, ctx.threads() * 4);
   if (o.self_signed && (!o.tls_cert.empty() || !o.tls_key.empty()))
     return invalid_argument("--self-signed makes its own certificate: drop --tls-cert/--tls-key, or --self-signed");

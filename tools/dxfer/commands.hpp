@@ -66,6 +66,7 @@ struct LsOptions {
 
 struct ServeCliOptions {
   std::string root, listen = "127.0.0.1:8765", tls_cert, tls_key, tokens;
+  std::string upload_ttl = "7d";
   bool self_signed = false;
 };
 

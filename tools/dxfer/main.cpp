@@ -88,6 +88,11 @@ void define_cli(cli::Definition& def) {
                 "Make (once) a self-signed certificate in ROOT/.dxfer/tls; clients trust it by the printed --pin");
     def.value_kind(c->add_option("--tokens", o.tokens, "Token file (dxfer token create)")->type_name("FILE")->required(),
                    cli::ValueKind::kFile);
+    def.value_kind(c->add_option("--upload-ttl", o.upload_ttl,
+                                 "Remove unfinished uploads idle this long (their space is reserved); 0: never")
+                       ->type_name("DURATION")
+                       ->capture_default_str(),
+                   cli::ValueKind::kNone);
   }
   {
     auto& o = def.make<VerifyOptions>();
