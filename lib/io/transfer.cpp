@@ -120,6 +120,7 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
         done_bytes += f.size;
         if (o.progress) o.progress(done_bytes);
         report.files.push_back(fr);
+        if (o.file_done) o.file_done();
         continue;
       }
     }
@@ -257,6 +258,7 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
     fr.sent = sent;
     report.bytes_sent += sent;
     report.files.push_back(fr);
+    if (o.file_done) o.file_done();
   }
   return report;
 }

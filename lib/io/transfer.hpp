@@ -42,6 +42,7 @@ struct TransferOptions {
   bool sync = false;      // skip files whose destination is up to date
   double bwlimit = 0;     // bytes per second, all threads together; 0: none
   std::function<void(int64_t bytes)> progress;  // bytes done so far (any thread)
+  std::function<void()> file_done;              // once per file sent or skipped (any thread)
 };
 
 struct FileReport {

@@ -230,6 +230,7 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
         pf.done = pf.skipped = true;
         rep.transfer.files.push_back({f.name, "skipped", f.size, 0, e.value("sha256tree", "")});
         progress(f.size);
+        if (o.file_done) o.file_done();
         continue;
       }
     }
@@ -315,12 +316,14 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
       if (j && j->contains("files") && (*j)["files"].contains(pf.path) &&
           (*j)["files"][pf.path].value("sha256tree", "") == pf.tree && (*j)["files"][pf.path].value("size", int64_t{-1}) == pf.f.size) {
         pf.done = true;
+        if (o.file_done) o.file_done();
         return;
       }
       return fail_file(pf, Status(Code::kNotFound, fmt::format("{}: the upload vanished on the server; run again", pf.path)));
     }
     if (!r) return fail_file(pf, r.status());
     pf.done = true;
+    if (o.file_done) o.file_done();
   };
   auto run_chunk = [&](HttpClient& c, const Item& it, std::vector<uint8_t>& buf) {
     PushFile& pf = files[it.file];
@@ -446,6 +449,7 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
             pf.done = true;
             pf.sent = pf.stored;
             progress(pf.f.size);
+            if (o.file_done) o.file_done();
           } else if (fj.value("error", "").find("damaged") != std::string::npos && attempt < o.retries) {
             damaged = true;
           } else {
@@ -782,6 +786,7 @@ Result<RemoteReport> push_store(const std::vector<std::string>& sources, const s
         rep.transfer.files.push_back({f.name, "skipped", f.size, 0, e.value("sha256tree", "")});
         done_bytes += f.size;
         if (o.progress) o.progress(done_bytes);
+        if (o.file_done) o.file_done();
         continue;
       }
     }
@@ -829,6 +834,7 @@ Result<RemoteReport> push_store(const std::vector<std::string>& sources, const s
       rep.transfer.bytes_sent += f.size - resumed;
       done_bytes += f.size;
       if (o.progress) o.progress(done_bytes);
+      if (o.file_done) o.file_done();
     }
   };
   std::vector<std::thread> pool;
@@ -1000,6 +1006,7 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
         pf.skipped = true;
         rep.transfer.files.push_back({pf.name, "skipped", pf.plain, 0, pf.tree});
         progress(pf.size);
+        if (o.file_done) o.file_done();
         continue;
       }
     }
@@ -1065,6 +1072,7 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
       return fail_file(pf, errno_status(fmt::format("rename into '{}'", pf.final_path), errno));
     ::unlink(pf.journal_path.c_str());
     pf.done = true;
+    if (o.file_done) o.file_done();
   };
   for (auto& pf : files)
     if (!pf.skipped && pf.remaining == 0) finish(pf);

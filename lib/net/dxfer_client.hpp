@@ -54,6 +54,7 @@ struct RemoteOptions {
   std::optional<crypto::Key256> key;
   SftpOptions sftp;  // sftp:// destinations
   std::function<void(int64_t bytes)> progress;
+  std::function<void()> file_done;  // once per file that arrived or was skipped (any thread)
 };
 
 // "https://host:port/a/b" -> base "https://host:port", prefix "/a/b/".

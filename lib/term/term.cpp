@@ -103,7 +103,10 @@ void ProgressBar::draw(bool final) {
   s.bytes = opt_.bytes;
   s.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   s.width = terminal_width(opt_.fd);
-  s.note = note_;
+  {
+    std::lock_guard<std::mutex> l(note_mu_);
+    s.note = note_;
+  }
   std::string line = "\r" + render(s) + "\033[K";
   if (final) line += "\n";
   const char* p = line.data();

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 namespace sciflow::term {
@@ -59,8 +60,11 @@ class ProgressBar {
   void set_total(int64_t total) { total_.store(total); }
   // Adds `n` units and redraws if the interval has passed (cheap when inactive).
   void add(int64_t n);
-  // Text shown after the counts, e.g. a training loss (owning thread only).
-  void set_note(std::string note) { note_ = std::move(note); }
+  // Text shown after the counts, e.g. a training loss or "3/10 files" (any thread).
+  void set_note(std::string note) {
+    std::lock_guard<std::mutex> l(note_mu_);
+    note_ = std::move(note);
+  }
   int64_t done() const { return done_.load(); }
   // Draws the final state and moves to a new line.
   void finish();
@@ -76,6 +80,7 @@ class ProgressBar {
   std::atomic<int64_t> last_draw_ns_{0};
   std::atomic_flag drawing_ = ATOMIC_FLAG_INIT;
   std::chrono::steady_clock::time_point start_;
+  std::mutex note_mu_;
   std::string note_;
 };
 

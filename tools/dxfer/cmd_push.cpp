@@ -124,16 +124,35 @@ Result<net::RemoteOptions> remote_options(const RemoteFlags& f, cli::Context& ct
   return o;
 }
 
-int64_t total_size(const std::vector<std::string>& srcs) {
-  int64_t total = 0;
+// Bytes and files under the sources (for the progress bar).
+struct Totals {
+  int64_t bytes = 0, files = 0;
+};
+Totals totals(const std::vector<std::string>& srcs) {
+  Totals t;
   for (const auto& s : srcs) {
     std::error_code ec;
-    if (std::filesystem::is_regular_file(s, ec)) total += static_cast<int64_t>(std::filesystem::file_size(s, ec));
-    else
+    if (std::filesystem::is_regular_file(s, ec)) {
+      t.bytes += static_cast<int64_t>(std::filesystem::file_size(s, ec));
+      ++t.files;
+    } else {
       for (const auto& e : std::filesystem::recursive_directory_iterator(s, ec))
-        if (e.is_regular_file()) total += static_cast<int64_t>(e.file_size(ec));
+        if (e.is_regular_file()) {
+          t.bytes += static_cast<int64_t>(e.file_size(ec));
+          ++t.files;
+        }
+    }
   }
-  return total;
+  return t;
+}
+
+// "3/10 files" (or "3 files" when the total is unknown) after the bar's counts.
+std::function<void()> file_counter(term::ProgressBar& bar, int64_t total) {
+  auto done = std::make_shared<std::atomic<int64_t>>(0);
+  return [&bar, total, done] {
+    int64_t d = ++*done;
+    bar.set_note(total > 0 ? fmt::format("{}/{} files", d, total) : fmt::format("{} files", d));
+  };
 }
 
 // Prints the per-file JSON events and the summary; sets the exit status.
@@ -175,7 +194,10 @@ Status push_globus(const PushOptions& o, const std::vector<std::string>& srcs, c
   g.poll_s = o.poll;
   g.retries = o.remote.retries;
   g.label = o.sync ? "dxfer sync" : "dxfer push";
-  g.progress = [&](const Json& task) { bar.add(task.value("bytes_transferred", int64_t{0}) - bar.done()); };
+  g.progress = [&](const Json& task) {
+    bar.add(task.value("bytes_transferred", int64_t{0}) - bar.done());
+    bar.set_note(fmt::format("{}/{} files", task.value("files_transferred", int64_t{0}), task.value("files", int64_t{0})));
+  };
   auto t0 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(auto res, net::globus_transfer(srcs, url, g));
   bar.finish();
@@ -240,7 +262,8 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
   const std::string& url = o.sources.back();
   ASSIGN_OR_RETURN(int64_t chunk, units::parse_size(o.chunk));
   if (chunk < 4096) return invalid_argument(fmt::format("--chunk {}: at least 4 KiB", o.chunk));
-  term::ProgressBar bar(ctx.progress("dxfer", total_size(srcs), true));
+  const Totals t = totals(srcs);
+  term::ProgressBar bar(ctx.progress("dxfer", t.bytes, true));
   auto t0 = std::chrono::steady_clock::now();
   auto secs = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   if (net::is_globus(url)) return push_globus(o, srcs, url, bar, ctx);
@@ -260,6 +283,7 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
     }
     ASSIGN_OR_RETURN(ro.bwlimit, bandwidth(o.bwlimit));
     ro.progress = [&](int64_t done) { bar.add(done - bar.done()); };
+    ro.file_done = file_counter(bar, t.files);
     ASSIGN_OR_RETURN(auto rep, dav ? net::push_store(srcs, url, ro) : net::push(srcs, url, ro));
     bar.finish();
     if (rep.wire_bytes >= 0)
@@ -280,6 +304,7 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
   to.checksum = o.checksum;
   ASSIGN_OR_RETURN(to.bwlimit, bandwidth(o.bwlimit));
   to.progress = [&](int64_t done) { bar.add(done - bar.done()); };
+  to.file_done = file_counter(bar, t.files);
   ASSIGN_OR_RETURN(auto rep, io::transfer(srcs, dst, to));
   bar.finish();
   return report(rep, {}, o.sync, secs(), ctx);
@@ -297,6 +322,7 @@ Status run_pull(const PullOptions& o, cli::Context& ctx) {
   RETURN_IF_ERROR(lock.acquire(o.dst));
   term::ProgressBar bar(ctx.progress("dxfer", 0, true));
   ro.progress = [&](int64_t done) { bar.add(done - bar.done()); };
+  ro.file_done = file_counter(bar, 0);
   auto t0 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(auto rep, net::pull(o.url, o.dst, ro));
   bar.finish();
