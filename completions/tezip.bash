@@ -48,6 +48,8 @@ _tezip() {
     --link) case $cmd in plan) COMPREPLY=(); return ;; esac ;;
     --sample) case $cmd in plan) COMPREPLY=(); return ;; esac ;;
     --abs) case $cmd in plan) COMPREPLY=(); return ;; esac ;;
+    --model) case $cmd in plan) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
+    --device) case $cmd in plan) COMPREPLY=($(compgen -W 'cpu torch cuda' -- "$cur")); return ;; esac ;;
     --format) case $cmd in plan) COMPREPLY=($(compgen -W 'auto hdf5 npy raw png tiff' -- "$cur")); return ;; esac ;;
     --shape) case $cmd in plan) COMPREPLY=(); return ;; esac ;;
     --dtype) case $cmd in plan) COMPREPLY=($(compgen -W 'u8 u16 u32 i8 i16 i32 f32' -- "$cur")); return ;; esac ;;
@@ -60,7 +62,7 @@ _tezip() {
     info) words='-h --help -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     verify) words='-h --help --against --model --device --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     train) words='-h --help -o --output --epochs --window --hidden --layers --steps --batch --patch --max-frames --seed --device -f --force --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    plan) words='-h --help --link --sample --abs --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    plan) words='-h --help --link --sample --abs --model --device --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
   esac
   if [[ $cur == -* || -z $cmd ]]; then
     COMPREPLY=($(compgen -W "$words" -- "$cur"))

@@ -73,6 +73,8 @@ complete -c tezip -n '__fish_seen_subcommand_from plan' -s h -l help -d 'Print h
 complete -c tezip -n '__fish_seen_subcommand_from plan' -l link -x -d 'Link rate, e.g. 10Gbit/s, 400MB/s'
 complete -c tezip -n '__fish_seen_subcommand_from plan' -l sample -x -d 'Frames to measure'
 complete -c tezip -n '__fish_seen_subcommand_from plan' -l abs -x -d 'Plan for lossy compression with this bound'
+complete -c tezip -n '__fish_seen_subcommand_from plan' -l model -r -F -d 'Plan with this learned predictor (tezip train)'
+complete -c tezip -n '__fish_seen_subcommand_from plan' -l device -x -a 'cpu torch cuda' -d 'Where a learned model runs: cpu (integer kernel), torch (libtorch, CPU) or cuda (libtorch, GPU); all three give the same bytes'
 complete -c tezip -n '__fish_seen_subcommand_from plan' -l format -x -a 'auto hdf5 npy raw png tiff' -d 'Input format (default: detected from the content)'
 complete -c tezip -n '__fish_seen_subcommand_from plan' -l shape -x -d 'Raw input: frames,height,width[,channels]'
 complete -c tezip -n '__fish_seen_subcommand_from plan' -l dtype -x -a 'u8 u16 u32 i8 i16 i32 f32' -d 'Raw input: element type'

@@ -31,6 +31,14 @@ Status run_plan(const PlanOptions& o, cli::Context& ctx) {
     h.mode = "abs";
     h.bound = o.abs_bound;
   }
+  std::unique_ptr<ml::FrameNet> model;
+  if (!o.model.empty()) {
+    ASSIGN_OR_RETURN(auto net, ml::FrameNet::load(o.model));
+    RETURN_IF_ERROR(net.use_device(o.device));
+    model = std::make_unique<ml::FrameNet>(std::move(net));
+    h.model_hash = model->hash();
+    h.model = model.get();
+  }
   // The sample: the requested frames, at most what the file has.
   int64_t frames = std::min<int64_t>(o.sample_frames, si.frames);
   h.frames = frames;
@@ -43,6 +51,7 @@ Status run_plan(const PlanOptions& o, cli::Context& ctx) {
   ASSIGN_OR_RETURN(auto coded, codec::tez::encode_buffer(h, raw.data(), threads));
   auto t1 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(auto reader2, codec::tez::Reader::open_memory(coded, "sample"));
+  reader2.set_model(model.get());
   std::vector<uint8_t> back(raw.size());
   for (;;) {
     std::vector<uint8_t> payload;

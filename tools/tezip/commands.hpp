@@ -78,6 +78,8 @@ struct PlanOptions {
   std::string link = "10Gbit/s";
   int64_t sample_frames = 32;
   double abs_bound = -1;
+  std::string model;
+  std::string device = "cpu";
   InputOptions in;
 };
 

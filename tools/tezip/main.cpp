@@ -117,6 +117,8 @@ void define_cli(cli::Definition& def) {
                        ->type_name("E")
                        ->check(CLI::NonNegativeNumber),
                    cli::ValueKind::kNone);
+    c->add_option("--model", o.model, "Plan with this learned predictor (tezip train)")->type_name("MODEL");
+    add_device_option(def, c, o.device);
     add_input_options(def, c, o.in);
   }
 }

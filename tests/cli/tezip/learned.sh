@@ -35,6 +35,7 @@ n=$(end_of_groups learned.tez)
 [[ $n == $(end_of_groups torch.tez) ]] && cmp -n "$n" learned.tez torch.tez && echo "libtorch compress: same groups"
 tezip verify learned.tez --model m.model --against a.npy | sed 's/^learned.tez: //'
 tezip info learned.tez | grep -c '^model       sha256:'
+tezip plan a.npy --model m.model --link 1Gbit/s --sample 6 | grep -c '^verdict'
 tezip d learned.tez -o out.npy 2>&1 | sed 's/sha256:[0-9a-f]*/sha256:H/'; echo "no model: exit ${PIPESTATUS[0]}"
 tezip train b.npy -o other.model --epochs 1 --steps 2 --batch 2 --patch 16 -q || exit 1
 tezip d learned.tez -o out.npy --model other.model 2>&1 | sed 's/sha256:[0-9a-f]*/sha256:H/g'; echo "other model: exit ${PIPESTATUS[0]}"
