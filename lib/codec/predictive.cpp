@@ -487,8 +487,8 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
 
   const int64_t B = g.block;
   const int64_t bw = (L.w + B - 1) / B, bh = (L.h + B - 1) / B;
-  std::vector<int64_t> cands(static_cast<size_t>(kNumPredictors * L.plane()));
-  std::vector<int64_t> cost(static_cast<size_t>(kNumPredictors * bw * bh));
+  std::vector<int64_t> cands(static_cast<size_t>(np * L.plane()));
+  std::vector<int64_t> cost(static_cast<size_t>(np * bw * bh));
   std::vector<uint8_t> choice(static_cast<size_t>(bw * bh));
   std::vector<uint32_t> mags(static_cast<size_t>(2 * L.c * L.plane()), 0);  // |v| of this and the previous frame
   std::vector<int64_t> resid(static_cast<size_t>(L.c * L.plane()), 0);      // signed residuals of this frame

@@ -56,6 +56,19 @@ class TorchModel : public ModelBackend {
   std::string path_;
 };
 
+// "cpu" or "cuda" (when libtorch sees a GPU) as a torch::Device; false with *err and *code otherwise.
+bool choose_device(const std::string& name, torch::Device* dev, std::string* err, int* code) {
+  *dev = torch::kCPU;
+  if (name != "cuda") return true;
+  if (!torch::cuda::is_available()) {
+    *err = "--device cuda: no CUDA device is available to libtorch here";
+    *code = static_cast<int>(Code::kUnavailable);
+    return false;
+  }
+  *dev = torch::kCUDA;
+  return true;
+}
+
 // The integer network in float64 (exact: see ml/backend.hpp). cuDNN is off for
 // these convolutions: its Winograd and FFT algorithms transform the operands and
 // would not be exact; the plain im2col + GEMM path is.
@@ -157,15 +170,8 @@ __attribute__((visibility("default"))) sciflow::ml::IntNetBackend* sciflow_ml_lo
     std::string* err, int* code) {
   using sciflow::Code;
   torch::Device dev = torch::kCPU;
-  if (std::string(device) == "cuda") {
-    if (!torch::cuda::is_available()) {
-      *err = "--device cuda: no CUDA device is available to libtorch here";
-      *code = static_cast<int>(Code::kUnavailable);
-      return nullptr;
-    }
-    at::globalContext().setUserEnabledCuDNN(false);
-    dev = torch::kCUDA;
-  }
+  if (!sciflow::ml::choose_device(device, &dev, err, code)) return nullptr;
+  if (dev.is_cuda()) at::globalContext().setUserEnabledCuDNN(false);
   try {
     return new sciflow::ml::TorchIntNet(layers, weight_bits, act_limit, dev);
   } catch (const c10::Error& e) {
@@ -184,14 +190,7 @@ __attribute__((visibility("default"))) bool sciflow_ml_train_frame_net_v1(const 
   namespace nn = torch::nn;
   try {
     torch::Device dev = torch::kCPU;
-    if (rq.device == "cuda") {
-      if (!torch::cuda::is_available()) {
-        *err = "--device cuda: no CUDA device is available to libtorch here";
-        *code = static_cast<int>(Code::kUnavailable);
-        return false;
-      }
-      dev = torch::kCUDA;
-    }
+    if (!sciflow::ml::choose_device(rq.device, &dev, err, code)) return false;
     std::vector<double> cdf;
     int P = rq.patch;
     double acc = 0;
@@ -277,14 +276,7 @@ __attribute__((visibility("default"))) sciflow::ml::ModelBackend* sciflow_ml_loa
                                                                                           std::string* err, int* code) {
   using sciflow::Code;
   torch::Device dev = torch::kCPU;
-  if (std::string(device) == "cuda") {
-    if (!torch::cuda::is_available()) {
-      *err = "--device cuda: no CUDA device is available to libtorch here";
-      *code = static_cast<int>(Code::kUnavailable);
-      return nullptr;
-    }
-    dev = torch::kCUDA;
-  }
+  if (!sciflow::ml::choose_device(device, &dev, err, code)) return nullptr;
   try {
     auto m = torch::jit::load(path, dev);
     m.eval();

@@ -74,6 +74,17 @@ Result<HttpResponse> call(HttpClient& c, const RemoteOptions& o, const std::stri
   }
 }
 
+// GET of bytes [off, off + n) of `path` under `base` (n < 0: the whole file),
+// with call()'s retries; `what` names it in errors.
+Status get_range(HttpClient& c, const RemoteOptions& o, const std::string& base, const std::string& path, int64_t off,
+                 int64_t n, const std::string& what, const std::function<bool(const char*, size_t)>& sink,
+                 const std::function<void()>& restart) {
+  std::vector<std::string> h;
+  if (n >= 0) h.push_back(fmt::format("Range: bytes={}-{}", off, off + n - 1));
+  auto r = call(c, o, "GET", base + url_encode_path(path), what, h, {}, false, sink, restart);
+  return r ? Status::ok() : r.status();
+}
+
 constexpr int64_t kSealBytes = static_cast<int64_t>(crypto::kNonceBytes + crypto::kTagBytes);
 constexpr const char* kEncName = "aes-256-gcm/v1";
 
@@ -539,8 +550,7 @@ Result<std::vector<std::string>> verify(const std::vector<std::string>& sources,
         sealed.insert(sealed.end(), reinterpret_cast<const uint8_t*>(d), reinterpret_cast<const uint8_t*>(d) + len);
         return static_cast<int64_t>(sealed.size()) <= n;
       };
-      ASSIGN_OR_RETURN(auto g, call(c, o, "GET", u.base + url_encode_path(path), path, {fmt::format("Range: bytes={}-{}", off, off + n - 1)},
-                                    {}, false, sink, [&] { sealed.clear(); }));
+      RETURN_IF_ERROR(get_range(c, o, u.base, path, off, n, path, sink, [&] { sealed.clear(); }));
       auto plain = crypto::open_sealed(*o.key, as_bytes(enc_aad(path, k, l)), sealed);
       if (!plain) {
         problems.push_back(fmt::format("{}: chunk {} does not open with this key (wrong key, or altered)", f.name, k));
@@ -582,10 +592,7 @@ class ServerSource : public RangeSource {
   ServerSource(const RemoteOptions& o, std::string base) : o_(o), c_(o.client), base_(std::move(base)) {}
   Status get(const std::string& path, int64_t off, int64_t n, const std::function<bool(const char*, size_t)>& sink,
              const std::function<void()>& restart) override {
-    std::vector<std::string> h;
-    if (n >= 0) h.push_back(fmt::format("Range: bytes={}-{}", off, off + n - 1));
-    auto r = call(c_, o_, "GET", base_ + url_encode_path(path), fmt::format("{} at {}", path, off), h, {}, false, sink, restart);
-    return r ? Status::ok() : r.status();
+    return get_range(c_, o_, base_, path, off, n, fmt::format("{} at {}", path, off), sink, restart);
   }
 
  private:
@@ -628,10 +635,7 @@ class DavStore : public Store {
 
   Status get(const std::string& path, int64_t off, int64_t n, const std::function<bool(const char*, size_t)>& sink,
              const std::function<void()>& restart) override {
-    std::vector<std::string> h;
-    if (n >= 0) h.push_back(fmt::format("Range: bytes={}-{}", off, off + n - 1));
-    auto r = call(c_, o_, "GET", base_ + url_encode_path(path), path, h, {}, false, sink, restart);
-    return r ? Status::ok() : r.status();
+    return get_range(c_, o_, base_, path, off, n, path, sink, restart);
   }
 
   Status put(const std::string& path, std::span<const uint8_t> data, const io::SourceFile&, int64_t* resumed,
@@ -712,13 +716,7 @@ class SftpStore : public Store {
   }
 
  private:
-  Status retried(const std::function<Status(int)>& op) {
-    for (int attempt = 0;; ++attempt) {
-      Status st = op(attempt);
-      if (st.is_ok() || !retryable(st) || attempt >= o_.retries) return st;
-      RETURN_IF_ERROR(backoff(attempt + 1));
-    }
-  }
+  Status retried(const std::function<Status(int)>& op) { return with_retries(o_.retries, op); }
 
   const RemoteOptions& o_;
   SftpClient c_;

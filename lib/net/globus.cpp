@@ -53,16 +53,16 @@ class Api {
     std::string text = body ? body->dump() : std::string();
     std::vector<std::string> headers;
     if (body) headers.push_back("Content-Type: application/json");
-    for (int attempt = 0;; ++attempt) {
+    Result<Json> out = Json();
+    RETURN_IF_ERROR(with_retries(o_.retries, [&](int) -> Status {
       auto r = c_.request(method, o_.api + path, headers,
                           std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
-      Status st;
-      if (!r) st = r.status();
-      else if (r->status >= 200 && r->status < 300) return parse_json(r->body, "Globus " + what);
-      else st = api_error(what, *r);
-      if (!retryable(st) || attempt >= o_.retries) return st;
-      RETURN_IF_ERROR(backoff(attempt + 1));
-    }
+      if (!r) return r.status();
+      if (r->status < 200 || r->status >= 300) return api_error(what, *r);
+      out = parse_json(r->body, "Globus " + what);
+      return out ? Status::ok() : out.status();
+    }));
+    return out;
   }
 
  private:

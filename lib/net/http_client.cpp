@@ -191,4 +191,12 @@ Status backoff(int attempt, double base_s, double cap_s) {
   return Status::ok();
 }
 
+Status with_retries(int retries, const std::function<Status(int attempt)>& op) {
+  for (int attempt = 0;; ++attempt) {
+    Status st = op(attempt);
+    if (st.is_ok() || !retryable(st) || attempt >= retries) return st;
+    RETURN_IF_ERROR(backoff(attempt + 1));
+  }
+}
+
 }  // namespace sciflow::net

@@ -72,4 +72,8 @@ bool retryable(long http_status);
 // with full jitter; returns kCancelled if a signal arrives meanwhile.
 Status backoff(int attempt, double base_s = 0.2, double cap_s = 10.0);
 
+// Runs op(attempt) (0, 1, ...) until it succeeds, fails in a way retryable()
+// says is final, or `retries` repeats are spent, with backoff() between tries.
+Status with_retries(int retries, const std::function<Status(int attempt)>& op);
+
 }  // namespace sciflow::net

@@ -47,18 +47,11 @@ std::string state_dir() {
 
 class DestLock {
  public:
-  ~DestLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
+  // A local destination: DST/.dxfer/lock.
   Status acquire(const std::string& dst) {
     std::error_code ec;
     std::filesystem::create_directories(dst + "/.dxfer", ec);
-    std::string p = dst + "/.dxfer/lock";
-    fd_ = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) return errno_status(fmt::format("open '{}'", p), errno);
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
-      return Status(Code::kUnavailable, fmt::format("{}: another dxfer is writing here (lock {})", dst, p));
-    return Status::ok();
+    return take(dst + "/.dxfer/lock", dst, "writing here");
   }
   // A remote destination: a lock file per URL under this user's state directory,
   // so that two cron runs to the same place do not overlap.
@@ -68,21 +61,24 @@ class DestLock {
     std::filesystem::create_directories(dir, ec);
     auto d = crypto::sha256(url);
     if (!d) return d.status();
-    std::string p = dir + "/" + crypto::to_hex(*d).substr(0, 32) + ".lock";
-    fd_ = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) return errno_status(fmt::format("open '{}'", p), errno);
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
-      return Status(Code::kUnavailable, fmt::format("{}: another dxfer is sending there (lock {})", url, p));
+    RETURN_IF_ERROR(take(dir + "/" + crypto::to_hex(*d).substr(0, 32) + ".lock", url, "sending there"));
     std::string line = url + "\n";
-    if (::ftruncate(fd_, 0) == 0) (void)!::write(fd_, line.data(), line.size());
+    if (::ftruncate(fd_.get(), 0) == 0) (void)!::write(fd_.get(), line.data(), line.size());
     return Status::ok();
   }
 
  private:
-  int fd_ = -1;
+  Status take(const std::string& path, const std::string& what, const std::string& busy) {
+    fd_ = io::UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (fd_.get() < 0) return errno_status(fmt::format("open '{}'", path), errno);
+    if (::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0)
+      return Status(Code::kUnavailable, fmt::format("{}: another dxfer is {} (lock {})", what, busy, path));
+    return Status::ok();
+  }
+  io::UniqueFd fd_;
 };
 
-// Token from --token-file or DXFER_TOKEN (never from the command line).
+// --bwlimit RATE in bytes per second (0: none).
 Result<double> bandwidth(const std::string& text) {
   if (text.empty()) return 0.0;
   ASSIGN_OR_RETURN(double r, units::parse_rate(text));
@@ -90,6 +86,7 @@ Result<double> bandwidth(const std::string& text) {
   return r;
 }
 
+// Trust, keys and the token (from --token-file or DXFER_TOKEN, never from the command line).
 Result<net::RemoteOptions> remote_options(const RemoteFlags& f, cli::Context& ctx, const std::string& chunk) {
   net::RemoteOptions o;
   o.client.cacert = f.cacert;
