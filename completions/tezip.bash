@@ -57,12 +57,12 @@ _tezip() {
   local words
   case $cmd in
     '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check compress decompress info verify train plan' ;;
-    compress|c) words='-h --help -o --output --abs --rel --predictor --group --block -f --force --to-h5 --model --device --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    compress|c) words='-h --help -o --output --abs --rel --predictor --fast --best --group --block -f --force --to-h5 --model --device --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     decompress|d) words='-h --help -o --output --frames -F --format --model --device -f --force -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     info) words='-h --help -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     verify) words='-h --help --against --model --device --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     train) words='-h --help -o --output --epochs --window --hidden --layers --steps --batch --patch --max-frames --seed --device -f --force --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    plan) words='-h --help --link --sample --abs --model --device --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    plan) words='-h --help --link --sample --abs --fast --best --model --device --format --shape --dtype --drop-alpha -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
   esac
   if [[ $cur == -* || -z $cmd ]]; then
     COMPREPLY=($(compgen -W "$words" -- "$cur"))

@@ -23,10 +23,12 @@ for spec in "4,9,11 u8" "3,6,7,3 u16" "6,5,5 i16" "2,3,4 f32" "5,12,3 u32"; do
   read -r shape dtype <<<"$spec"
   for mode in "" "--abs 2"; do
     [[ $dtype == f32 && -n $mode ]] && mode="--abs 0.01"
-    build/bin/make_frames write "$corpus/in.raw" --shape "$shape" --dtype "$dtype" --seed $i
-    # shellcheck disable=SC2086 # mode is a list of words
-    build/bin/tezip c "$corpus/in.raw" --shape "$shape" --dtype "$dtype" --group 2 $mode -o "$corpus/seed$i.tez" -q
-    i=$((i + 1))
+    for tier in --fast --best; do
+      build/bin/make_frames write "$corpus/in.raw" --shape "$shape" --dtype "$dtype" --seed $i
+      # shellcheck disable=SC2086 # mode is a list of words
+      build/bin/tezip c "$corpus/in.raw" --shape "$shape" --dtype "$dtype" --group 2 $mode $tier -o "$corpus/seed$i.tez" -q
+      i=$((i + 1))
+    done
   done
 done
 rm -f "$corpus/in.raw"

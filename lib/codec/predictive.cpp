@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "codec/fast.hpp"
 #include "codec/range_coder.hpp"
 #include "ml/frame_net.hpp"
 
@@ -626,6 +627,7 @@ Result<std::vector<uint8_t>> encode_best(const GroupConfig& g, std::span<const i
 Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
                                           GroupStats* stats, std::vector<int64_t>* recon_out) {
   RETURN_IF_ERROR(check_config(g, frames, samples.size()));
+  if (g.fast) return fast::encode(g, samples, frames, stats, recon_out);
   if (g.model && g.predictor != Predictor::kAuto)
     return invalid_argument("a learned model competes with the other predictors: it needs predictor auto");
   if (!g.model || frames < 2) return encode_best(g, samples, frames, stats, recon_out, false);
@@ -643,6 +645,7 @@ Result<std::vector<uint8_t>> encode_group(const GroupConfig& g, std::span<const 
 
 Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t frames, std::span<int64_t> out) {
   RETURN_IF_ERROR(check_config(g, frames, out.size()));
+  if (g.fast) return fast::decode(g, data, frames, out);
   const Layout L{g.channels, g.height, g.width};
   const int64_t step = 2 * g.bound + 1, mid = g.lo + (g.hi - g.lo) / 2;
   const uint64_t max_mag = static_cast<uint64_t>(g.hi - g.lo) / static_cast<uint64_t>(step) + 1;

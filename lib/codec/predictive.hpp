@@ -56,6 +56,7 @@ struct GroupConfig {
   Predictor predictor = Predictor::kAuto;
   int block = 8;         // side of the blocks that choose a predictor
   const ml::FrameNet* model = nullptr;  // learned predictor (kAuto only); must match on both sides
+  bool fast = false;     // the fast tier (codec/fast.hpp): fixed predictors, rANS; no model
 };
 
 struct GroupStats {

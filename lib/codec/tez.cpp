@@ -1,5 +1,7 @@
 #include "codec/tez.hpp"
 
+#include "codec/fast.hpp"
+
 #include <fmt/core.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -109,7 +111,10 @@ int64_t stripes_of(const Header& h) { return (h.height + h.stripe_rows - 1) / h.
 
 // Predictor counts in a group record: four classical ones, or with a learned model
 // five and the number of stripes that used it.
-int stat_words(const Header& h) { return h.model_hash.empty() ? kNumClassical : kNumPredictors + 1; }
+int stat_words(const Header& h) {
+  if (h.effort == "fast") return fast::kPredictors;
+  return h.model_hash.empty() ? kNumClassical : kNumPredictors + 1;
+}
 
 }  // namespace
 
@@ -128,6 +133,7 @@ Json Header::to_json() const {
           {"mode", mode},
           {"bound", bound},
           {"predictor", predictor_name(predictor)},
+          {"effort", effort},
           {"block", block},
           {"group_frames", group_frames},
           {"stripe_rows", stripe_rows},
@@ -153,6 +159,10 @@ Result<Header> Header::from_json(const Json& j) {
     h.group_frames = j.at("group_frames").get<int64_t>();
     h.stripe_rows = j.at("stripe_rows").get<int64_t>();
     h.model_hash = j.value("model_hash", "");
+    h.effort = j.value("effort", "best");  // files from before the fast tier are "best"
+    if (h.effort != "fast" && h.effort != "best") return unsupported(fmt::format("header: effort '{}'", h.effort));
+    if (h.effort == "fast" && (!h.model_hash.empty() || h.predictor != Predictor::kAuto))
+      return corrupt("header: the fast tier takes neither a model nor a forced predictor");
     const Json& src = j.at("source");
     h.source_format = src.value("format", "");
     h.dataset = src.value("dataset", "");
@@ -189,6 +199,16 @@ void choose_layout(Header* h, int64_t group_frames_override) {
   h->group_frames = std::max<int64_t>(1, g);
   h->stripe_rows = std::max<int64_t>(64, (kStripePixels + h->width - 1) / h->width);
   if (h->stripe_rows >= h->height) h->stripe_rows = h->height;
+}
+
+int predictor_count(const Header& h) {
+  if (h.effort == "fast") return fast::kPredictors;
+  return h.model_hash.empty() ? kNumClassical : kNumPredictors;
+}
+
+std::string predictor_label(const Header& h, int k) {
+  if (h.effort == "fast") return std::string(fast::predictor_name(k));
+  return std::string(predictor_name(static_cast<Predictor>(k + 1)));
 }
 
 Status check_model(const Header& h) {
@@ -244,7 +264,7 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
       for (int64_t c = 0; c < C; ++c)
         std::memcpy(&part[static_cast<size_t>(((t * C + c) * rows) * W)], &samples[static_cast<size_t>(((t * C + c) * H + r0) * W)],
                     static_cast<size_t>(rows * W) * sizeof(int64_t));
-    GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model};
+    GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model, h.effort == "fast"};
     std::vector<int64_t> rec;
     ASSIGN_OR_RETURN(coded[static_cast<size_t>(k)],
                      encode_group(cfg, part, frames, &stats[static_cast<size_t>(k)], recon.empty() ? nullptr : &rec));
@@ -313,7 +333,7 @@ Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const 
   Status s = parallel_for(S, threads, [&](int64_t k) -> Status {
     const int64_t r0 = k * h.stripe_rows, rows = std::min(h.stripe_rows, H - r0);
     std::vector<int64_t> part(static_cast<size_t>(g.frames * C * rows * W));
-    GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model};
+    GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model, h.effort == "fast"};
     Status d = decode_group(cfg, payload.subspan(offsets[static_cast<size_t>(k)], g.stripe_bytes[static_cast<size_t>(k)]),
                             g.frames, part);
     if (!d.is_ok()) return d.with_context(fmt::format("{}, rows {}-{}", label, r0, r0 + rows - 1));
@@ -337,7 +357,7 @@ Status Writer::write_header(const Header& h) {
   std::string json = to_json_line(h.to_json());
   Bytes b;
   b.raw(kMagic, 8);
-  b.put<uint16_t>(kVersionMajor);
+  b.put<uint16_t>(version_major_of(h.effort));
   b.put<uint16_t>(kVersionMinor);
   b.put<uint32_t>(static_cast<uint32_t>(json.size()));
   b.raw(json.data(), json.size());
@@ -427,8 +447,9 @@ Result<Reader> Reader::finish_open() {
   uint16_t major = p.get<uint16_t>();
   (void)p.get<uint16_t>();
   uint32_t len = p.get<uint32_t>();
-  if (major != kVersionMajor)
-    return unsupported(fmt::format("'{}': .tez format version {} (this tezip reads version {})", r.name_, major, kVersionMajor));
+  if (major < 1 || major > kVersionMajor)
+    return unsupported(fmt::format("'{}': .tez format version {} (this tezip reads versions 1 to {})", r.name_, major,
+                                   kVersionMajor));
   if (len > kMaxHeaderJson) return corrupt(fmt::format("'{}': header of {} bytes", r.name_, len));
   std::vector<uint8_t> all(16 + len + 4);
   std::memcpy(all.data(), fixed, 16);
@@ -440,20 +461,35 @@ Result<Reader> Reader::finish_open() {
   ASSIGN_OR_RETURN(Json j, parse_json(std::string_view(reinterpret_cast<const char*>(all.data() + 16), len), r.name_));
   auto h = Header::from_json(j);
   if (!h) return h.status().with_context(fmt::format("'{}'", r.name_));
+  if (version_major_of(h->effort) != major)
+    return corrupt(fmt::format("'{}': header says tier '{}' in a version {} file", r.name_, h->effort, major));
   r.header_ = std::move(*h);
   r.pos_ = static_cast<int64_t>(all.size());
   return std::move(r);
 }
 
 bool scene_changed(const Header& h, const uint8_t* prev, const uint8_t* cur) {
-  const int64_t n = h.height * h.width * h.channels;
-  std::vector<int64_t> a(static_cast<size_t>(n)), b(static_cast<size_t>(n));
-  to_samples(h.dtype, prev, 1, h.height, h.width, h.channels, a.data());
-  to_samples(h.dtype, cur, 1, h.height, h.width, h.channels, b.data());
+  // Row by row (one row of samples at a time), every other row: the sums are statistics.
+  const int64_t rw = h.width * h.channels, rb = rw * dtype_size(h.dtype);
+  std::vector<int64_t> a(static_cast<size_t>(rw)), b(static_cast<size_t>(rw));
   double temporal = 0, spatial = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    temporal += std::fabs(static_cast<double>(b[static_cast<size_t>(i)] - a[static_cast<size_t>(i)]));
-    if (i % h.width != 0) spatial += std::fabs(static_cast<double>(b[static_cast<size_t>(i)] - b[static_cast<size_t>(i - 1)]));
+  int64_t n = 0;
+  for (int64_t y = 0; y < h.height; y += 2) {
+    to_samples(h.dtype, prev + y * rb, 1, 1, h.width, h.channels, a.data());
+    to_samples(h.dtype, cur + y * rb, 1, 1, h.width, h.channels, b.data());
+    int64_t t = 0, s = 0;  // |differences| of one row fit easily
+    for (int64_t c = 0; c < h.channels; ++c) {
+      const int64_t* pa = a.data() + c * h.width;
+      const int64_t* pb = b.data() + c * h.width;
+      t += std::abs(pb[0] - pa[0]);
+      for (int64_t x = 1; x < h.width; ++x) {
+        t += std::abs(pb[x] - pa[x]);
+        s += std::abs(pb[x] - pb[x - 1]);
+      }
+    }
+    temporal += static_cast<double>(t);
+    spatial += static_cast<double>(s);
+    n += rw;
   }
   // Noise alone makes both about equal; a cut makes the temporal change dominate.
   return temporal > 2.0 * spatial + static_cast<double>(n);
@@ -607,8 +643,8 @@ Result<std::vector<GroupInfo>> Reader::index() {
     return corrupt(fmt::format("'{}': truncated or damaged (no index at the end)", name_));
   Parse p{tr, 8};
   auto end_off = static_cast<int64_t>(p.get<uint64_t>());
-  int64_t max_len = file_bytes_ - 16 - end_off;
-  if (end_off < 0 || max_len < 20) return corrupt(fmt::format("'{}': bad index offset", name_));
+  if (end_off < 0 || end_off > file_bytes_ - 16 - 20) return corrupt(fmt::format("'{}': bad index offset", name_));
+  const int64_t max_len = file_bytes_ - 16 - end_off;
   std::vector<uint8_t> buf(static_cast<size_t>(max_len));
   if (read_pos(buf.data(), buf.size(), end_off) != static_cast<ssize_t>(buf.size()))
     return errno_status(fmt::format("read '{}'", name_), errno);

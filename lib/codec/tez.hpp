@@ -33,8 +33,12 @@
 
 namespace sciflow::codec::tez {
 
-inline constexpr uint16_t kVersionMajor = 1;
+// Version 1: stripes coded by codec/predictive (the "best" tier); version 2: by
+// codec/fast. Each file carries the lowest version that describes it, so older
+// readers still read best-tier files and refuse fast-tier ones by their version.
+inline constexpr uint16_t kVersionMajor = 2;  // the highest this tezip reads and writes
 inline constexpr uint16_t kVersionMinor = 0;
+inline uint16_t version_major_of(const std::string& effort) { return effort == "fast" ? 2 : 1; }
 
 struct Header {
   DType dtype = DType::kU8;
@@ -42,6 +46,7 @@ struct Header {
   std::string mode = "lossless";  // lossless | abs | rel
   double bound = 0;               // abs: in data units; rel: fraction of the value range
   Predictor predictor = Predictor::kAuto;
+  std::string effort = "best";    // fast (codec/fast.hpp) | best (codec/predictive.hpp)
   int block = 8;
   int64_t group_frames = 0;       // frames per group (keyframe interval)
   int64_t stripe_rows = 0;        // rows per independently coded stripe
@@ -82,6 +87,11 @@ ThreadSplit split_threads(const Header& h, int threads);
 // Chooses frames per group and rows per stripe for a series (bounded memory, enough
 // work items for threads, enough frames per group for temporal prediction).
 void choose_layout(Header* h, int64_t group_frames_override);
+
+// Per-block predictor counters of a group record (GroupStats::blocks): how many, and
+// the name of counter k ("lsq", "med", ... for best; codec/fast.hpp's names for fast).
+int predictor_count(const Header& h);
+std::string predictor_label(const Header& h, int k);
 
 // kInvalidArgument unless h.model is loaded and is the model h.model_hash names (or both are absent).
 Status check_model(const Header& h);

@@ -91,6 +91,7 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   h.width = si.width;
   h.channels = si.channels;
   h.predictor = predictor;
+  ASSIGN_OR_RETURN(h.effort, choose_effort(o.fast, o.best, !o.model.empty(), o.predictor));
   h.block = o.block;
   h.source_format = si.format;
   h.dataset = si.dataset;
@@ -118,6 +119,11 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   }
   codec::tez::choose_layout(&h, o.group);
   if (h.mode == "rel" && !o.to_h5.empty()) return invalid_argument("--to-h5 takes --abs, not --rel");
+  if (!o.to_h5.empty()) {
+    // The HDF5 filter codes chunks with the best tier (version 1 chunks: older plugins read them).
+    if (o.fast) return invalid_argument("--to-h5 writes the best tier: drop --fast");
+    h.effort = "best";
+  }
   if (!o.to_h5.empty()) return write_filtered_h5(o, h, *reader, ctx);
 
   // 3. Stream groups through the encoder, several at a time, in order.
@@ -203,8 +209,8 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   double mbps = secs > 0 ? static_cast<double>(raw_bytes) / secs / 1e6 : 0;
   if (ctx.json()) {
     Json use = Json::object();
-    for (int k = 0; k < (model ? codec::kNumPredictors : codec::kNumClassical); ++k)
-      use[std::string(codec::predictor_name(static_cast<codec::Predictor>(k + 1)))] = blocks[static_cast<size_t>(k)];
+    for (int k = 0; k < codec::tez::predictor_count(h); ++k)
+      use[codec::tez::predictor_label(h, k)] = blocks[static_cast<size_t>(k)];
     Json learned = nullptr;
     if (model) learned = {{"model", model->hash()}, {"stripes", stripes}, {"stripes_using_model", learned_stripes}};
     return ctx.print_json({{"input", o.input},
@@ -215,6 +221,7 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
                            {"ratio", ratio},
                            {"mode", h.mode},
                            {"bound", h.bound},
+                           {"effort", h.effort},
                            {"seconds", secs},
                            {"mb_per_s", mbps},
                            {"threads", threads},

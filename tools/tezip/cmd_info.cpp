@@ -33,8 +33,8 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
   int64_t total_blocks = 0;
   for (auto b : blocks) total_blocks += b;
   Json use = Json::object();
-  for (int k = 0; k < (learned ? codec::kNumPredictors : codec::kNumClassical); ++k)
-    use[std::string(codec::predictor_name(static_cast<codec::Predictor>(k + 1)))] =
+  for (int k = 0; k < codec::tez::predictor_count(h); ++k)
+    use[codec::tez::predictor_label(h, k)] =
         total_blocks ? static_cast<double>(blocks[static_cast<size_t>(k)]) / static_cast<double>(total_blocks) : 0.0;
   double ratio = file_bytes > 0 ? static_cast<double>(raw) / static_cast<double>(file_bytes) : 0;
   if (ctx.json()) {
@@ -69,6 +69,8 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
   text += fmt::format("size        {} raw, {} compressed", units::format_bytes(static_cast<double>(raw)),
                       file_bytes >= 0 ? units::format_bytes(static_cast<double>(file_bytes)) : "?");
   text += file_bytes > 0 ? fmt::format(", ratio {:.3f}\n", ratio) : "\n";
+  text += fmt::format("tier        {}\n", h.effort == "fast" ? "fast (fixed predictors, rANS)"
+                                                           : "best (least-squares predictors, binary range coder)");
   text += "predictors ";
   for (const auto& [k, v] : use.items()) text += fmt::format(" {} {:.1f}%", k, v.get<double>() * 100);
   text += "\n";

@@ -25,6 +25,8 @@ struct CompressOptions {
   double abs_bound = -1;
   double rel_bound = -1;
   std::string predictor = "auto";
+  bool fast = false;  // the fast tier (the default unless a model or a forced predictor asks for best)
+  bool best = false;  // the least-squares tier: higher ratio, ~10x slower
   int64_t group = 0;
   int block = 8;
   bool force = false;
@@ -78,6 +80,8 @@ struct PlanOptions {
   std::string link = "10Gbit/s";
   int64_t sample_frames = 32;
   double abs_bound = -1;
+  bool fast = false;
+  bool best = false;
   std::string model;
   std::string device = "cpu";
   InputOptions in;
@@ -102,6 +106,10 @@ Status attach_model(codec::tez::Reader& reader, const std::string& path, const s
                     std::unique_ptr<ml::FrameNet>* holder);
 // The --device option of compress, decompress and verify.
 void add_device_option(cli::Definition& def, CLI::App* cmd, std::string& device);
+// --fast / --best (compress, plan).
+void add_effort_flags(CLI::App* cmd, bool& fast, bool& best);
+// "fast" or "best": --best, a model or a forced predictor ask for best; fast otherwise.
+Result<std::string> choose_effort(bool fast, bool best, bool model, const std::string& predictor);
 
 // Decodes the groups of `reader` that overlap frames [first, last) with up to
 // `threads` threads, calling `sink(first_frame, frames, data)` in frame order.

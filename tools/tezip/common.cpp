@@ -35,6 +35,23 @@ void add_input_options(cli::Definition& def, CLI::App* cmd, InputOptions& o) {
   cmd->add_flag("--drop-alpha", o.drop_alpha, "PNG with alpha: keep the colour channels only");
 }
 
+void add_effort_flags(CLI::App* cmd, bool& fast, bool& best) {
+  auto* f = cmd->add_flag("--fast", fast,
+                          "Fast tier (default): fixed predictors per block, rANS; ~10x the speed of --best");
+  auto* b = cmd->add_flag("--best", best,
+                          "Least-squares tier: fitted predictors, context-adaptive binary coder; a few % smaller, "
+                          "~10x slower (implied by --model and --predictor)");
+  f->excludes(b);
+}
+
+Result<std::string> choose_effort(bool fast, bool best, bool model, const std::string& predictor) {
+  const bool wants_best = model || predictor != "auto";
+  if (fast && wants_best)
+    return invalid_argument(model ? "--model needs the least-squares tier: drop --fast"
+                                  : "--predictor needs the least-squares tier: drop --fast");
+  return std::string(best || wants_best ? "best" : "fast");
+}
+
 void add_device_option(cli::Definition& def, CLI::App* cmd, std::string& device) {
   def.choices(cmd->add_option("--device", device,
                               "Where a learned model runs: cpu (integer kernel), torch (libtorch, CPU) or cuda (libtorch, "

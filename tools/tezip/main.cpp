@@ -24,8 +24,9 @@ void define_cli(cli::Definition& def) {
     abs->excludes(rel);
     def.value_kind(abs, cli::ValueKind::kNone);
     def.value_kind(rel, cli::ValueKind::kNone);
-    def.choices(c->add_option("--predictor", o.predictor, "Predictor: auto chooses per block")->capture_default_str(),
+    def.choices(c->add_option("--predictor", o.predictor, "Predictor (--best): auto chooses per block")->capture_default_str(),
                 {"auto", "lsq", "med", "prev", "linear"});
+    add_effort_flags(c, o.fast, o.best);
     def.value_kind(c->add_option("--group", o.group, "Frames per group: a keyframe every N frames (default: by size)")
                        ->type_name("N")
                        ->check(CLI::PositiveNumber),
@@ -117,6 +118,7 @@ void define_cli(cli::Definition& def) {
                        ->type_name("E")
                        ->check(CLI::NonNegativeNumber),
                    cli::ValueKind::kNone);
+    add_effort_flags(c, o.fast, o.best);
     c->add_option("--model", o.model, "Plan with this learned predictor (tezip train)")->type_name("MODEL");
     add_device_option(def, c, o.device);
     add_input_options(def, c, o.in);

@@ -1,0 +1,686 @@
+#include "codec/fast.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+
+namespace sciflow::codec::fast {
+namespace {
+
+constexpr int kProbBits = 11;  // decode tables: 2 KiB of symbols per context
+constexpr uint32_t kProbScale = 1u << kProbBits;
+constexpr uint32_t kRansL = 1u << 15;  // rANS state stays in [L, 2^31); 16-bit words in and out
+constexpr int kResidCtx = 24;          // contexts of residual tokens
+constexpr int kChoiceCtx = kResidCtx;  // context of the predictor choices
+constexpr int kCtx = kResidCtx + 1;
+constexpr int kDirect = 16;            // tokens below this are the value itself
+constexpr int kMaxTokens = 256;
+
+constexpr int kMed = 0, kPrev = 1, kTmed = 2, kMean = 3, kChan = 4;
+
+inline uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+inline int64_t unzigzag(uint64_t u) { return static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1); }
+inline int bit_length(uint64_t u) { return u == 0 ? 0 : 64 - std::countl_zero(u); }
+
+// u < 16 is its own token; larger u: exponent and the two bits after the leading
+// one in the token, the n - 3 bits below them raw.
+[[gnu::always_inline]] inline int token_of(uint64_t u, int* extra_bits) {
+  if (u < kDirect) {
+    *extra_bits = 0;
+    return static_cast<int>(u);
+  }
+  const int n = bit_length(u);  // >= 5
+  *extra_bits = n - 3;
+  return kDirect + 4 * (n - 5) + static_cast<int>((u >> (n - 3)) & 3);
+}
+
+constexpr int ctx_slow(uint64_t a) {
+  if (a < 4) return static_cast<int>(a);
+  const int b = 64 - std::countl_zero(a);
+  return std::min(2 * b - 2 + static_cast<int>((a >> (b - 2)) & 1), kResidCtx - 1);
+}
+
+constexpr int kCtxTable = 4096;  // ctx_slow(a) is kResidCtx - 1 from here on
+constexpr auto kCtxOf = [] {
+  std::array<uint8_t, kCtxTable> t{};
+  for (int a = 0; a < kCtxTable; ++a) t[static_cast<size_t>(a)] = static_cast<uint8_t>(ctx_slow(static_cast<uint64_t>(a)));
+  return t;
+}();
+
+[[gnu::always_inline]] inline int ctx_of(uint64_t a) {
+  return a < kCtxTable ? kCtxOf[a] : kResidCtx - 1;
+}
+
+inline uint32_t saturate(uint64_t v) { return v > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(v); }
+
+// LOCO-I's median edge detector: the median of w, n and w + n - nw, without branches
+// (the data decide them, so branches would mispredict on noisy frames).
+[[gnu::always_inline]] inline int64_t med3(int64_t w, int64_t n, int64_t nw) {
+  const int64_t mx = std::max(w, n), mn = std::min(w, n);
+  return std::max(mn, std::min(mx, w + n - nw));
+}
+
+// MED of plane p at (y, x) from its causal neighbours (first row and column: what exists).
+inline int64_t med_at(const int64_t* p, int64_t i, int64_t x, int64_t y, int64_t w, int64_t mid) {
+  if (y > 0 && x > 0) return med3(p[i - 1], p[i - w], p[i - w - 1]);
+  if (y > 0) return p[i - w];
+  if (x > 0) return p[i - 1];
+  return mid;
+}
+
+// The planes a prediction reads (decoded values).
+struct Refs {
+  const int64_t* cur = nullptr;
+  const int64_t* p1 = nullptr;  // previous frame, same channel
+  const int64_t* pc = nullptr;  // previous channel, same frame
+  int64_t w = 0, mid = 0, lo = 0, hi = 0;
+};
+
+inline int64_t predict(int k, const Refs& r, int64_t i, int64_t x, int64_t y) {
+  const int64_t w = r.w;
+  switch (k) {
+    case kPrev: return r.p1[i];
+    case kTmed: {
+      if (y > 0 && x > 0) {
+        const int64_t* c = r.cur;
+        const int64_t* p = r.p1;
+        return std::clamp(p[i] + med3(c[i - 1] - p[i - 1], c[i - w] - p[i - w], c[i - w - 1] - p[i - w - 1]), r.lo,
+                          r.hi);
+      }
+      return r.p1[i];
+    }
+    case kMean: return (med_at(r.cur, i, x, y, w, r.mid) + r.p1[i]) >> 1;
+    case kChan:
+      return std::clamp(med_at(r.cur, i, x, y, w, r.mid) + r.pc[i] - med_at(r.pc, i, x, y, w, r.mid), r.lo, r.hi);
+    default: return med_at(r.cur, i, x, y, w, r.mid);
+  }
+}
+
+// Residual magnitudes already coded around sample i of a plane (u holds this plane's
+// values up to i - 1 and the previous frame's from i on).
+inline int context(const uint32_t* u, int64_t i, int64_t x, int64_t y, int64_t w) {
+  uint64_t uw, un, unw, une;
+  if (y > 0 && x > 0 && x + 1 < w) {
+    uw = u[i - 1];
+    un = u[i - w];
+    unw = u[i - w - 1];
+    une = u[i - w + 1];
+  } else {
+    uw = x > 0 ? u[i - 1] : (y > 0 ? u[i - w] : 0);
+    un = y > 0 ? u[i - w] : uw;
+    unw = x > 0 && y > 0 ? u[i - w - 1] : un;
+    une = y > 0 && x + 1 < w ? u[i - w + 1] : un;
+  }
+  return ctx_of(2 * (uw + un) + unw + une + 2 * uint64_t{u[i]});
+}
+
+// ---- byte and bit streams ---------------------------------------------------------
+
+void put_varint(std::vector<uint8_t>* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<uint8_t>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<uint8_t>(v));
+}
+
+struct ByteReader {
+  const uint8_t* p;
+  const uint8_t* end;
+  bool bad = false;
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p >= end) break;
+      const uint8_t b = *p++;
+      v |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    bad = true;
+    return 0;
+  }
+};
+
+class BitWriter {
+ public:
+  explicit BitWriter(std::vector<uint8_t>* out) : out_(out) {}
+  void put(uint64_t v, int bits) {  // v < 2^bits, bits <= 62
+    if (bits > 32) {
+      put(v & 0xFFFFFFFFu, 32);
+      put(v >> 32, bits - 32);
+      return;
+    }
+    acc_ |= v << n_;
+    n_ += bits;
+    if (n_ >= 32) {
+      for (int k = 0; k < 4; ++k) out_->push_back(static_cast<uint8_t>(acc_ >> (8 * k)));
+      acc_ >>= 32;
+      n_ -= 32;
+    }
+  }
+  void flush() {
+    for (; n_ > 0; n_ -= 8, acc_ >>= 8) out_->push_back(static_cast<uint8_t>(acc_));
+    n_ = 0;
+  }
+
+ private:
+  std::vector<uint8_t>* out_;
+  uint64_t acc_ = 0;
+  int n_ = 0;
+};
+
+class BitReader {
+ public:
+  BitReader() = default;
+  BitReader(const uint8_t* p, const uint8_t* end) : p_(p), end_(end), left_(static_cast<uint64_t>(end - p) * 8) {}
+  uint64_t get(int bits) {  // bits <= 62
+    if (bits > 32) {
+      uint64_t lo = get(32);
+      return lo | (get(bits - 32) << 32);
+    }
+    if (n_ < bits) refill();
+    const uint64_t v = acc_ & ((uint64_t{1} << bits) - 1);
+    acc_ >>= bits;
+    n_ -= bits;
+    if (static_cast<uint64_t>(bits) > left_) over_ = true;
+    else left_ -= static_cast<uint64_t>(bits);
+    return v;
+  }
+  bool overrun() const { return over_; }
+
+ private:
+  void refill() {
+    while (n_ <= 56) {
+      const uint64_t b = p_ < end_ ? *p_++ : 0;
+      acc_ |= b << n_;
+      n_ += 8;
+    }
+  }
+  const uint8_t* p_ = nullptr;
+  const uint8_t* end_ = nullptr;
+  uint64_t acc_ = 0;
+  int n_ = 0;
+  uint64_t left_ = 0;
+  bool over_ = false;
+};
+
+// ---- frequency tables ---------------------------------------------------------------
+
+using Counts = std::array<uint32_t, kMaxTokens>;
+
+// Scales counts to sum kProbScale, every symbol seen keeping at least 1.
+void normalise(const Counts& counts, int alphabet, std::array<uint32_t, kMaxTokens>* freq) {
+  uint64_t total = 0;
+  for (int s = 0; s < alphabet; ++s) total += counts[static_cast<size_t>(s)];
+  freq->fill(0);
+  if (total == 0) return;
+  int64_t sum = 0;
+  int biggest = 0;
+  for (int s = 0; s < alphabet; ++s) {
+    const uint64_t c = counts[static_cast<size_t>(s)];
+    if (!c) continue;
+    uint32_t f = static_cast<uint32_t>(std::max<uint64_t>(1, (c * kProbScale + total / 2) / total));
+    (*freq)[static_cast<size_t>(s)] = f;
+    sum += f;
+    if (f > (*freq)[static_cast<size_t>(biggest)]) biggest = s;
+  }
+  if (sum <= kProbScale) {
+    (*freq)[static_cast<size_t>(biggest)] += static_cast<uint32_t>(kProbScale - sum);
+    return;
+  }
+  while (sum > kProbScale) {  // take from the largest, never below 1
+    int b = 0;
+    for (int s = 1; s < alphabet; ++s)
+      if ((*freq)[static_cast<size_t>(s)] > (*freq)[static_cast<size_t>(b)]) b = s;
+    const uint32_t take = std::min<uint32_t>((*freq)[static_cast<size_t>(b)] - 1, static_cast<uint32_t>(sum - kProbScale));
+    (*freq)[static_cast<size_t>(b)] -= take;
+    sum -= take;
+  }
+}
+
+// The symbol of each slot of the probability scale, and freq | start << 16 of each
+// symbol. A context the encoder never used decodes every slot as kInvalid, a token no
+// encoder writes (it would stand for a residual of 2^63), so using it is an error.
+constexpr int kInvalid = kMaxTokens - 1;
+struct DecodeTable {
+  std::array<uint8_t, kProbScale> sym;
+  std::array<uint32_t, kMaxTokens> fs{};
+  DecodeTable() {
+    sym.fill(kInvalid);
+    fs[kInvalid] = kProbScale;  // leaves the state as it is
+  }
+};
+
+// Interior samples (y > 0, 0 < x < w - 1): all neighbours exist, no clamping of
+// positions. These are the hot loops; the edges go through predict()/context().
+template <int K>
+[[gnu::always_inline]] inline int64_t predict_inner(const Refs& r, int64_t i) {
+  const int64_t* c = r.cur;
+  const int64_t w = r.w;
+  if constexpr (K == kMed) {
+    return med3(c[i - 1], c[i - w], c[i - w - 1]);
+  } else if constexpr (K == kPrev) {
+    return r.p1[i];
+  } else if constexpr (K == kTmed) {
+    const int64_t* p = r.p1;
+    return std::clamp(p[i] + med3(c[i - 1] - p[i - 1], c[i - w] - p[i - w], c[i - w - 1] - p[i - w - 1]), r.lo, r.hi);
+  } else if constexpr (K == kMean) {
+    return (med3(c[i - 1], c[i - w], c[i - w - 1]) + r.p1[i]) >> 1;
+  } else {
+    const int64_t* q = r.pc;
+    return std::clamp(med3(c[i - 1], c[i - w], c[i - w - 1]) + q[i] - med3(q[i - 1], q[i - w], q[i - w - 1]), r.lo,
+                      r.hi);
+  }
+}
+
+[[gnu::always_inline]] inline int context_inner(const uint32_t* u, int64_t i, int64_t w) {
+  return ctx_of(2 * (uint64_t{u[i - 1]} + u[i - w]) + u[i - w - 1] + u[i - w + 1] + 2 * uint64_t{u[i]});
+}
+
+// Calls body(i, prediction, context) for the samples x0 <= x < x1 of row y with
+// predictor k, in order (body codes or decodes sample i before the next is predicted).
+template <int K, class Body>
+[[gnu::always_inline]] inline void run_inner(const Refs& r, const uint32_t* u, int64_t row, int64_t x0, int64_t x1, Body& body) {
+  for (int64_t i = row + x0, e = row + x1; i < e; ++i) body(i, predict_inner<K>(r, i), context_inner(u, i, r.w));
+}
+
+// Works on local copies of the references and of the coder's state, so that the
+// compiler keeps them in registers (stores to the sample arrays could alias them).
+template <class Body>
+void run_row(const Refs& refs, const uint32_t* u, const uint8_t* choice, int64_t B, int64_t y, Body& coder) {
+  const Refs r = refs;
+  Body body = coder;
+  const int64_t w = r.w, row = y * w;
+  for (int64_t x0 = 0, blk = 0; x0 < w; x0 += B, ++blk) {
+    const int k = choice[blk];
+    const int64_t x1 = std::min(w, x0 + B);
+    int64_t a = x0, b = x1;
+    if (y == 0) b = a;  // whole segment on the edge
+    if (a == 0) a = 1;
+    if (b == w) b = w - 1;
+    if (b < a) b = a;
+    for (int64_t x = x0; x < std::min(a, x1); ++x) body(row + x, predict(k, r, row + x, x, y), context(u, row + x, x, y, w));
+    if (a < b) {
+      switch (k) {
+        case kMed: run_inner<kMed>(r, u, row, a, b, body); break;
+        case kPrev: run_inner<kPrev>(r, u, row, a, b, body); break;
+        case kTmed: run_inner<kTmed>(r, u, row, a, b, body); break;
+        case kMean: run_inner<kMean>(r, u, row, a, b, body); break;
+        default: run_inner<kChan>(r, u, row, a, b, body); break;
+      }
+    }
+    for (int64_t x = std::max(b, a); x < x1; ++x) body(row + x, predict(k, r, row + x, x, y), context(u, row + x, x, y, w));
+  }
+  coder = body;
+}
+
+// Codes one sample's residual (encoder side of run_row).
+struct EncodeBody {
+  const int64_t* orig = nullptr;  // the plane's original samples
+  int64_t* out = nullptr;         // its reconstruction (lossy only)
+  uint32_t* u = nullptr;
+  uint8_t* tok = nullptr;         // next token and its context
+  uint8_t* ctx = nullptr;
+  Counts* hist = nullptr;
+  BitWriter* bits = nullptr;
+  int64_t bound = 0, step = 1, lo = 0, hi = 0;
+  int max_token = 0;
+
+  [[gnu::always_inline]] void operator()(int64_t i, int64_t pred, int c) {
+    int64_t q = orig[i] - pred;
+    if (bound) {
+      q = q >= 0 ? (q + bound) / step : -((-q + bound) / step);
+      out[i] = std::clamp(pred + q * step, lo, hi);
+    }
+    const uint64_t uz = zigzag(q);
+    int nb;
+    const int t = token_of(uz, &nb);
+    *tok++ = static_cast<uint8_t>(t);
+    *ctx++ = static_cast<uint8_t>(c);
+    ++hist[c][static_cast<size_t>(t)];
+    max_token = std::max(max_token, t);
+    if (nb) bits->put(uz & ((uint64_t{1} << nb) - 1), nb);
+    u[i] = saturate(uz);
+  }
+};
+
+// Decodes one sample (decoder side of run_row): the token with rANS, its extra bits.
+struct DecodeBody {
+  const DecodeTable* tabs = nullptr;
+  uint32_t x = 0;                  // rANS state
+  const uint8_t* rp = nullptr;     // next 16-bit word, and the end of the words
+  const uint8_t* rend = nullptr;
+  BitReader bits;
+  int64_t* cur = nullptr;
+  uint32_t* u = nullptr;
+  int64_t bound = 0, step = 1, lo = 0, hi = 0;
+  uint64_t max_u = 0;
+  bool bad = false;          // the token stream ran out or named an empty context
+  bool range_error = false;  // a residual or sample outside what the encoder can write
+
+  static uint32_t word(const uint8_t* q) { return static_cast<uint32_t>(q[0]) | static_cast<uint32_t>(q[1]) << 8; }
+
+  [[gnu::always_inline]] int next(int c) {
+    const DecodeTable& T = tabs[c];
+    const uint32_t slot = x & (kProbScale - 1);
+    const int s = T.sym[slot];
+    const uint32_t e = T.fs[static_cast<size_t>(s)];
+    x = (e & 0xFFFF) * (x >> kProbBits) + slot - (e >> 16);
+    if (x < kRansL) {
+      if (rp < rend) {
+        x = (x << 16) | word(rp);
+        rp += 2;
+      } else {
+        bad = true;
+        x = kRansL;
+      }
+    }
+    return s;
+  }
+
+  [[gnu::always_inline]] void operator()(int64_t i, int64_t pred, int c) {
+    const int t = next(c);
+    uint64_t uz;
+    if (t < kDirect) {
+      uz = static_cast<uint64_t>(t);
+    } else {
+      const int n = (t - kDirect) / 4 + 5;
+      uz = (static_cast<uint64_t>(4 | ((t - kDirect) & 3)) << (n - 3)) | bits.get(n - 3);
+    }
+    if (uz > max_u) {
+      range_error = true;
+      uz = 0;
+    }
+    const int64_t q = unzigzag(uz);
+    if (!bound) {
+      const int64_t v = pred + q;
+      range_error |= v < lo || v > hi;
+      cur[i] = v;
+    } else {
+      cur[i] = std::clamp(pred + q * step, lo, hi);
+    }
+    u[i] = saturate(uz);
+  }
+};
+
+// Encoder: the cost (sum of |error| on the originals) of every allowed predictor per block of rows y0..y1.
+template <bool kUseTime, bool kUseChan>
+void block_costs(const Refs& r, int64_t y0, int64_t y1, int64_t B, std::array<uint64_t, 5>* cost) {
+  const int64_t w = r.w;
+  for (int64_t y = y0; y < y1; ++y) {
+    const int64_t row = y * w;
+    for (int64_t x = 0; x < w; ++x) {
+      const int64_t i = row + x, v = r.cur[i];
+      auto& cb = cost[x / B];
+      if (y > 0 && x > 0) {
+        const int64_t* c = r.cur;
+        const int64_t m = med3(c[i - 1], c[i - w], c[i - w - 1]);
+        cb[kMed] += static_cast<uint64_t>(std::abs(v - m));
+        if constexpr (kUseTime) {
+          const int64_t* p = r.p1;
+          const int64_t P = p[i];
+          const int64_t tm =
+              std::clamp(P + med3(c[i - 1] - p[i - 1], c[i - w] - p[i - w], c[i - w - 1] - p[i - w - 1]), r.lo, r.hi);
+          cb[kPrev] += static_cast<uint64_t>(std::abs(v - P));
+          cb[kTmed] += static_cast<uint64_t>(std::abs(v - tm));
+          cb[kMean] += static_cast<uint64_t>(std::abs(v - ((m + P) >> 1)));
+        }
+        if constexpr (kUseChan) {
+          const int64_t* q = r.pc;
+          const int64_t ch = std::clamp(m + q[i] - med3(q[i - 1], q[i - w], q[i - w - 1]), r.lo, r.hi);
+          cb[kChan] += static_cast<uint64_t>(std::abs(v - ch));
+        }
+      } else {
+        for (int k = 0; k < kPredictors; ++k)
+          if ((k == kMed) || (kUseTime && k >= kPrev && k <= kMean) || (kUseChan && k == kChan))
+            cb[static_cast<size_t>(k)] += static_cast<uint64_t>(std::abs(v - predict(k, r, i, x, y)));
+      }
+    }
+  }
+}
+
+uint32_t allowed_mask(int64_t t, int64_t c) {
+  uint32_t m = 1u << kMed;
+  if (t > 0) m |= (1u << kPrev) | (1u << kTmed) | (1u << kMean);
+  if (c > 0) m |= 1u << kChan;
+  return m;
+}
+
+}  // namespace
+
+std::string_view predictor_name(int k) {
+  static constexpr std::string_view kNames[kPredictors] = {"med", "prev", "tmed", "mean", "chan"};
+  return k >= 0 && k < kPredictors ? kNames[k] : "?";
+}
+
+Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
+                                    GroupStats* stats, std::vector<int64_t>* recon) {
+  if (g.model || g.predictor != Predictor::kAuto)
+    return invalid_argument("the fast coder chooses its own predictors and takes no learned model");
+  const int64_t H = g.height, W = g.width, C = g.channels, ps = H * W, fs = C * ps, B = g.block;
+  const int64_t step = 2 * g.bound + 1, mid = g.lo + (g.hi - g.lo) / 2;
+  const bool lossless = g.bound == 0;
+  const int64_t* orig = samples.data();
+  std::vector<int64_t> rec_buf;
+  if (!lossless) rec_buf.resize(samples.size());
+  const int64_t* dec = lossless ? orig : rec_buf.data();
+
+  const int64_t bw = (W + B - 1) / B;
+  // Every sample's token, and a choice per block and plane (at most).
+  std::vector<uint8_t> tokens(samples.size() + static_cast<size_t>(frames * C * bw * ((H + B - 1) / B)));
+  std::vector<uint8_t> ctxs(tokens.size());
+  ptrdiff_t ntok = 0;
+  std::vector<uint8_t> extra;
+  extra.reserve(samples.size() / 4);
+  BitWriter bits(&extra);
+  std::vector<Counts> hist(kCtx, Counts{});
+  std::vector<uint32_t> ubuf(static_cast<size_t>(fs), 0);
+  std::vector<std::array<uint64_t, kPredictors>> cost(static_cast<size_t>(bw));
+  std::vector<uint8_t> choice(static_cast<size_t>(bw));
+  GroupStats st;
+  int max_token = kPredictors - 1;
+
+  auto emit = [&](int ctx, int tok) {
+    tokens[static_cast<size_t>(ntok)] = static_cast<uint8_t>(tok);
+    ctxs[static_cast<size_t>(ntok++)] = static_cast<uint8_t>(ctx);
+    ++hist[static_cast<size_t>(ctx)][static_cast<size_t>(tok)];
+    max_token = std::max(max_token, tok);
+  };
+
+  for (int64_t t = 0; t < frames; ++t) {
+    for (int64_t c = 0; c < C; ++c) {
+      const int64_t off = t * fs + c * ps;
+      Refs ro{orig + off, t > 0 ? orig + off - fs : nullptr, c > 0 ? orig + off - ps : nullptr, W, mid, g.lo, g.hi};
+      Refs rd{dec + off, t > 0 ? dec + off - fs : nullptr, c > 0 ? dec + off - ps : nullptr, W, mid, g.lo, g.hi};
+      int64_t* out = lossless ? nullptr : rec_buf.data() + off;
+      uint32_t* u = ubuf.data() + c * ps;
+      const uint32_t mask = allowed_mask(t, c);
+      for (int64_t y0 = 0; y0 < H; y0 += B) {
+        const int64_t y1 = std::min(H, y0 + B);
+        if (mask == 1) {
+          std::fill(choice.begin(), choice.end(), kMed);
+        } else {
+          // Choose per block on the originals (the reconstruction is not known yet in lossy mode).
+          for (auto& cb : cost) cb.fill(0);
+          if (t > 0 && c > 0) block_costs<true, true>(ro, y0, y1, B, cost.data());
+          else if (t > 0) block_costs<true, false>(ro, y0, y1, B, cost.data());
+          else block_costs<false, true>(ro, y0, y1, B, cost.data());
+          for (int64_t b = 0; b < bw; ++b) {
+            int best = kMed;
+            for (int k = 1; k < kPredictors; ++k)
+              if ((mask >> k & 1) && cost[static_cast<size_t>(b)][static_cast<size_t>(k)] < cost[static_cast<size_t>(b)][static_cast<size_t>(best)])
+                best = k;
+            choice[static_cast<size_t>(b)] = static_cast<uint8_t>(best);
+            emit(kChoiceCtx, best);
+          }
+        }
+        for (int64_t b = 0; b < bw; ++b) ++st.blocks[choice[static_cast<size_t>(b)]];
+        EncodeBody body{ro.cur, out, u, tokens.data() + ntok, ctxs.data() + ntok, hist.data(), &bits,
+                        g.bound, step, g.lo, g.hi, max_token};
+        for (int64_t y = y0; y < y1; ++y) run_row(rd, u, choice.data(), B, y, body);
+        ntok = body.tok - tokens.data();
+        max_token = body.max_token;
+      }
+    }
+  }
+  bits.flush();
+
+  // Tables, then the tokens with rANS (coded backwards so the decoder reads forwards).
+  const int alphabet = max_token + 1;
+  std::vector<uint8_t> outb;
+  put_varint(&outb, static_cast<uint64_t>(alphabet));
+  std::vector<std::array<uint32_t, kMaxTokens>> freq(kCtx), start(kCtx);
+  for (int ctx = 0; ctx < kCtx; ++ctx) {
+    auto& f = freq[static_cast<size_t>(ctx)];
+    normalise(hist[static_cast<size_t>(ctx)], alphabet, &f);
+    int nnz = 0;
+    for (int s = 0; s < alphabet; ++s) nnz += f[static_cast<size_t>(s)] != 0;
+    put_varint(&outb, static_cast<uint64_t>(nnz));
+    uint32_t cum = 0;
+    int prev = -1;
+    for (int s = 0; s < alphabet; ++s) {
+      start[static_cast<size_t>(ctx)][static_cast<size_t>(s)] = cum;
+      if (!f[static_cast<size_t>(s)]) continue;
+      cum += f[static_cast<size_t>(s)];
+      put_varint(&outb, static_cast<uint64_t>(s - prev - 1));
+      put_varint(&outb, f[static_cast<size_t>(s)] - 1);
+      prev = s;
+    }
+  }
+  // Division by the frequency as a multiplication by its reciprocal (exact for states
+  // below 2^31), precomputed per context and symbol.
+  struct EncSym {
+    uint32_t x_max, rcp, bias, cmpl;
+    int shift;
+  };
+  std::vector<std::array<EncSym, kMaxTokens>> enc(kCtx);
+  for (int ctx = 0; ctx < kCtx; ++ctx)
+    for (int s = 0; s < alphabet; ++s) {
+      const uint32_t f = freq[static_cast<size_t>(ctx)][static_cast<size_t>(s)];
+      if (!f) continue;
+      EncSym& e = enc[static_cast<size_t>(ctx)][static_cast<size_t>(s)];
+      e.x_max = ((kRansL >> kProbBits) << 16) * f;
+      e.cmpl = kProbScale - f;
+      if (f < 2) {
+        e.rcp = ~0u;
+        e.shift = 0;
+        e.bias = start[static_cast<size_t>(ctx)][static_cast<size_t>(s)] + kProbScale - 1;
+      } else {
+        int shift = 0;
+        while (f > (1u << shift)) ++shift;
+        e.rcp = static_cast<uint32_t>(((uint64_t{1} << (shift + 31)) + f - 1) / f);
+        e.shift = shift - 1;
+        e.bias = start[static_cast<size_t>(ctx)][static_cast<size_t>(s)];
+      }
+    }
+  std::vector<uint16_t> rans;
+  rans.reserve(tokens.size() / 4 + 16);
+  uint32_t x = kRansL;
+  for (size_t n = static_cast<size_t>(ntok); n-- > 0;) {
+    const EncSym& e = enc[ctxs[n]][tokens[n]];
+    if (x >= e.x_max) {  // at most once: afterwards x < 2^15
+      rans.push_back(static_cast<uint16_t>(x));
+      x >>= 16;
+    }
+    const uint32_t q = static_cast<uint32_t>((static_cast<uint64_t>(x) * e.rcp) >> 32) >> e.shift;
+    x += e.bias + q * e.cmpl;
+  }
+  rans.push_back(static_cast<uint16_t>(x));
+  rans.push_back(static_cast<uint16_t>(x >> 16));
+  std::reverse(rans.begin(), rans.end());
+  put_varint(&outb, rans.size());
+  for (uint16_t wd : rans) {
+    outb.push_back(static_cast<uint8_t>(wd));
+    outb.push_back(static_cast<uint8_t>(wd >> 8));
+  }
+  outb.insert(outb.end(), extra.begin(), extra.end());
+
+  if (stats) *stats = st;
+  if (recon) *recon = lossless ? std::vector<int64_t>(samples.begin(), samples.end()) : std::move(rec_buf);
+  return outb;
+}
+
+Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frames, std::span<int64_t> out) {
+  const int64_t H = g.height, W = g.width, C = g.channels, ps = H * W, fs = C * ps, B = g.block;
+  const int64_t step = 2 * g.bound + 1, mid = g.lo + (g.hi - g.lo) / 2;
+  // Largest zigzag value a valid stream can hold: anything above is damage.
+  const uint64_t max_u = 2 * (static_cast<uint64_t>(g.hi - g.lo) / static_cast<uint64_t>(step) + 1) + 1;
+
+  ByteReader br{data.data(), data.data() + data.size()};
+  const uint64_t alphabet = br.varint();
+  if (br.bad || alphabet < kPredictors || alphabet > kMaxTokens) return corrupt("bad token alphabet");
+  std::vector<DecodeTable> tabs(kCtx);
+  for (int ctx = 0; ctx < kCtx; ++ctx) {
+    DecodeTable& T = tabs[static_cast<size_t>(ctx)];
+    const uint64_t nnz = br.varint();
+    if (br.bad || nnz > alphabet) return corrupt("bad frequency table");
+    uint32_t cum = 0;
+    int64_t s = -1;
+    for (uint64_t k = 0; k < nnz; ++k) {
+      s += static_cast<int64_t>(br.varint()) + 1;
+      const uint64_t f = br.varint() + 1;
+      if (br.bad || s >= static_cast<int64_t>(alphabet) || f > kProbScale || cum + f > kProbScale)
+        return corrupt("bad frequency table");
+      std::fill(T.sym.begin() + cum, T.sym.begin() + cum + f, static_cast<uint8_t>(s));
+      T.fs[static_cast<size_t>(s)] = static_cast<uint32_t>(f) | cum << 16;
+      cum += static_cast<uint32_t>(f);
+    }
+    if (nnz && cum != kProbScale) return corrupt("bad frequency table");
+  }
+  const uint64_t rans_words = br.varint();
+  if (br.bad || rans_words < 2 || rans_words > static_cast<uint64_t>(br.end - br.p) / 2)
+    return corrupt("bad token stream size");
+  DecodeBody d;
+  d.tabs = tabs.data();
+  d.rp = br.p + 4;
+  d.rend = br.p + 2 * rans_words;
+  d.bits = BitReader(d.rend, br.end);
+  d.x = DecodeBody::word(br.p) << 16 | DecodeBody::word(br.p + 2);
+  d.bound = g.bound;
+  d.step = step;
+  d.lo = g.lo;
+  d.hi = g.hi;
+  d.max_u = max_u;
+
+  std::vector<uint32_t> ubuf(static_cast<size_t>(fs), 0);
+  const int64_t bw = (W + B - 1) / B;
+  std::vector<uint8_t> choice(static_cast<size_t>(bw));
+  int64_t* rec = out.data();
+  for (int64_t t = 0; t < frames; ++t) {
+    for (int64_t c = 0; c < C; ++c) {
+      const int64_t off = t * fs + c * ps;
+      Refs rd{rec + off, t > 0 ? rec + off - fs : nullptr, c > 0 ? rec + off - ps : nullptr, W, mid, g.lo, g.hi};
+      int64_t* cur = rec + off;
+      uint32_t* u = ubuf.data() + c * ps;
+      const uint32_t mask = allowed_mask(t, c);
+      for (int64_t y0 = 0; y0 < H; y0 += B) {
+        const int64_t y1 = std::min(H, y0 + B);
+        if (mask == 1) {
+          std::fill(choice.begin(), choice.end(), kMed);
+        } else {
+          for (int64_t b = 0; b < bw; ++b) {
+            const int k = d.next(kChoiceCtx);
+            if (k >= kPredictors || !(mask >> k & 1))
+              return corrupt(fmt::format("frame {} channel {}: invalid predictor choice", t, c));
+            choice[static_cast<size_t>(b)] = static_cast<uint8_t>(k);
+          }
+        }
+        d.cur = cur;
+        d.u = u;
+        for (int64_t y = y0; y < y1; ++y) {
+          run_row(rd, u, choice.data(), B, y, d);
+          if (d.range_error) return corrupt(fmt::format("frame {} channel {}: sample out of range", t, c));
+          if (d.bad || d.bits.overrun())
+            return corrupt(fmt::format("frame {} channel {}: truncated or damaged data", t, c));
+        }
+      }
+    }
+  }
+  if (d.rp != d.rend || d.x != kRansL) return corrupt("damaged data (token stream does not end where it should)");
+  return Status::ok();
+}
+
+}  // namespace sciflow::codec::fast

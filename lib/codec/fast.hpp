@@ -1,0 +1,41 @@
+// codec/fast: tezip's fast tier (`tezip compress --fast`, the default). Same group
+// and stripe interface as codec/predictive, a cheaper model:
+//
+// - per block (GroupConfig::block square) the encoder picks one of five fixed
+//   integer predictors: MED (LOCO-I), previous frame, previous frame plus the MED of
+//   the temporal differences, the mean of MED and previous frame, and MED corrected
+//   by the previous channel's MED error; no least-squares fit, no floating point;
+// - residuals (quantised with step 2e+1 in lossy mode, predicted from the
+//   reconstruction) become a token (16 small values directly, larger ones as
+//   exponent and two leading bits) plus raw extra bits;
+// - tokens are coded with rANS under static frequency tables per context, one set
+//   per stripe; the context is the magnitude of the already coded residuals around
+//   the sample (west, north, north-west, north-east, and the same place one frame
+//   earlier).
+//
+// Decoding is integer-only and bit-exact on every machine. The decoder never reads
+// out of its buffer and checks the rANS final state, so damage is detected.
+// Thread safety: reentrant.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "codec/predictive.hpp"
+#include "core/status.hpp"
+
+namespace sciflow::codec::fast {
+
+inline constexpr int kPredictors = 5;
+
+// "med", "prev", "tmed", "mean", "chan" (index 0..4; GroupStats::blocks in this order).
+std::string_view predictor_name(int k);
+
+// As encode_group/decode_group; `g.model` must be null and `g.predictor` kAuto.
+Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
+                                    GroupStats* stats, std::vector<int64_t>* recon);
+Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frames, std::span<int64_t> out);
+
+}  // namespace sciflow::codec::fast
