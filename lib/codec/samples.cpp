@@ -33,6 +33,10 @@ void each(const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, i
   for (int64_t t = 0; t < frames; ++t) {
     const uint8_t* src = raw + t * plane * c * static_cast<int64_t>(sizeof(T));
     int64_t* dst = out + t * plane * c;
+    if (c == 1) {  // the common case, without the channel loop
+      for (int64_t i = 0; i < plane; ++i) dst[i] = conv(load<T>(src + i * static_cast<int64_t>(sizeof(T))));
+      continue;
+    }
     for (int64_t i = 0; i < plane; ++i)
       for (int64_t k = 0; k < c; ++k)
         dst[k * plane + i] = conv(load<T>(src + (i * c + k) * static_cast<int64_t>(sizeof(T))));
@@ -45,6 +49,10 @@ void each_back(const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t 
   for (int64_t t = 0; t < frames; ++t) {
     const int64_t* src = in + t * plane * c;
     uint8_t* dst = raw + t * plane * c * static_cast<int64_t>(sizeof(T));
+    if (c == 1) {  // the common case, without the channel loop
+      for (int64_t i = 0; i < plane; ++i) store<T>(dst + i * static_cast<int64_t>(sizeof(T)), conv(src[i]));
+      continue;
+    }
     for (int64_t i = 0; i < plane; ++i)
       for (int64_t k = 0; k < c; ++k)
         store<T>(dst + (i * c + k) * static_cast<int64_t>(sizeof(T)), conv(src[k * plane + i]));
