@@ -54,7 +54,8 @@ constexpr auto kCtxOf = [] {
   return a < kCtxTable ? kCtxOf[a] : kResidCtx - 1;
 }
 
-inline uint32_t saturate(uint64_t v) { return v > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(v); }
+// Residual magnitudes for contexts: contexts stop growing long before 2^16.
+inline uint16_t saturate(uint64_t v) { return v > 0xFFFFu ? 0xFFFFu : static_cast<uint16_t>(v); }
 
 // LOCO-I's median edge detector: the median of w, n and w + n - nw, without branches
 // (the data decide them, so branches would mispredict on noisy frames).
@@ -99,22 +100,26 @@ inline int64_t predict(int k, const Refs& r, int64_t i, int64_t x, int64_t y) {
   }
 }
 
-// Residual magnitudes already coded around sample i of a plane (u holds this plane's
-// values up to i - 1 and the previous frame's from i on).
-inline int context(const uint32_t* u, int64_t i, int64_t x, int64_t y, int64_t w) {
-  uint64_t uw, un, unw, une;
-  if (y > 0 && x > 0 && x + 1 < w) {
-    uw = u[i - 1];
-    un = u[i - w];
-    unw = u[i - w - 1];
-    une = u[i - w + 1];
-  } else {
-    uw = x > 0 ? u[i - 1] : (y > 0 ? u[i - w] : 0);
-    un = y > 0 ? u[i - w] : uw;
-    unw = x > 0 && y > 0 ? u[i - w - 1] : un;
-    une = y > 0 && x + 1 < w ? u[i - w + 1] : un;
+// The context of a residual is the quantised activity 2(uW + uN) + uNW + uNE + 2uT
+// of the residual magnitudes around it: west, north, north-west, north-east, and the
+// same place one frame earlier. All but the west term are known before a row is
+// coded (u still holds the previous frame's values from this row on), so they are
+// summed for the whole row first; the coder adds 2uW from a register.
+void row_activity(const uint16_t* u, int64_t y, int64_t w, uint32_t* out) {
+  const uint16_t* cur = u + y * w;
+  if (y == 0) {
+    for (int64_t x = 0; x < w; ++x) out[x] = 2u * cur[x];
+    return;
   }
-  return ctx_of(2 * (uw + un) + unw + une + 2 * uint64_t{u[i]});
+  const uint16_t* up = cur - w;
+  auto act = [](uint32_t un, uint32_t unw, uint32_t une, uint32_t ut) { return 2 * un + unw + une + 2 * ut; };
+  if (w == 1) {
+    out[0] = act(up[0], up[0], up[0], cur[0]);
+    return;
+  }
+  out[0] = act(up[0], up[0], up[1], cur[0]);
+  for (int64_t x = 1; x + 1 < w; ++x) out[x] = act(up[x], up[x - 1], up[x + 1], cur[x]);
+  out[w - 1] = act(up[w - 1], up[w - 2], up[w - 1], cur[w - 1]);
 }
 
 // ---- byte and bit streams ---------------------------------------------------------
@@ -254,65 +259,64 @@ struct DecodeTable {
   }
 };
 
-// Interior samples (y > 0, 0 < x < w - 1): all neighbours exist, no clamping of
-// positions. These are the hot loops; the edges go through predict()/context().
+// Interior samples (y > 0, x > 0): all neighbours exist. These are the hot loops;
+// the edges go through predict(). `wv` is the sample to the west, already decoded
+// (kept in a register rather than read back from memory).
 template <int K>
-[[gnu::always_inline]] inline int64_t predict_inner(const Refs& r, int64_t i) {
+[[gnu::always_inline]] inline int64_t predict_inner(const Refs& r, int64_t i, int64_t wv) {
   const int64_t* c = r.cur;
   const int64_t w = r.w;
   if constexpr (K == kMed) {
-    return med3(c[i - 1], c[i - w], c[i - w - 1]);
+    return med3(wv, c[i - w], c[i - w - 1]);
   } else if constexpr (K == kPrev) {
     return r.p1[i];
   } else if constexpr (K == kTmed) {
     const int64_t* p = r.p1;
-    return std::clamp(p[i] + med3(c[i - 1] - p[i - 1], c[i - w] - p[i - w], c[i - w - 1] - p[i - w - 1]), r.lo, r.hi);
+    return std::clamp(p[i] + med3(wv - p[i - 1], c[i - w] - p[i - w], c[i - w - 1] - p[i - w - 1]), r.lo, r.hi);
   } else if constexpr (K == kMean) {
-    return (med3(c[i - 1], c[i - w], c[i - w - 1]) + r.p1[i]) >> 1;
+    return (med3(wv, c[i - w], c[i - w - 1]) + r.p1[i]) >> 1;
   } else {
     const int64_t* q = r.pc;
-    return std::clamp(med3(c[i - 1], c[i - w], c[i - w - 1]) + q[i] - med3(q[i - 1], q[i - w], q[i - w - 1]), r.lo,
-                      r.hi);
+    return std::clamp(med3(wv, c[i - w], c[i - w - 1]) + q[i] - med3(q[i - 1], q[i - w], q[i - w - 1]), r.lo, r.hi);
   }
 }
 
-[[gnu::always_inline]] inline int context_inner(const uint32_t* u, int64_t i, int64_t w) {
-  return ctx_of(2 * (uint64_t{u[i - 1]} + u[i - w]) + u[i - w - 1] + u[i - w + 1] + 2 * uint64_t{u[i]});
-}
-
-// Calls body(i, prediction, context) for the samples x0 <= x < x1 of row y with
-// predictor k, in order (body codes or decodes sample i before the next is predicted).
+// Calls body(i, prediction, activity) for the samples x0 <= x < x1 of row y with
+// predictor k, in order; body returns the sample's decoded value.
 template <int K, class Body>
-[[gnu::always_inline]] inline void run_inner(const Refs& r, const uint32_t* u, int64_t row, int64_t x0, int64_t x1, Body& body) {
-  for (int64_t i = row + x0, e = row + x1; i < e; ++i) body(i, predict_inner<K>(r, i), context_inner(u, i, r.w));
+[[gnu::always_inline]] inline void run_inner(const Refs& r, const uint32_t* ctx, int64_t row, int64_t x0, int64_t x1,
+                                             Body& body) {
+  int64_t wv = r.cur[row + x0 - 1];
+  for (int64_t x = x0; x < x1; ++x) wv = body(row + x, predict_inner<K>(r, row + x, wv), ctx[x]);
 }
 
-// Works on local copies of the references and of the coder's state, so that the
-// compiler keeps them in registers (stores to the sample arrays could alias them).
+// Codes row y: activities first (into `ctx`, w entries), then each block's samples
+// with its predictor. Works on local copies of the references and of the coder's state, so
+// that the compiler keeps them in registers (stores to the sample arrays could alias them).
 template <class Body>
-void run_row(const Refs& refs, const uint32_t* u, const uint8_t* choice, int64_t B, int64_t y, Body& coder) {
+void run_row(const Refs& refs, const uint16_t* u, const uint8_t* choice, int64_t B, int64_t y, uint32_t* ctx,
+             Body& coder) {
   const Refs r = refs;
-  Body body = coder;
   const int64_t w = r.w, row = y * w;
+  row_activity(u, y, w, ctx);
+  Body body = coder;
+  body.uw = 0;  // no west neighbour at the start of a row
   for (int64_t x0 = 0, blk = 0; x0 < w; x0 += B, ++blk) {
     const int k = choice[blk];
     const int64_t x1 = std::min(w, x0 + B);
-    int64_t a = x0, b = x1;
-    if (y == 0) b = a;  // whole segment on the edge
-    if (a == 0) a = 1;
-    if (b == w) b = w - 1;
-    if (b < a) b = a;
-    for (int64_t x = x0; x < std::min(a, x1); ++x) body(row + x, predict(k, r, row + x, x, y), context(u, row + x, x, y, w));
-    if (a < b) {
+    int64_t a = x0;
+    if (y == 0) a = x1;  // the first row: all edge samples
+    else if (x0 == 0) a = 1;
+    for (int64_t x = x0; x < a; ++x) body(row + x, predict(k, r, row + x, x, y), ctx[x]);
+    if (a < x1) {
       switch (k) {
-        case kMed: run_inner<kMed>(r, u, row, a, b, body); break;
-        case kPrev: run_inner<kPrev>(r, u, row, a, b, body); break;
-        case kTmed: run_inner<kTmed>(r, u, row, a, b, body); break;
-        case kMean: run_inner<kMean>(r, u, row, a, b, body); break;
-        default: run_inner<kChan>(r, u, row, a, b, body); break;
+        case kMed: run_inner<kMed>(r, ctx, row, a, x1, body); break;
+        case kPrev: run_inner<kPrev>(r, ctx, row, a, x1, body); break;
+        case kTmed: run_inner<kTmed>(r, ctx, row, a, x1, body); break;
+        case kMean: run_inner<kMean>(r, ctx, row, a, x1, body); break;
+        default: run_inner<kChan>(r, ctx, row, a, x1, body); break;
       }
     }
-    for (int64_t x = std::max(b, a); x < x1; ++x) body(row + x, predict(k, r, row + x, x, y), context(u, row + x, x, y, w));
   }
   coder = body;
 }
@@ -321,19 +325,23 @@ void run_row(const Refs& refs, const uint32_t* u, const uint8_t* choice, int64_t
 struct EncodeBody {
   const int64_t* orig = nullptr;  // the plane's original samples
   int64_t* out = nullptr;         // its reconstruction (lossy only)
-  uint32_t* u = nullptr;
+  uint16_t* u = nullptr;
   uint8_t* tok = nullptr;         // next token and its context
   uint8_t* ctx = nullptr;
   Counts* hist = nullptr;
   BitWriter* bits = nullptr;
   int64_t bound = 0, step = 1, lo = 0, hi = 0;
   int max_token = 0;
+  uint32_t uw = 0;  // the west neighbour's residual magnitude
 
-  [[gnu::always_inline]] void operator()(int64_t i, int64_t pred, int c) {
-    int64_t q = orig[i] - pred;
+  [[gnu::always_inline]] int64_t operator()(int64_t i, int64_t pred, uint32_t act) {
+    const int c = ctx_of(act + 2 * uw);
+    int64_t v = orig[i];
+    int64_t q = v - pred;
     if (bound) {
       q = q >= 0 ? (q + bound) / step : -((-q + bound) / step);
-      out[i] = std::clamp(pred + q * step, lo, hi);
+      v = std::clamp(pred + q * step, lo, hi);
+      out[i] = v;
     }
     const uint64_t uz = zigzag(q);
     int nb;
@@ -343,23 +351,26 @@ struct EncodeBody {
     ++hist[c][static_cast<size_t>(t)];
     max_token = std::max(max_token, t);
     if (nb) bits->put(uz & ((uint64_t{1} << nb) - 1), nb);
-    u[i] = saturate(uz);
+    uw = saturate(uz);
+    u[i] = static_cast<uint16_t>(uw);
+    return v;
   }
 };
 
 // Decodes one sample (decoder side of run_row): the token with rANS, its extra bits.
 struct DecodeBody {
   const DecodeTable* tabs = nullptr;
-  uint32_t x = 0;                  // rANS state
+  uint32_t x = 0, x2 = 0;          // two interleaved rANS states: x codes this symbol, x2 the next
   const uint8_t* rp = nullptr;     // next 16-bit word, and the end of the words
   const uint8_t* rend = nullptr;
   BitReader bits;
   int64_t* cur = nullptr;
-  uint32_t* u = nullptr;
+  uint16_t* u = nullptr;
   int64_t bound = 0, step = 1, lo = 0, hi = 0;
   uint64_t max_u = 0;
   bool bad = false;          // the token stream ran out or named an empty context
   bool range_error = false;  // a residual or sample outside what the encoder can write
+  uint32_t uw = 0;           // the west neighbour's residual magnitude
 
   static uint32_t word(const uint8_t* q) { return static_cast<uint32_t>(q[0]) | static_cast<uint32_t>(q[1]) << 8; }
 
@@ -378,11 +389,12 @@ struct DecodeBody {
         x = kRansL;
       }
     }
+    std::swap(x, x2);
     return s;
   }
 
-  [[gnu::always_inline]] void operator()(int64_t i, int64_t pred, int c) {
-    const int t = next(c);
+  [[gnu::always_inline]] int64_t operator()(int64_t i, int64_t pred, uint32_t act) {
+    const int t = next(ctx_of(act + 2 * uw));
     uint64_t uz;
     if (t < kDirect) {
       uz = static_cast<uint64_t>(t);
@@ -395,14 +407,17 @@ struct DecodeBody {
       uz = 0;
     }
     const int64_t q = unzigzag(uz);
+    int64_t v;
     if (!bound) {
-      const int64_t v = pred + q;
+      v = pred + q;
       range_error |= v < lo || v > hi;
-      cur[i] = v;
     } else {
-      cur[i] = std::clamp(pred + q * step, lo, hi);
+      v = std::clamp(pred + q * step, lo, hi);
     }
-    u[i] = saturate(uz);
+    cur[i] = v;
+    uw = saturate(uz);
+    u[i] = static_cast<uint16_t>(uw);
+    return v;
   }
 };
 
@@ -493,7 +508,8 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
   extra.reserve(samples.size() / 4);
   BitWriter bits(&extra);
   std::vector<Counts> hist(kCtx, Counts{});
-  std::vector<uint32_t> ubuf(static_cast<size_t>(fs), 0);
+  std::vector<uint16_t> ubuf(static_cast<size_t>(fs), 0);
+  std::vector<uint32_t> ctx_row(static_cast<size_t>(W));
   std::vector<std::array<uint64_t, kPredictors>> cost(static_cast<size_t>(bw));
   std::vector<uint8_t> choice(static_cast<size_t>(bw));
   GroupStats st;
@@ -512,7 +528,7 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
       Refs ro{orig + off, t > 0 ? orig + off - fs : nullptr, c > 0 ? orig + off - ps : nullptr, W, mid, g.lo, g.hi};
       Refs rd{dec + off, t > 0 ? dec + off - fs : nullptr, c > 0 ? dec + off - ps : nullptr, W, mid, g.lo, g.hi};
       int64_t* out = lossless ? nullptr : rec_buf.data() + off;
-      uint32_t* u = ubuf.data() + c * ps;
+      uint16_t* u = ubuf.data() + c * ps;
       const uint32_t mask = allowed_mask(t, c);
       for (int64_t y0 = 0; y0 < H; y0 += B) {
         const int64_t y1 = std::min(H, y0 + B);
@@ -536,7 +552,7 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
         for (int64_t b = 0; b < bw; ++b) ++st.blocks[choice[static_cast<size_t>(b)]];
         EncodeBody body{ro.cur, out, u, tokens.data() + ntok, ctxs.data() + ntok, hist.data(), &bits,
                         g.bound, step, g.lo, g.hi, max_token};
-        for (int64_t y = y0; y < y1; ++y) run_row(rd, u, choice.data(), B, y, body);
+        for (int64_t y = y0; y < y1; ++y) run_row(rd, u, choice.data(), B, y, ctx_row.data(), body);
         ntok = body.tok - tokens.data();
         max_token = body.max_token;
       }
@@ -593,10 +609,12 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
       }
     }
   std::vector<uint16_t> rans;
-  rans.reserve(tokens.size() / 4 + 16);
-  uint32_t x = kRansL;
+  rans.reserve(static_cast<size_t>(ntok) / 4 + 16);
+  // Two interleaved states: symbol n uses state n % 2 (the decoder alternates them).
+  uint32_t xs[2] = {kRansL, kRansL};
   for (size_t n = static_cast<size_t>(ntok); n-- > 0;) {
     const EncSym& e = enc[ctxs[n]][tokens[n]];
+    uint32_t& x = xs[n & 1];
     if (x >= e.x_max) {  // at most once: afterwards x < 2^15
       rans.push_back(static_cast<uint16_t>(x));
       x >>= 16;
@@ -604,8 +622,10 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
     const uint32_t q = static_cast<uint32_t>((static_cast<uint64_t>(x) * e.rcp) >> 32) >> e.shift;
     x += e.bias + q * e.cmpl;
   }
-  rans.push_back(static_cast<uint16_t>(x));
-  rans.push_back(static_cast<uint16_t>(x >> 16));
+  for (int k = 1; k >= 0; --k) {  // reversed below: the decoder reads state 0's high word first
+    rans.push_back(static_cast<uint16_t>(xs[k]));
+    rans.push_back(static_cast<uint16_t>(xs[k] >> 16));
+  }
   std::reverse(rans.begin(), rans.end());
   put_varint(&outb, rans.size());
   for (uint16_t wd : rans) {
@@ -647,21 +667,23 @@ Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frame
     if (nnz && cum != kProbScale) return corrupt("bad frequency table");
   }
   const uint64_t rans_words = br.varint();
-  if (br.bad || rans_words < 2 || rans_words > static_cast<uint64_t>(br.end - br.p) / 2)
+  if (br.bad || rans_words < 4 || rans_words > static_cast<uint64_t>(br.end - br.p) / 2)
     return corrupt("bad token stream size");
   DecodeBody d;
   d.tabs = tabs.data();
-  d.rp = br.p + 4;
+  d.rp = br.p + 8;
   d.rend = br.p + 2 * rans_words;
   d.bits = BitReader(d.rend, br.end);
   d.x = DecodeBody::word(br.p) << 16 | DecodeBody::word(br.p + 2);
+  d.x2 = DecodeBody::word(br.p + 4) << 16 | DecodeBody::word(br.p + 6);
   d.bound = g.bound;
   d.step = step;
   d.lo = g.lo;
   d.hi = g.hi;
   d.max_u = max_u;
 
-  std::vector<uint32_t> ubuf(static_cast<size_t>(fs), 0);
+  std::vector<uint16_t> ubuf(static_cast<size_t>(fs), 0);
+  std::vector<uint32_t> ctx_row(static_cast<size_t>(W));
   const int64_t bw = (W + B - 1) / B;
   std::vector<uint8_t> choice(static_cast<size_t>(bw));
   int64_t* rec = out.data();
@@ -670,7 +692,7 @@ Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frame
       const int64_t off = t * fs + c * ps;
       Refs rd{rec + off, t > 0 ? rec + off - fs : nullptr, c > 0 ? rec + off - ps : nullptr, W, mid, g.lo, g.hi};
       int64_t* cur = rec + off;
-      uint32_t* u = ubuf.data() + c * ps;
+      uint16_t* u = ubuf.data() + c * ps;
       const uint32_t mask = allowed_mask(t, c);
       for (int64_t y0 = 0; y0 < H; y0 += B) {
         const int64_t y1 = std::min(H, y0 + B);
@@ -687,7 +709,7 @@ Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frame
         d.cur = cur;
         d.u = u;
         for (int64_t y = y0; y < y1; ++y) {
-          run_row(rd, u, choice.data(), B, y, d);
+          run_row(rd, u, choice.data(), B, y, ctx_row.data(), d);
           if (d.range_error) return corrupt(fmt::format("frame {} channel {}: sample out of range", t, c));
           if (d.bad || d.bits.overrun())
             return corrupt(fmt::format("frame {} channel {}: truncated or damaged data", t, c));
@@ -695,7 +717,7 @@ Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frame
       }
     }
   }
-  if (d.rp != d.rend || d.x != kRansL) return corrupt("damaged data (token stream does not end where it should)");
+  if (d.rp != d.rend || d.x != kRansL || d.x2 != kRansL) return corrupt("damaged data (token stream does not end where it should)");
   return Status::ok();
 }
 

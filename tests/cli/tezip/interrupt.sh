@@ -1,8 +1,10 @@
 # SIGINT mid-compression: exit 130, no output and no temporary file left.
 make_frames write big.npy --shape 48,512,512 --dtype u16 --noise 50 || exit 1
-tezip c big.npy -o big.tez -j1 -q &
+tezip c big.npy -o big.tez -j1 -q --best &   # the slower tier: seconds to compress
 pid=$!
-sleep 0.7
+# Once its temporary output exists, it is compressing.
+for _ in $(seq 100); do ls -A | grep -qv '^big\.npy$' && break; sleep 0.05; done
+sleep 0.2
 kill -INT $pid
 wait $pid
 echo "exit $?"
