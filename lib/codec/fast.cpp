@@ -1,5 +1,7 @@
 #include "codec/fast.hpp"
 
+#include "ml/frame_net.hpp"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -19,7 +21,7 @@ constexpr int kCtx = kResidCtx + 1;
 constexpr int kDirect = 16;            // tokens below this are the value itself
 constexpr int kMaxTokens = 256;
 
-constexpr int kMed = 0, kPrev = 1, kTmed = 2, kMean = 3, kChan = 4;
+constexpr int kMed = 0, kPrev = 1, kTmed = 2, kMean = 3, kChan = 4, kLearned = 5;
 
 inline uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 inline int64_t unzigzag(uint64_t u) { return static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1); }
@@ -78,6 +80,7 @@ struct Refs {
   const int64_t* p1 = nullptr;  // previous frame, same channel
   const int64_t* pc = nullptr;  // previous channel, same frame
   int64_t w = 0, mid = 0, lo = 0, hi = 0;
+  const int64_t* model = nullptr;  // the learned model's prediction of this plane
 };
 
 inline int64_t predict(int k, const Refs& r, int64_t i, int64_t x, int64_t y) {
@@ -96,6 +99,7 @@ inline int64_t predict(int k, const Refs& r, int64_t i, int64_t x, int64_t y) {
     case kMean: return (med_at(r.cur, i, x, y, w, r.mid) + r.p1[i]) >> 1;
     case kChan:
       return std::clamp(med_at(r.cur, i, x, y, w, r.mid) + r.pc[i] - med_at(r.pc, i, x, y, w, r.mid), r.lo, r.hi);
+    case kLearned: return r.model[i];
     default: return med_at(r.cur, i, x, y, w, r.mid);
   }
 }
@@ -275,6 +279,8 @@ template <int K>
     return std::clamp(p[i] + med3(wv - p[i - 1], c[i - w] - p[i - w], c[i - w - 1] - p[i - w - 1]), r.lo, r.hi);
   } else if constexpr (K == kMean) {
     return (med3(wv, c[i - w], c[i - w - 1]) + r.p1[i]) >> 1;
+  } else if constexpr (K == kLearned) {
+    return r.model[i];
   } else {
     const int64_t* q = r.pc;
     return std::clamp(med3(wv, c[i - w], c[i - w - 1]) + q[i] - med3(q[i - 1], q[i - w], q[i - w - 1]), r.lo, r.hi);
@@ -314,7 +320,8 @@ void run_row(const Refs& refs, const uint16_t* u, const uint8_t* choice, int64_t
         case kPrev: run_inner<kPrev>(r, ctx, row, a, x1, body); break;
         case kTmed: run_inner<kTmed>(r, ctx, row, a, x1, body); break;
         case kMean: run_inner<kMean>(r, ctx, row, a, x1, body); break;
-        default: run_inner<kChan>(r, ctx, row, a, x1, body); break;
+        case kChan: run_inner<kChan>(r, ctx, row, a, x1, body); break;
+        default: run_inner<kLearned>(r, ctx, row, a, x1, body); break;
       }
     }
   }
@@ -426,7 +433,7 @@ struct DecodeBody {
 // every other row only was tried: 1.3x faster compression, but 4.5% lower ratio on
 // the bulk-water series.)
 template <bool kUseTime, bool kUseChan>
-void block_costs(const Refs& refs, int64_t y0, int64_t y1, int64_t B, std::array<uint64_t, 5>* cost) {
+void block_costs(const Refs& refs, int64_t y0, int64_t y1, int64_t B, std::array<uint64_t, kPredictors>* cost) {
   const Refs r = refs;
   const int64_t w = r.w;
   const int64_t* c = r.cur;
@@ -441,7 +448,7 @@ void block_costs(const Refs& refs, int64_t y0, int64_t y1, int64_t B, std::array
       if (y == 0 || x0 == 0) {  // edge samples: the general predictor
         for (const int64_t xe = y == 0 ? x1 : x0 + 1; x < xe; ++x) {
           const int64_t i = row + x, v = c[i];
-          for (int k = 0; k < kPredictors; ++k)
+          for (int k = 0; k < kChan + 1; ++k)
             if ((k == kMed) || (kUseTime && k >= kPrev && k <= kMean) || (kUseChan && k == kChan))
               cb[static_cast<size_t>(k)] += static_cast<uint64_t>(std::abs(v - predict(k, r, i, x, y)));
         }
@@ -469,28 +476,33 @@ void block_costs(const Refs& refs, int64_t y0, int64_t y1, int64_t B, std::array
       cb[kTmed] += s_tmed;
       cb[kMean] += s_mean;
       cb[kChan] += s_chan;
+      if (r.model) {
+        uint64_t s_model = 0;
+        for (int64_t xx = x0; xx < x1; ++xx) s_model += static_cast<uint64_t>(std::abs(c[row + xx] - r.model[row + xx]));
+        cb[kLearned] += s_model;
+      }
     }
   }
 }
 
-uint32_t allowed_mask(int64_t t, int64_t c) {
+uint32_t allowed_mask(int64_t t, int64_t c, bool model) {
   uint32_t m = 1u << kMed;
   if (t > 0) m |= (1u << kPrev) | (1u << kTmed) | (1u << kMean);
   if (c > 0) m |= 1u << kChan;
+  if (t > 0 && model) m |= 1u << kLearned;
   return m;
 }
 
 }  // namespace
 
 std::string_view predictor_name(int k) {
-  static constexpr std::string_view kNames[kPredictors] = {"med", "prev", "tmed", "mean", "chan"};
+  static constexpr std::string_view kNames[kPredictors] = {"med", "prev", "tmed", "mean", "chan", "learned"};
   return k >= 0 && k < kPredictors ? kNames[k] : "?";
 }
 
 Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
                                     GroupStats* stats, std::vector<int64_t>* recon) {
-  if (g.model || g.predictor != Predictor::kAuto)
-    return invalid_argument("the fast coder chooses its own predictors and takes no learned model");
+  if (g.predictor != Predictor::kAuto) return invalid_argument("the fast coder chooses its own predictors");
   const int64_t H = g.height, W = g.width, C = g.channels, ps = H * W, fs = C * ps, B = g.block;
   const int64_t step = 2 * g.bound + 1, mid = g.lo + (g.hi - g.lo) / 2;
   const bool lossless = g.bound == 0;
@@ -514,6 +526,8 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
   std::vector<uint8_t> choice(static_cast<size_t>(bw));
   GroupStats st;
   int max_token = kPredictors - 1;
+  std::vector<int64_t> mplane(g.model ? static_cast<size_t>(ps) : 0);
+  ml::FrameNet::Scratch scratch;
 
   auto emit = [&](int ctx, int tok) {
     tokens[static_cast<size_t>(ntok)] = static_cast<uint8_t>(tok);
@@ -529,7 +543,11 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
       Refs rd{dec + off, t > 0 ? dec + off - fs : nullptr, c > 0 ? dec + off - ps : nullptr, W, mid, g.lo, g.hi};
       int64_t* out = lossless ? nullptr : rec_buf.data() + off;
       uint16_t* u = ubuf.data() + c * ps;
-      const uint32_t mask = allowed_mask(t, c);
+      const uint32_t mask = allowed_mask(t, c, g.model != nullptr);
+      if (g.model && t > 0) {  // from the decoded frames before this one, as the decoder will
+        RETURN_IF_ERROR(learned_plane(*g.model, dec, t, c, fs, ps, H, W, g.lo, g.hi, mplane.data(), &scratch));
+        ro.model = rd.model = mplane.data();
+      }
       for (int64_t y0 = 0; y0 < H; y0 += B) {
         const int64_t y1 = std::min(H, y0 + B);
         if (mask == 1) {
@@ -634,6 +652,7 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
   }
   outb.insert(outb.end(), extra.begin(), extra.end());
 
+  st.learned_stripes = st.blocks[kLearned] > 0 ? 1 : 0;
   if (stats) *stats = st;
   if (recon) *recon = lossless ? std::vector<int64_t>(samples.begin(), samples.end()) : std::move(rec_buf);
   return outb;
@@ -684,6 +703,8 @@ Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frame
 
   std::vector<uint16_t> ubuf(static_cast<size_t>(fs), 0);
   std::vector<uint32_t> ctx_row(static_cast<size_t>(W));
+  std::vector<int64_t> mplane(g.model ? static_cast<size_t>(ps) : 0);
+  ml::FrameNet::Scratch scratch;
   const int64_t bw = (W + B - 1) / B;
   std::vector<uint8_t> choice(static_cast<size_t>(bw));
   int64_t* rec = out.data();
@@ -693,7 +714,11 @@ Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frame
       Refs rd{rec + off, t > 0 ? rec + off - fs : nullptr, c > 0 ? rec + off - ps : nullptr, W, mid, g.lo, g.hi};
       int64_t* cur = rec + off;
       uint16_t* u = ubuf.data() + c * ps;
-      const uint32_t mask = allowed_mask(t, c);
+      const uint32_t mask = allowed_mask(t, c, g.model != nullptr);
+      if (g.model && t > 0) {
+        RETURN_IF_ERROR(learned_plane(*g.model, rec, t, c, fs, ps, H, W, g.lo, g.hi, mplane.data(), &scratch));
+        rd.model = mplane.data();
+      }
       for (int64_t y0 = 0; y0 < H; y0 += B) {
         const int64_t y1 = std::min(H, y0 + B);
         if (mask == 1) {

@@ -3,8 +3,10 @@
 //
 // - per block (GroupConfig::block square) the encoder picks one of five fixed
 //   integer predictors: MED (LOCO-I), previous frame, previous frame plus the MED of
-//   the temporal differences, the mean of MED and previous frame, and MED corrected
-//   by the previous channel's MED error; no least-squares fit, no floating point;
+//   the temporal differences, the mean of MED and previous frame, MED corrected by
+//   the previous channel's MED error, and with a learned model (ml/frame_net.hpp,
+//   integer inference) its prediction of the plane; no least-squares fit, no
+//   floating point;
 // - residuals (quantised with step 2e+1 in lossy mode, predicted from the
 //   reconstruction) become a token (16 small values directly, larger ones as
 //   exponent and two leading bits) plus raw extra bits;
@@ -28,12 +30,13 @@
 
 namespace sciflow::codec::fast {
 
-inline constexpr int kPredictors = 5;
+inline constexpr int kPredictors = 6;
 
-// "med", "prev", "tmed", "mean", "chan" (index 0..4; GroupStats::blocks in this order).
+// "med", "prev", "tmed", "mean", "chan", "learned" (index 0..5; GroupStats::blocks in this order).
 std::string_view predictor_name(int k);
 
-// As encode_group/decode_group; `g.model` must be null and `g.predictor` kAuto.
+// As encode_group/decode_group; `g.predictor` must be kAuto. With g.model, the model
+// is a sixth predictor (the same model must be given to decode).
 Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
                                     GroupStats* stats, std::vector<int64_t>* recon);
 Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frames, std::span<int64_t> out);

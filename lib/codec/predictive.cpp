@@ -162,18 +162,6 @@ inline void predict_all(const Refs& r, const int64_t* coef, int n, int64_t y, in
   for (int c = 0; c < kNumPredictors; ++c) cand[c] = std::clamp(cand[c], lo, hi);
 }
 
-// The learned model's prediction of plane (t, c) from planes t-1, t-2, ... of
-// `frames` (decoded samples), clamped to [lo, hi].
-Status model_plane(const ml::FrameNet& net, const int64_t* frames, int64_t t, int64_t c, int64_t fs, int64_t ps,
-                   int64_t h, int64_t w, int64_t lo, int64_t hi, int64_t* out, ml::FrameNet::Scratch* scratch) {
-  const int64_t* prev[ml::kMaxWindow];
-  const int64_t k = std::min<int64_t>(net.window(), t);
-  for (int64_t j = 0; j < k; ++j) prev[j] = frames + (t - 1 - j) * fs + c * ps;
-  RETURN_IF_ERROR(net.predict(std::span<const int64_t* const>(prev, static_cast<size_t>(k)), h, w, out, scratch));
-  for (int64_t i = 0; i < ps; ++i) out[i] = std::clamp(out[i], lo, hi);
-  return Status::ok();
-}
-
 // ---- least-squares fit (encoder only; its result is stored, so the decoder never
 // depends on floating point) ----------------------------------------------------
 
@@ -391,6 +379,17 @@ Status check_config(const GroupConfig& g, int64_t frames, size_t samples) {
 
 }  // namespace
 
+Status learned_plane(const ml::FrameNet& net, const int64_t* frames, int64_t t, int64_t c, int64_t fs, int64_t ps,
+                     int64_t h, int64_t w, int64_t lo, int64_t hi, int64_t* out, void* scratch) {
+  const int64_t* prev[ml::kMaxWindow];
+  const int64_t k = std::min<int64_t>(net.window(), t);
+  for (int64_t j = 0; j < k; ++j) prev[j] = frames + (t - 1 - j) * fs + c * ps;
+  RETURN_IF_ERROR(net.predict(std::span<const int64_t* const>(prev, static_cast<size_t>(k)), h, w, out,
+                              static_cast<ml::FrameNet::Scratch*>(scratch)));
+  for (int64_t i = 0; i < ps; ++i) out[i] = std::clamp(out[i], lo, hi);
+  return Status::ok();
+}
+
 std::string_view predictor_name(Predictor p) {
   switch (p) {
     case Predictor::kAuto: return "auto";
@@ -452,7 +451,7 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
     mfit.assign(samples.size(), 0);
     for (int64_t t = 1; t < frames; ++t)
       for (int64_t c = 0; c < L.c; ++c)
-        RETURN_IF_ERROR(model_plane(*net, src, t, c, fs, ps, L.h, L.w, g.lo, g.hi, &mfit[static_cast<size_t>(t * fs + c * ps)], &scratch));
+        RETURN_IF_ERROR(learned_plane(*net, src, t, c, fs, ps, L.h, L.w, g.lo, g.hi, &mfit[static_cast<size_t>(t * fs + c * ps)], &scratch));
     if (!lossless) mdec.resize(static_cast<size_t>(ps));
   }
   auto mfit_at = [&](int64_t t, int64_t c) -> const int64_t* {
@@ -506,7 +505,7 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
         if (lossless) {
           mplane = mfit_at(t, c);
         } else {
-          RETURN_IF_ERROR(model_plane(*net, rec, t, c, fs, ps, L.h, L.w, g.lo, g.hi, mdec.data(), &scratch));
+          RETURN_IF_ERROR(learned_plane(*net, rec, t, c, fs, ps, L.h, L.w, g.lo, g.hi, mdec.data(), &scratch));
           mplane = mdec.data();
         }
       }
@@ -700,7 +699,7 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
       Refs rr = refs_for(L, rec, t, c, mid);
       rr.pres = c >= 1 ? &resid[static_cast<size_t>((c - 1) * L.plane())] : nullptr;
       if (net && t >= 1) {
-        RETURN_IF_ERROR(model_plane(*net, rec, t, c, L.frame(), L.plane(), L.h, L.w, g.lo, g.hi, mplane.data(), &scratch));
+        RETURN_IF_ERROR(learned_plane(*net, rec, t, c, L.frame(), L.plane(), L.h, L.w, g.lo, g.hi, mplane.data(), &scratch));
         rr.model = mplane.data();
       }
       int64_t* rres = &resid[static_cast<size_t>(c * L.plane())];

@@ -59,9 +59,12 @@ struct GroupConfig {
   bool fast = false;     // the fast tier (codec/fast.hpp): fixed predictors, rANS; no model
 };
 
+inline constexpr int kMaxBlockCounters = 6;  // the fast tier's six predictors (codec/fast.hpp)
+
 struct GroupStats {
-  // Blocks that used kLsq, kMed, kPrev, kLinear, kLearned (index = predictor - 1).
-  std::array<int64_t, kNumPredictors> blocks{};
+  // Best tier: blocks that used kLsq, kMed, kPrev, kLinear, kLearned (index = predictor - 1);
+  // fast tier: blocks per fast predictor (fast::predictor_name).
+  std::array<int64_t, kMaxBlockCounters> blocks{};
   int64_t learned_stripes = 0;  // coded with the model (0 or 1 per encode_group call)
 };
 
@@ -70,6 +73,12 @@ struct GroupStats {
 // (equal to the input when lossless). kInvalidArgument on bad configuration.
 Result<std::vector<uint8_t>> encode_group(const GroupConfig& config, std::span<const int64_t> samples,
                                           int64_t frames, GroupStats* stats, std::vector<int64_t>* recon);
+
+// The learned model's prediction of plane (t, c) of `frames` (frames x channels x h x w
+// decoded samples; fs and ps the frame and plane sizes) from the planes before it,
+// clamped to [lo, hi]. `scratch` is the caller's ml::FrameNet::Scratch.
+Status learned_plane(const ml::FrameNet& net, const int64_t* frames, int64_t t, int64_t c, int64_t fs, int64_t ps,
+                     int64_t h, int64_t w, int64_t lo, int64_t hi, int64_t* out, void* scratch);
 
 // Decodes what encode_group wrote into `out` (frames x channels x height x width).
 // kCorrupt when the data are truncated or inconsistent; never reads out of bounds.

@@ -109,12 +109,13 @@ Status parallel_for(int64_t n, int threads, F fn) {
 
 int64_t stripes_of(const Header& h) { return (h.height + h.stripe_rows - 1) / h.stripe_rows; }
 
-// Predictor counts in a group record: four classical ones, or with a learned model
-// five and the number of stripes that used it.
+// Predictor counts in a group record. Best tier: four classical ones, or with a
+// learned model five and the number of stripes that used it. Fast tier: its six.
 int stat_words(const Header& h) {
   if (h.effort == "fast") return fast::kPredictors;
   return h.model_hash.empty() ? kNumClassical : kNumPredictors + 1;
 }
+bool word_is_blocks(const Header& h, int k) { return h.effort == "fast" || k < kNumPredictors; }
 
 }  // namespace
 
@@ -161,8 +162,8 @@ Result<Header> Header::from_json(const Json& j) {
     h.model_hash = j.value("model_hash", "");
     h.effort = j.value("effort", "best");  // files from before the fast tier are "best"
     if (h.effort != "fast" && h.effort != "best") return unsupported(fmt::format("header: effort '{}'", h.effort));
-    if (h.effort == "fast" && (!h.model_hash.empty() || h.predictor != Predictor::kAuto))
-      return corrupt("header: the fast tier takes neither a model nor a forced predictor");
+    if (h.effort == "fast" && h.predictor != Predictor::kAuto)
+      return corrupt("header: the fast tier takes no forced predictor");
     const Json& src = j.at("source");
     h.source_format = src.value("format", "");
     h.dataset = src.value("dataset", "");
@@ -202,7 +203,7 @@ void choose_layout(Header* h, int64_t group_frames_override) {
 }
 
 int predictor_count(const Header& h) {
-  if (h.effort == "fast") return fast::kPredictors;
+  if (h.effort == "fast") return h.model_hash.empty() ? fast::kPredictors - 1 : fast::kPredictors;
   return h.model_hash.empty() ? kNumClassical : kNumPredictors;
 }
 
@@ -277,7 +278,7 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
   });
   RETURN_IF_ERROR(s);
   for (const auto& st : stats) {
-    for (int k = 0; k < kNumPredictors; ++k) g.stats.blocks[static_cast<size_t>(k)] += st.blocks[static_cast<size_t>(k)];
+    for (int k = 0; k < kMaxBlockCounters; ++k) g.stats.blocks[static_cast<size_t>(k)] += st.blocks[static_cast<size_t>(k)];
     g.stats.learned_stripes += st.learned_stripes;
   }
 
@@ -304,7 +305,7 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
   rec.put<double>(g.step);
   rec.put<uint32_t>(g.data_crc);
   for (int k = 0; k < stat_words(h); ++k)
-    rec.put<uint64_t>(static_cast<uint64_t>(k < kNumPredictors ? g.stats.blocks[static_cast<size_t>(k)] : g.stats.learned_stripes));
+    rec.put<uint64_t>(static_cast<uint64_t>(word_is_blocks(h, k) ? g.stats.blocks[static_cast<size_t>(k)] : g.stats.learned_stripes));
   rec.put<uint32_t>(static_cast<uint32_t>(S));
   for (const auto& c : coded) {
     rec.put<uint64_t>(c.size());
@@ -555,7 +556,7 @@ Result<GroupInfo> Reader::read_record(std::vector<uint8_t>* payload, int64_t off
   g.data_crc = p.get<uint32_t>();
   for (int k = 0; k < stat_words(header_); ++k) {
     int64_t v = static_cast<int64_t>(p.get<uint64_t>());
-    if (k < kNumPredictors) g.stats.blocks[static_cast<size_t>(k)] = v;
+    if (word_is_blocks(header_, k)) g.stats.blocks[static_cast<size_t>(k)] = v;
     else g.stats.learned_stripes = v;
   }
   uint32_t stripes = p.get<uint32_t>();

@@ -91,7 +91,6 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   h.width = si.width;
   h.channels = si.channels;
   h.predictor = predictor;
-  ASSIGN_OR_RETURN(h.effort, choose_effort(o.fast, o.best, !o.model.empty(), o.predictor));
   h.block = o.block;
   h.source_format = si.format;
   h.dataset = si.dataset;
@@ -104,6 +103,7 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
     h.mode = "rel";
     h.bound = o.rel_bound;
   }
+  ASSIGN_OR_RETURN(h.effort, choose_effort(o.fast, o.best, o.predictor, h.mode != "lossless"));
   if (h.mode == "abs" && !dtype_is_float(h.dtype) && o.abs_bound < 1)
     return invalid_argument(fmt::format("--abs {} is below 1 for integer data: use lossless mode", o.abs_bound));
   std::unique_ptr<ml::FrameNet> model;
@@ -145,14 +145,14 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
     std::future<Result<std::vector<uint8_t>>> done;
   };
   std::deque<Job> jobs;
-  std::array<int64_t, codec::kNumPredictors> blocks{};
+  std::array<int64_t, codec::kMaxBlockCounters> blocks{};
   int64_t learned_stripes = 0, stripes = 0;
   auto drain_one = [&]() -> Status {
     Job& j = jobs.front();
     auto rec = j.done.get();
     if (!rec) return rec.status();
     RETURN_IF_ERROR(writer.write_group(*rec, j.info));
-    for (int k = 0; k < codec::kNumPredictors; ++k) blocks[static_cast<size_t>(k)] += j.info.stats.blocks[static_cast<size_t>(k)];
+    for (int k = 0; k < codec::kMaxBlockCounters; ++k) blocks[static_cast<size_t>(k)] += j.info.stats.blocks[static_cast<size_t>(k)];
     learned_stripes += j.info.stats.learned_stripes;
     stripes += static_cast<int64_t>(j.info.stripe_bytes.size());
     bar.add(j.frames * h.frame_bytes());

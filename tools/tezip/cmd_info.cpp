@@ -9,7 +9,7 @@ namespace sciflow::tezip {
 Status run_info(const InfoOptions& o, cli::Context& ctx) {
   ASSIGN_OR_RETURN(auto reader, codec::tez::Reader::open(o.input));
   const codec::tez::Header& h = reader.header();
-  std::array<int64_t, codec::kNumPredictors> blocks{};
+  std::array<int64_t, codec::kMaxBlockCounters> blocks{};
   int64_t groups = 0, frames = 0, coded = 0, lossless_groups = 0, stripes = 0, learned_stripes = 0;
   Json starts = Json::array();
   for (;;) {
@@ -21,7 +21,7 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
     frames += next->frames;
     coded += static_cast<int64_t>(payload.size());
     if (next->bound == 0 && !(next->flags & codec::tez::kFlagFloatGrid)) ++lossless_groups;
-    for (int k = 0; k < codec::kNumPredictors; ++k) blocks[static_cast<size_t>(k)] += next->stats.blocks[static_cast<size_t>(k)];
+    for (int k = 0; k < codec::kMaxBlockCounters; ++k) blocks[static_cast<size_t>(k)] += next->stats.blocks[static_cast<size_t>(k)];
     stripes += static_cast<int64_t>(next->stripe_bytes.size());
     learned_stripes += next->stats.learned_stripes;
   }
@@ -48,7 +48,7 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
     j["ratio"] = ratio;
     j["predictor_use"] = use;
     j["lossless_groups"] = lossless_groups;
-    if (learned) j["stripes_using_model"] = learned_stripes;
+    if (learned && h.effort != "fast") j["stripes_using_model"] = learned_stripes;
     j["stripes"] = stripes;
     j["compress_seconds"] = secs;
     j["compress_threads"] = threads;
@@ -74,7 +74,8 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
   text += "predictors ";
   for (const auto& [k, v] : use.items()) text += fmt::format(" {} {:.1f}%", k, v.get<double>() * 100);
   text += "\n";
-  if (learned) text += fmt::format("model       {} (used by {} of {} stripes)\n", h.model_hash, learned_stripes, stripes);
+  if (learned && h.effort == "fast") text += fmt::format("model       {} (a predictor chosen per block)\n", h.model_hash);
+  else if (learned) text += fmt::format("model       {} (used by {} of {} stripes)\n", h.model_hash, learned_stripes, stripes);
   if (secs > 0) text += fmt::format("compressed  in {:.3f} s with {} threads ({})\n", secs, threads, units::format_rate(raw / secs));
   if (!h.created_by.empty()) text += fmt::format("created by  {}\n", h.created_by);
   return ctx.print(text);

@@ -31,7 +31,7 @@ Status run_plan(const PlanOptions& o, cli::Context& ctx) {
     h.mode = "abs";
     h.bound = o.abs_bound;
   }
-  ASSIGN_OR_RETURN(h.effort, choose_effort(o.fast, o.best, !o.model.empty(), "auto"));
+  ASSIGN_OR_RETURN(h.effort, choose_effort(o.fast, o.best, "auto", h.mode != "lossless"));
   std::unique_ptr<ml::FrameNet> model;
   if (!o.model.empty()) {
     ASSIGN_OR_RETURN(auto net, ml::FrameNet::load(o.model));

@@ -25,7 +25,7 @@ struct CompressOptions {
   double abs_bound = -1;
   double rel_bound = -1;
   std::string predictor = "auto";
-  bool fast = false;  // the fast tier (the default unless a model or a forced predictor asks for best)
+  bool fast = false;  // the fast tier (the default when lossless, unless a forced predictor asks for best)
   bool best = false;  // the least-squares tier: higher ratio, ~10x slower
   int64_t group = 0;
   int block = 8;
@@ -108,8 +108,9 @@ Status attach_model(codec::tez::Reader& reader, const std::string& path, const s
 void add_device_option(cli::Definition& def, CLI::App* cmd, std::string& device);
 // --fast / --best (compress, plan).
 void add_effort_flags(CLI::App* cmd, bool& fast, bool& best);
-// "fast" or "best": --best, a model or a forced predictor ask for best; fast otherwise.
-Result<std::string> choose_effort(bool fast, bool best, bool model, const std::string& predictor);
+// "fast" or "best": --fast asks for fast; --best, a forced predictor or a lossy mode for
+// best; otherwise fast.
+Result<std::string> choose_effort(bool fast, bool best, const std::string& predictor, bool lossy);
 
 // Decodes the groups of `reader` that overlap frames [first, last) with up to
 // `threads` threads, calling `sink(first_frame, frames, data)` in frame order.

@@ -26,6 +26,12 @@ p=$(stat -c %s plain.tez); l=$(stat -c %s learned.tez)
 for j in 1 3; do tezip d learned.tez --model m.model -j $j -o - -F npy | cmp - a.npy || exit 1; done
 echo decoded exactly with 1 and 3 threads
 tezip c - --model m.model -q < a.npy | tezip d - --model m.model -F npy | cmp - a.npy && echo pipes exact
+# The model in both tiers: a sixth block predictor in the fast tier (above), a
+# fifth candidate and least-squares input, stripe by stripe, in the best tier.
+tezip info learned.tez | grep '^tier' | cut -c13-16
+tezip c a.npy -o best.tez -q --group 6 --model m.model --best || exit 1
+tezip info best.tez | grep '^tier' | cut -c13-16
+tezip d best.tez --model m.model -o - -F npy | cmp - a.npy && echo "best tier with the model: exact"
 # The libtorch path (float64 on integer values: what --device cuda runs on a GPU)
 # gives the same bytes as the integer kernel, compressing and decoding.
 tezip d learned.tez --model m.model --device torch -o - -F npy | cmp - a.npy && echo "libtorch decode exact"

@@ -142,7 +142,7 @@ TEST_CASE("fast: truncated, damaged or foreign data is an error, never a crash")
   CHECK(out == v);
 }
 
-TEST_CASE("fast: refuses a learned model or a forced predictor") {
+TEST_CASE("fast: refuses a forced predictor") {
   auto v = series(2, 1, 8, 8, 0, 255, 1.0, 1);
   GroupConfig g = fast_config(1, 8, 8, 0, 255, 0, 8);
   g.predictor = Predictor::kMed;

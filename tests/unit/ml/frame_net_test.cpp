@@ -165,7 +165,7 @@ TEST_CASE("frame net: the file round-trips, keeps its hash, and bad files are re
   CHECK(FrameNet::parse(text.substr(0, text.size() / 2), "half.model").status().message().find("half.model") == 0);
 }
 
-TEST_CASE("codec with a learned model: exact, never meaningfully bigger, and bound by the model") {
+TEST_CASE("codec with a learned model, both tiers: exact, no bigger, bound held, the model needed") {
   // A series whose change is learnable: a brightness ramp plus noise.
   const int64_t T = 6, H = 24, W = 37;
   std::mt19937 rng(5);
@@ -201,6 +201,43 @@ TEST_CASE("codec with a learned model: exact, never meaningfully bigger, and bou
   }
   codec::GroupConfig forced{1, H, W, 0, 1023, 0, codec::Predictor::kLsq, 8, &*net};
   CHECK(codec::encode_group(forced, s, T, nullptr, nullptr).status().code() == Code::kInvalidArgument);
+
+  // The fast tier: the model is a sixth block predictor. Every pixel on its own linear
+  // trend: the model (x1 + (x1 - x2)) follows it, the fixed predictors cannot (their
+  // temporal one borrows the neighbours' change), so it wins most blocks after the
+  // first two frames and the file gets smaller.
+  std::uniform_int_distribution<int> slope(-20, 20), base(300, 700);
+  std::vector<int64_t> b0(static_cast<size_t>(H * W)), sl(static_cast<size_t>(H * W));
+  for (size_t i = 0; i < b0.size(); ++i) {
+    b0[i] = base(rng);
+    sl[i] = slope(rng);
+  }
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t i = 0; i < H * W; ++i)
+      s[static_cast<size_t>(t * H * W + i)] =
+          std::clamp<int64_t>(b0[static_cast<size_t>(i)] + sl[static_cast<size_t>(i)] * t + std::llround(noise(rng) / 4), 0, 1023);
+  for (int64_t bound : {int64_t{0}, int64_t{2}}) {
+    CAPTURE(bound);
+    codec::GroupConfig plain{1, H, W, 0, 1023, bound, codec::Predictor::kAuto, 8, nullptr};
+    plain.fast = true;
+    codec::GroupConfig learned = plain;
+    learned.model = &*net;
+    codec::GroupStats st;
+    auto a = codec::encode_group(plain, s, T, nullptr, nullptr);
+    auto b = codec::encode_group(learned, s, T, &st, nullptr);
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(b->size() < a->size());
+    const int64_t blocks_from_third = (T - 2) * ((H + 7) / 8) * ((W + 7) / 8);
+    CHECK(st.blocks[5] * 2 > blocks_from_third);  // "learned" chosen in most of them
+    CHECK(st.learned_stripes == 1);
+    std::vector<int64_t> out(s.size());
+    REQUIRE(codec::decode_group(learned, *b, T, out).is_ok());
+    for (size_t i = 0; i < s.size(); ++i) REQUIRE(std::abs(out[i] - s[i]) <= bound);
+    std::vector<int64_t> junk(s.size());
+    Status st2 = codec::decode_group(plain, *b, T, junk);
+    CHECK((!st2.is_ok() || junk != out));
+  }
 }
 
 }  // namespace sciflow::ml
