@@ -35,16 +35,25 @@ raw_bytes() { "$tezip" info "$1" --json | python3 -c 'import json,sys; print(jso
 echo "# tezip learned predictor benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "# training: --epochs $epochs (64 steps of 16 patches of 48x48 each), -j$(nproc)"
 
-# compare NAME INPUT.npy MODEL [--abs E]: prints classical and learned ratios and the gain.
+# compare NAME INPUT.npy MODEL [--abs E]: prints classical and learned ratios and the
+# gain, in both tiers. "model use": stripes coded with it (best tier), or the share
+# of blocks that chose it (fast tier).
 compare() {
-  local name=$1 input=$2 model=$3; shift 3
+  local tier
+  for tier in fast best; do compare_tier "$tier" "$@"; done
+}
+compare_tier() {
+  local tier=$1 name=$2 input=$3 model=$4; shift 4
   local d=$work/cmp
   rm -rf "$d"; mkdir -p "$d"
-  "$tezip" c "$input" -o "$d/c.tez" -q "$@"
-  "$tezip" c "$input" -o "$d/l.tez" -q --model "$model" "$@"
+  "$tezip" c "$input" -o "$d/c.tez" -q --$tier "$@"
+  "$tezip" c "$input" -o "$d/l.tez" -q --$tier --model "$model" "$@"
   local raw c l used
   raw=$(raw_bytes "$d/c.tez"); c=$(stat -c %s "$d/c.tez"); l=$(stat -c %s "$d/l.tez")
-  used=$("$tezip" info "$d/l.tez" --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print("%d/%d" % (j["stripes_using_model"], j["stripes"]))')
+  used=$("$tezip" info "$d/l.tez" --json | python3 -c '
+import json,sys
+j=json.load(sys.stdin)
+print("%d/%d stripes" % (j["stripes_using_model"], j["stripes"]) if "stripes_using_model" in j else "%.0f%% blocks" % (100 * j["predictor_use"]["learned"]))')
   if (($# == 0)); then
     "$tezip" d "$d/l.tez" --model "$model" -F npy -o - | cmp -s - "$input" || { echo "FAIL: $name learned not bit-exact"; exit 1; }
     check=exact
@@ -54,7 +63,7 @@ compare() {
     awk -v e="$err" -v b="$bound" 'BEGIN { exit !(e <= b) }' || { echo "FAIL: $name max error $err > $bound"; exit 1; }
     check="max|err| $err"
   fi
-  printf "%-34s classical %7s  learned %7s  gain %6s  stripes with model %-7s %s\n" "$name ${*:-lossless}" \
+  printf "%-34s %-6s classical %7s  learned %7s  gain %6s  model use %-12s %s\n" "$name ${*:-lossless}" "--$tier" \
     "$(ratio "$raw" "$c")" "$(ratio "$raw" "$l")" "$(ratio "$c" "$l")" "$used" "$check"
 }
 
@@ -95,12 +104,15 @@ mkdir -p "$d"
 "$bin/make_frames" write "$d/s.npy" --shape 32,512,512 --dtype u16 --noise 20
 "$tezip" train "$d/s.npy" -o "$d/s.model" --epochs 5 -q
 bytes=$((32 * 512 * 512 * 2))
-for variant in classical learned; do
-  opt=(); [[ $variant == learned ]] && opt=(--model "$d/s.model")
+for variant in "fast classical" "fast learned" "best classical" "best learned"; do
+  read -r tier kind <<<"$variant"
+  opt=(--$tier); [[ $kind == learned ]] && opt+=(--model "$d/s.model")
+  variant=$tier-$kind
   t0=$(now); "$tezip" c "$d/s.npy" -o "$d/$variant.tez" -q -j1 "${opt[@]}"; t1=$(now)
-  "$tezip" d "$d/$variant.tez" -o "$d/$variant.npy" -q -j1 "${opt[@]}"; t2=$(now)
+  dopt=(); [[ $kind == learned ]] && dopt=(--model "$d/s.model")
+  "$tezip" d "$d/$variant.tez" -o "$d/$variant.npy" -q -j1 "${dopt[@]}"; t2=$(now)
   cmp -s "$d/$variant.npy" "$d/s.npy" || { echo "FAIL: $variant not exact"; exit 1; }
-  printf "%-10s compress %6s MB/s  decompress %6s MB/s  ratio %s\n" "$variant" \
+  printf "%-15s compress %6s MB/s  decompress %6s MB/s  ratio %s\n" "$variant" \
     "$(rate $bytes "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")" \
     "$(rate $bytes "$(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }')")" "$(ratio $bytes "$(stat -c %s "$d/$variant.tez")")"
 done

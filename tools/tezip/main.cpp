@@ -38,7 +38,7 @@ void define_cli(cli::Definition& def) {
                    cli::ValueKind::kNone);
     c->add_flag("-f,--force", o.force, "Overwrite the output; write binary data to a terminal");
     c->add_option("--to-h5", o.to_h5,
-                  "Write FILE.h5 whose dataset is compressed by the tezip HDF5 filter (instead of a .tez)")
+                  "Write FILE.h5 whose dataset is compressed by the tezip HDF5 filter, best tier (instead of a .tez)")
         ->type_name("FILE.h5")
         ->excludes("--output");
     c->add_option("--model", o.model, "Learned predictor from tezip train: competes with the classical ones per stripe and block")
