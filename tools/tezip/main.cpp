@@ -41,7 +41,9 @@ void define_cli(cli::Definition& def) {
                   "Write FILE.h5 whose dataset is compressed by the tezip HDF5 filter, best tier (instead of a .tez)")
         ->type_name("FILE.h5")
         ->excludes("--output");
-    c->add_option("--model", o.model, "Learned predictor from tezip train: competes with the classical ones per stripe and block")
+    c->add_option("--model", o.model,
+                  "Learned predictor from tezip train: one more block predictor (fast tier), or competes per stripe "
+                  "and block (--best)")
         ->type_name("MODEL");
     add_device_option(def, c, o.device);
     add_input_options(def, c, o.in);
