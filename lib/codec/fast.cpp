@@ -1,13 +1,13 @@
 #include "codec/fast.hpp"
 
-#include "ml/frame_net.hpp"
-
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <array>
 #include <bit>
 #include <cstring>
+
+#include "ml/frame_net.hpp"
 
 namespace sciflow::codec::fast {
 namespace {
