@@ -28,10 +28,12 @@ inline uint32_t float_bits(int64_t key) {
 }
 
 template <typename T, typename F>
-void each(const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int64_t* out, F conv) {
+void each(const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int64_t* out, F conv,
+          int64_t stride = -1) {
   const int64_t plane = h * w;
+  if (stride < 0) stride = plane * c * static_cast<int64_t>(sizeof(T));
   for (int64_t t = 0; t < frames; ++t) {
-    const uint8_t* src = raw + t * plane * c * static_cast<int64_t>(sizeof(T));
+    const uint8_t* src = raw + t * stride;
     int64_t* dst = out + t * plane * c;
     if (c == 1) {  // the common case, without the channel loop
       for (int64_t i = 0; i < plane; ++i) dst[i] = conv(load<T>(src + i * static_cast<int64_t>(sizeof(T))));
@@ -44,11 +46,13 @@ void each(const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, i
 }
 
 template <typename T, typename F>
-void each_back(const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw, F conv) {
+void each_back(const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw, F conv,
+               int64_t stride = -1) {
   const int64_t plane = h * w;
+  if (stride < 0) stride = plane * c * static_cast<int64_t>(sizeof(T));
   for (int64_t t = 0; t < frames; ++t) {
     const int64_t* src = in + t * plane * c;
-    uint8_t* dst = raw + t * plane * c * static_cast<int64_t>(sizeof(T));
+    uint8_t* dst = raw + t * stride;
     if (c == 1) {  // the common case, without the channel loop
       for (int64_t i = 0; i < plane; ++i) store<T>(dst + i * static_cast<int64_t>(sizeof(T)), conv(src[i]));
       continue;
@@ -83,28 +87,30 @@ SampleRange lossless_range(DType t) {
   }
 }
 
-void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int64_t* out) {
+void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int64_t* out,
+                int64_t raw_frame_bytes) {
   switch (t) {
-    case DType::kU8: each<uint8_t>(raw, frames, h, w, c, out, [](uint8_t v) { return int64_t{v}; }); break;
-    case DType::kU16: each<uint16_t>(raw, frames, h, w, c, out, [](uint16_t v) { return int64_t{v}; }); break;
-    case DType::kU32: each<uint32_t>(raw, frames, h, w, c, out, [](uint32_t v) { return int64_t{v}; }); break;
-    case DType::kI8: each<int8_t>(raw, frames, h, w, c, out, [](int8_t v) { return int64_t{v}; }); break;
-    case DType::kI16: each<int16_t>(raw, frames, h, w, c, out, [](int16_t v) { return int64_t{v}; }); break;
-    case DType::kI32: each<int32_t>(raw, frames, h, w, c, out, [](int32_t v) { return int64_t{v}; }); break;
-    case DType::kF32: each<uint32_t>(raw, frames, h, w, c, out, [](uint32_t v) { return float_key(v); }); break;
+    case DType::kU8: each<uint8_t>(raw, frames, h, w, c, out, [](uint8_t v) { return int64_t{v}; }, raw_frame_bytes); break;
+    case DType::kU16: each<uint16_t>(raw, frames, h, w, c, out, [](uint16_t v) { return int64_t{v}; }, raw_frame_bytes); break;
+    case DType::kU32: each<uint32_t>(raw, frames, h, w, c, out, [](uint32_t v) { return int64_t{v}; }, raw_frame_bytes); break;
+    case DType::kI8: each<int8_t>(raw, frames, h, w, c, out, [](int8_t v) { return int64_t{v}; }, raw_frame_bytes); break;
+    case DType::kI16: each<int16_t>(raw, frames, h, w, c, out, [](int16_t v) { return int64_t{v}; }, raw_frame_bytes); break;
+    case DType::kI32: each<int32_t>(raw, frames, h, w, c, out, [](int32_t v) { return int64_t{v}; }, raw_frame_bytes); break;
+    case DType::kF32: each<uint32_t>(raw, frames, h, w, c, out, [](uint32_t v) { return float_key(v); }, raw_frame_bytes); break;
     default: break;
   }
 }
 
-void from_samples(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw) {
+void from_samples(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw,
+                  int64_t raw_frame_bytes) {
   switch (t) {
-    case DType::kU8: each_back<uint8_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint8_t>(v); }); break;
-    case DType::kU16: each_back<uint16_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint16_t>(v); }); break;
-    case DType::kU32: each_back<uint32_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint32_t>(v); }); break;
-    case DType::kI8: each_back<int8_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int8_t>(v); }); break;
-    case DType::kI16: each_back<int16_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int16_t>(v); }); break;
-    case DType::kI32: each_back<int32_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int32_t>(v); }); break;
-    case DType::kF32: each_back<uint32_t>(in, frames, h, w, c, raw, [](int64_t v) { return float_bits(v); }); break;
+    case DType::kU8: each_back<uint8_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint8_t>(v); }, raw_frame_bytes); break;
+    case DType::kU16: each_back<uint16_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint16_t>(v); }, raw_frame_bytes); break;
+    case DType::kU32: each_back<uint32_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint32_t>(v); }, raw_frame_bytes); break;
+    case DType::kI8: each_back<int8_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int8_t>(v); }, raw_frame_bytes); break;
+    case DType::kI16: each_back<int16_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int16_t>(v); }, raw_frame_bytes); break;
+    case DType::kI32: each_back<int32_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int32_t>(v); }, raw_frame_bytes); break;
+    case DType::kF32: each_back<uint32_t>(in, frames, h, w, c, raw, [](int64_t v) { return float_bits(v); }, raw_frame_bytes); break;
     default: break;
   }
 }

@@ -27,9 +27,12 @@ bool codec_supports(DType t);
 SampleRange lossless_range(DType t);
 
 // `frames` frames of `h` x `w` x `c` elements of `t` -> planar samples
-// (frame, channel, row, column).
-void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int64_t* out);
-void from_samples(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw);
+// (frame, channel, row, column). `raw_frame_bytes` is the distance between frames in
+// `raw` (default: h x w x c elements; larger for a band of rows of taller frames).
+void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int64_t* out,
+                int64_t raw_frame_bytes = -1);
+void from_samples(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw,
+                  int64_t raw_frame_bytes = -1);
 
 // Float lossy: samples are round(x / step); fails (returns false) when a value is
 // not finite, would overflow, or the bound `e` would not hold after reconstruction

@@ -228,7 +228,9 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
   GroupInfo g;
   g.first_frame = first_frame;
   g.frames = frames;
-  std::vector<int64_t> samples(static_cast<size_t>(n));
+  // Integer data go from their rows of `raw` straight into each stripe's samples;
+  // lossy floats are first mapped to a grid over the whole group (`samples`).
+  std::vector<int64_t> samples;
   SampleRange range = lossless_range(h.dtype);
   double e_units = h.bound;
   if (h.mode == "rel") {
@@ -239,41 +241,47 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
   bool lossy = h.mode != "lossless" && e_units > 0;
   if (h.dtype == DType::kF32 && lossy) {
     // Floats: code the grid round(x / 2e), which the decoder scales back.
+    samples.resize(static_cast<size_t>(n));
     if (float_to_grid(h.dtype, raw, frames, H, W, C, 2 * e_units, e_units, samples.data(), &range)) {
       g.flags |= kFlagFloatGrid;
       g.step = 2 * e_units;
     } else {
       lossy = false;  // non-finite values or a bound below float precision: keep this group exact
-      to_samples(h.dtype, raw, frames, H, W, C, samples.data());
+      samples.clear();
     }
     g.bound = 0;
   } else {
-    to_samples(h.dtype, raw, frames, H, W, C, samples.data());
     g.bound = lossy ? static_cast<int64_t>(std::floor(e_units)) : 0;
   }
+  const bool grid = !samples.empty();
+  const int64_t row_bytes = W * C * dtype_size(h.dtype);
   g.lo = range.lo;
   g.hi = range.hi;
 
   const int64_t S = stripes_of(h);
   std::vector<std::vector<uint8_t>> coded(static_cast<size_t>(S));
   std::vector<GroupStats> stats(static_cast<size_t>(S));
-  std::vector<int64_t> recon(g.bound > 0 ? samples.size() : 0);  // the checksum covers what decodes
+  // The checksum covers the bytes the decoder must produce: for lossy integer data the
+  // reconstruction, written here stripe by stripe.
+  std::vector<uint8_t> decoded(g.bound > 0 ? static_cast<size_t>(frames * h.frame_bytes()) : 0);
   Status s = parallel_for(S, threads, [&](int64_t k) -> Status {
     const int64_t r0 = k * h.stripe_rows, rows = std::min(h.stripe_rows, H - r0);
-    std::vector<int64_t> part(static_cast<size_t>(frames * C * rows * W));
-    for (int64_t t = 0; t < frames; ++t)
-      for (int64_t c = 0; c < C; ++c)
-        std::memcpy(&part[static_cast<size_t>(((t * C + c) * rows) * W)], &samples[static_cast<size_t>(((t * C + c) * H + r0) * W)],
-                    static_cast<size_t>(rows * W) * sizeof(int64_t));
+    thread_local std::vector<int64_t> part;  // kept between groups: no fresh pages per group
+    part.resize(static_cast<size_t>(frames * C * rows * W));
+    if (grid) {
+      for (int64_t t = 0; t < frames; ++t)
+        for (int64_t c = 0; c < C; ++c)
+          std::memcpy(&part[static_cast<size_t>(((t * C + c) * rows) * W)], &samples[static_cast<size_t>(((t * C + c) * H + r0) * W)],
+                      static_cast<size_t>(rows * W) * sizeof(int64_t));
+    } else {
+      to_samples(h.dtype, raw + r0 * row_bytes, frames, rows, W, C, part.data(), h.frame_bytes());
+    }
     GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model, h.effort == "fast"};
     std::vector<int64_t> rec;
     ASSIGN_OR_RETURN(coded[static_cast<size_t>(k)],
-                     encode_group(cfg, part, frames, &stats[static_cast<size_t>(k)], recon.empty() ? nullptr : &rec));
-    if (!recon.empty())
-      for (int64_t t = 0; t < frames; ++t)
-        for (int64_t c = 0; c < C; ++c)
-          std::memcpy(&recon[static_cast<size_t>(((t * C + c) * H + r0) * W)], &rec[static_cast<size_t>(((t * C + c) * rows) * W)],
-                      static_cast<size_t>(rows * W) * sizeof(int64_t));
+                     encode_group(cfg, part, frames, &stats[static_cast<size_t>(k)], decoded.empty() ? nullptr : &rec));
+    if (!decoded.empty())
+      from_samples(h.dtype, rec.data(), frames, rows, W, C, decoded.data() + r0 * row_bytes, h.frame_bytes());
     return Status::ok();
   });
   RETURN_IF_ERROR(s);
@@ -282,16 +290,12 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
     g.stats.learned_stripes += st.learned_stripes;
   }
 
-  // The checksum is over the bytes the decoder must produce.
-  std::vector<uint8_t> decoded;
   std::span<const uint8_t> check(raw, static_cast<size_t>(frames * h.frame_bytes()));
-  if (g.bound > 0 || (g.flags & kFlagFloatGrid)) {
+  if (grid) {
     decoded.resize(check.size());
-    const int64_t* src = g.bound > 0 ? recon.data() : samples.data();
-    if (g.flags & kFlagFloatGrid) grid_to_float(h.dtype, src, frames, H, W, C, g.step, decoded.data());
-    else from_samples(h.dtype, src, frames, H, W, C, decoded.data());
-    check = decoded;
+    grid_to_float(h.dtype, samples.data(), frames, H, W, C, g.step, decoded.data());
   }
+  if (!decoded.empty()) check = decoded;
   g.data_crc = crc32_of(check);
 
   Bytes rec;
@@ -327,17 +331,26 @@ Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const 
   const int64_t S = stripes_of(h);
   std::string label = frames_label(g);
   if (static_cast<int64_t>(g.stripe_bytes.size()) != S) return corrupt(fmt::format("{}: wrong stripe count", label));
-  std::vector<int64_t> samples(static_cast<size_t>(g.frames * C * H * W));
+  // Integer samples go from each stripe straight into its rows of `raw`; float grids
+  // are scaled back once the whole group is in `samples`.
+  const bool grid = (g.flags & kFlagFloatGrid) != 0;
+  std::vector<int64_t> samples(grid ? static_cast<size_t>(g.frames * C * H * W) : 0);
+  const int64_t row_bytes = W * C * dtype_size(h.dtype);
   std::vector<size_t> offsets(static_cast<size_t>(S) + 1, 0);
   for (int64_t k = 0; k < S; ++k) offsets[static_cast<size_t>(k) + 1] = offsets[static_cast<size_t>(k)] + g.stripe_bytes[static_cast<size_t>(k)];
   if (offsets.back() != payload.size()) return corrupt(fmt::format("{}: stripe sizes do not add up", label));
   Status s = parallel_for(S, threads, [&](int64_t k) -> Status {
     const int64_t r0 = k * h.stripe_rows, rows = std::min(h.stripe_rows, H - r0);
-    std::vector<int64_t> part(static_cast<size_t>(g.frames * C * rows * W));
+    thread_local std::vector<int64_t> part;  // kept between groups: no fresh pages per group
+    part.resize(static_cast<size_t>(g.frames * C * rows * W));
     GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model, h.effort == "fast"};
     Status d = decode_group(cfg, payload.subspan(offsets[static_cast<size_t>(k)], g.stripe_bytes[static_cast<size_t>(k)]),
                             g.frames, part);
     if (!d.is_ok()) return d.with_context(fmt::format("{}, rows {}-{}", label, r0, r0 + rows - 1));
+    if (!grid) {
+      from_samples(h.dtype, part.data(), g.frames, rows, W, C, raw + r0 * row_bytes, h.frame_bytes());
+      return Status::ok();
+    }
     for (int64_t t = 0; t < g.frames; ++t)
       for (int64_t c = 0; c < C; ++c)
         std::memcpy(&samples[static_cast<size_t>(((t * C + c) * H + r0) * W)], &part[static_cast<size_t>(((t * C + c) * rows) * W)],
@@ -345,8 +358,7 @@ Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const 
     return Status::ok();
   });
   RETURN_IF_ERROR(s);
-  if (g.flags & kFlagFloatGrid) grid_to_float(h.dtype, samples.data(), g.frames, H, W, C, g.step, raw);
-  else from_samples(h.dtype, samples.data(), g.frames, H, W, C, raw);
+  if (grid) grid_to_float(h.dtype, samples.data(), g.frames, H, W, C, g.step, raw);
   if (crc32_of(std::span(raw, static_cast<size_t>(g.frames * h.frame_bytes()))) != g.data_crc)
     return corrupt(fmt::format("{}: decoded data fail their checksum", label));
   return Status::ok();
