@@ -7,6 +7,7 @@
 #include <bit>
 #include <cstring>
 
+#include "codec/med.hpp"
 #include "ml/frame_net.hpp"
 
 namespace sciflow::codec::fast {
@@ -25,7 +26,6 @@ constexpr int kMed = 0, kPrev = 1, kTmed = 2, kMean = 3, kChan = 4, kLearned = 5
 
 inline uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 inline int64_t unzigzag(uint64_t u) { return static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1); }
-inline int bit_length(uint64_t u) { return u == 0 ? 0 : 64 - std::countl_zero(u); }
 
 // u < 16 is its own token; larger u: exponent and the two bits after the leading
 // one in the token, the n - 3 bits below them raw.
@@ -34,14 +34,14 @@ inline int bit_length(uint64_t u) { return u == 0 ? 0 : 64 - std::countl_zero(u)
     *extra_bits = 0;
     return static_cast<int>(u);
   }
-  const int n = bit_length(u);  // >= 5
+  const int n = static_cast<int>(std::bit_width(u));  // >= 5
   *extra_bits = n - 3;
   return kDirect + 4 * (n - 5) + static_cast<int>((u >> (n - 3)) & 3);
 }
 
 constexpr int ctx_slow(uint64_t a) {
   if (a < 4) return static_cast<int>(a);
-  const int b = 64 - std::countl_zero(a);
+  const int b = static_cast<int>(std::bit_width(a));
   return std::min(2 * b - 2 + static_cast<int>((a >> (b - 2)) & 1), kResidCtx - 1);
 }
 
@@ -58,13 +58,6 @@ constexpr auto kCtxOf = [] {
 
 // Residual magnitudes for contexts: contexts stop growing long before 2^16.
 inline uint16_t saturate(uint64_t v) { return v > 0xFFFFu ? 0xFFFFu : static_cast<uint16_t>(v); }
-
-// LOCO-I's median edge detector: the median of w, n and w + n - nw, without branches
-// (the data decide them, so branches would mispredict on noisy frames).
-[[gnu::always_inline]] inline int64_t med3(int64_t w, int64_t n, int64_t nw) {
-  const int64_t mx = std::max(w, n), mn = std::min(w, n);
-  return std::max(mn, std::min(mx, w + n - nw));
-}
 
 // MED of plane p at (y, x) from its causal neighbours (first row and column: what exists).
 inline int64_t med_at(const int64_t* p, int64_t i, int64_t x, int64_t y, int64_t w, int64_t mid) {
@@ -341,6 +334,14 @@ struct EncodeBody {
   int max_token = 0;
   uint32_t uw = 0;  // the west neighbour's residual magnitude
 
+  // Records token t in context c (the rANS pass codes them once the tables are known).
+  [[gnu::always_inline]] void put(int c, int t) {
+    *tok++ = static_cast<uint8_t>(t);
+    *ctx++ = static_cast<uint8_t>(c);
+    ++hist[c][static_cast<size_t>(t)];
+    max_token = std::max(max_token, t);
+  }
+
   [[gnu::always_inline]] int64_t operator()(int64_t i, int64_t pred, uint32_t act) {
     const int c = ctx_of(act + 2 * uw);
     int64_t v = orig[i];
@@ -352,11 +353,7 @@ struct EncodeBody {
     }
     const uint64_t uz = zigzag(q);
     int nb;
-    const int t = token_of(uz, &nb);
-    *tok++ = static_cast<uint8_t>(t);
-    *ctx++ = static_cast<uint8_t>(c);
-    ++hist[c][static_cast<size_t>(t)];
-    max_token = std::max(max_token, t);
+    put(c, token_of(uz, &nb));
     if (nb) bits->put(uz & ((uint64_t{1} << nb) - 1), nb);
     uw = saturate(uz);
     u[i] = static_cast<uint16_t>(uw);
@@ -428,6 +425,16 @@ struct DecodeBody {
   }
 };
 
+// The predictors a plane may use: MED always, the temporal ones after the group's
+// first frame, chan after the first channel, the model's with one after the first frame.
+uint32_t allowed_mask(int64_t t, int64_t c, bool model) {
+  uint32_t m = 1u << kMed;
+  if (t > 0) m |= (1u << kPrev) | (1u << kTmed) | (1u << kMean);
+  if (c > 0) m |= 1u << kChan;
+  if (t > 0 && model) m |= 1u << kLearned;
+  return m;
+}
+
 // Encoder: the cost (sum of |error| on the originals) of every allowed predictor per
 // block of rows y0..y1. Sums run in registers per block row segment. (Measuring on
 // every other row only was tried: 1.3x faster compression, but 4.5% lower ratio on
@@ -437,8 +444,6 @@ void block_costs(const Refs& refs, int64_t y0, int64_t y1, int64_t B, std::array
   const Refs r = refs;
   const int64_t w = r.w;
   const int64_t* c = r.cur;
-  const int64_t* p = r.p1;
-  const int64_t* q = r.pc;
   for (int64_t y = y0; y < y1; ++y) {
     const int64_t row = y * w;
     for (int64_t x0 = 0, blk = 0; x0 < w; x0 += B, ++blk) {
@@ -446,30 +451,22 @@ void block_costs(const Refs& refs, int64_t y0, int64_t y1, int64_t B, std::array
       auto& cb = cost[blk];
       int64_t x = x0;
       if (y == 0 || x0 == 0) {  // edge samples: the general predictor
-        for (const int64_t xe = y == 0 ? x1 : x0 + 1; x < xe; ++x) {
-          const int64_t i = row + x, v = c[i];
-          for (int k = 0; k < kChan + 1; ++k)
-            if ((k == kMed) || (kUseTime && k >= kPrev && k <= kMean) || (kUseChan && k == kChan))
-              cb[static_cast<size_t>(k)] += static_cast<uint64_t>(std::abs(v - predict(k, r, i, x, y)));
-        }
+        const uint32_t mask = allowed_mask(kUseTime, kUseChan, false);
+        for (const int64_t xe = y == 0 ? x1 : x0 + 1; x < xe; ++x)
+          for (int k = 0; k < kLearned; ++k)
+            if (mask >> k & 1) cb[static_cast<size_t>(k)] += static_cast<uint64_t>(std::abs(c[row + x] - predict(k, r, row + x, x, y)));
       }
+      auto err = [](int64_t v, int64_t pred) { return static_cast<uint64_t>(std::abs(v - pred)); };
       uint64_t s_med = 0, s_prev = 0, s_tmed = 0, s_mean = 0, s_chan = 0;
       for (; x < x1; ++x) {
-        const int64_t i = row + x, v = c[i];
-        const int64_t m = med3(c[i - 1], c[i - w], c[i - w - 1]);
-        s_med += static_cast<uint64_t>(std::abs(v - m));
+        const int64_t i = row + x, v = c[i], wv = c[i - 1];
+        s_med += err(v, predict_inner<kMed>(r, i, wv));
         if constexpr (kUseTime) {
-          const int64_t P = p[i];
-          const int64_t tm =
-              std::clamp(P + med3(c[i - 1] - p[i - 1], c[i - w] - p[i - w], c[i - w - 1] - p[i - w - 1]), r.lo, r.hi);
-          s_prev += static_cast<uint64_t>(std::abs(v - P));
-          s_tmed += static_cast<uint64_t>(std::abs(v - tm));
-          s_mean += static_cast<uint64_t>(std::abs(v - ((m + P) >> 1)));
+          s_prev += err(v, predict_inner<kPrev>(r, i, wv));
+          s_tmed += err(v, predict_inner<kTmed>(r, i, wv));
+          s_mean += err(v, predict_inner<kMean>(r, i, wv));
         }
-        if constexpr (kUseChan) {
-          const int64_t ch = std::clamp(m + q[i] - med3(q[i - 1], q[i - w], q[i - w - 1]), r.lo, r.hi);
-          s_chan += static_cast<uint64_t>(std::abs(v - ch));
-        }
+        if constexpr (kUseChan) s_chan += err(v, predict_inner<kChan>(r, i, wv));
       }
       cb[kMed] += s_med;
       cb[kPrev] += s_prev;
@@ -483,14 +480,6 @@ void block_costs(const Refs& refs, int64_t y0, int64_t y1, int64_t B, std::array
       }
     }
   }
-}
-
-uint32_t allowed_mask(int64_t t, int64_t c, bool model) {
-  uint32_t m = 1u << kMed;
-  if (t > 0) m |= (1u << kPrev) | (1u << kTmed) | (1u << kMean);
-  if (c > 0) m |= 1u << kChan;
-  if (t > 0 && model) m |= 1u << kLearned;
-  return m;
 }
 
 }  // namespace
@@ -515,34 +504,37 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
   // Every sample's token, and a choice per block and plane (at most).
   std::vector<uint8_t> tokens(samples.size() + static_cast<size_t>(frames * C * bw * ((H + B - 1) / B)));
   std::vector<uint8_t> ctxs(tokens.size());
-  ptrdiff_t ntok = 0;
   std::vector<uint8_t> extra;
   extra.reserve(samples.size() / 4);
   BitWriter bits(&extra);
   std::vector<Counts> hist(kCtx, Counts{});
+  EncodeBody body;
+  body.tok = tokens.data();
+  body.ctx = ctxs.data();
+  body.hist = hist.data();
+  body.bits = &bits;
+  body.bound = g.bound;
+  body.step = step;
+  body.lo = g.lo;
+  body.hi = g.hi;
+  body.max_token = kPredictors - 1;  // the alphabet covers every predictor choice
   std::vector<uint16_t> ubuf(static_cast<size_t>(fs), 0);
   std::vector<uint32_t> ctx_row(static_cast<size_t>(W));
   std::vector<std::array<uint64_t, kPredictors>> cost(static_cast<size_t>(bw));
   std::vector<uint8_t> choice(static_cast<size_t>(bw));
   GroupStats st;
-  int max_token = kPredictors - 1;
   std::vector<int64_t> mplane(g.model ? static_cast<size_t>(ps) : 0);
   ml::FrameNet::Scratch scratch;
-
-  auto emit = [&](int ctx, int tok) {
-    tokens[static_cast<size_t>(ntok)] = static_cast<uint8_t>(tok);
-    ctxs[static_cast<size_t>(ntok++)] = static_cast<uint8_t>(ctx);
-    ++hist[static_cast<size_t>(ctx)][static_cast<size_t>(tok)];
-    max_token = std::max(max_token, tok);
-  };
 
   for (int64_t t = 0; t < frames; ++t) {
     for (int64_t c = 0; c < C; ++c) {
       const int64_t off = t * fs + c * ps;
       Refs ro{orig + off, t > 0 ? orig + off - fs : nullptr, c > 0 ? orig + off - ps : nullptr, W, mid, g.lo, g.hi};
       Refs rd{dec + off, t > 0 ? dec + off - fs : nullptr, c > 0 ? dec + off - ps : nullptr, W, mid, g.lo, g.hi};
-      int64_t* out = lossless ? nullptr : rec_buf.data() + off;
       uint16_t* u = ubuf.data() + c * ps;
+      body.orig = ro.cur;
+      body.out = lossless ? nullptr : rec_buf.data() + off;
+      body.u = u;
       const uint32_t mask = allowed_mask(t, c, g.model != nullptr);
       if (g.model && t > 0) {  // from the decoded frames before this one, as the decoder will
         RETURN_IF_ERROR(learned_plane(*g.model, dec, t, c, fs, ps, H, W, g.lo, g.hi, mplane.data(), &scratch));
@@ -564,22 +556,19 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
               if ((mask >> k & 1) && cost[static_cast<size_t>(b)][static_cast<size_t>(k)] < cost[static_cast<size_t>(b)][static_cast<size_t>(best)])
                 best = k;
             choice[static_cast<size_t>(b)] = static_cast<uint8_t>(best);
-            emit(kChoiceCtx, best);
+            body.put(kChoiceCtx, best);
           }
         }
         for (int64_t b = 0; b < bw; ++b) ++st.blocks[choice[static_cast<size_t>(b)]];
-        EncodeBody body{ro.cur, out, u, tokens.data() + ntok, ctxs.data() + ntok, hist.data(), &bits,
-                        g.bound, step, g.lo, g.hi, max_token};
         for (int64_t y = y0; y < y1; ++y) run_row(rd, u, choice.data(), B, y, ctx_row.data(), body);
-        ntok = body.tok - tokens.data();
-        max_token = body.max_token;
       }
     }
   }
   bits.flush();
 
   // Tables, then the tokens with rANS (coded backwards so the decoder reads forwards).
-  const int alphabet = max_token + 1;
+  const int alphabet = body.max_token + 1;
+  const ptrdiff_t ntok = body.tok - tokens.data();
   std::vector<uint8_t> outb;
   put_varint(&outb, static_cast<uint64_t>(alphabet));
   std::vector<std::array<uint32_t, kMaxTokens>> freq(kCtx), start(kCtx);
@@ -712,8 +701,9 @@ Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frame
     for (int64_t c = 0; c < C; ++c) {
       const int64_t off = t * fs + c * ps;
       Refs rd{rec + off, t > 0 ? rec + off - fs : nullptr, c > 0 ? rec + off - ps : nullptr, W, mid, g.lo, g.hi};
-      int64_t* cur = rec + off;
       uint16_t* u = ubuf.data() + c * ps;
+      d.cur = rec + off;
+      d.u = u;
       const uint32_t mask = allowed_mask(t, c, g.model != nullptr);
       if (g.model && t > 0) {
         RETURN_IF_ERROR(learned_plane(*g.model, rec, t, c, fs, ps, H, W, g.lo, g.hi, mplane.data(), &scratch));
@@ -731,8 +721,6 @@ Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frame
             choice[static_cast<size_t>(b)] = static_cast<uint8_t>(k);
           }
         }
-        d.cur = cur;
-        d.u = u;
         for (int64_t y = y0; y < y1; ++y) {
           run_row(rd, u, choice.data(), B, y, ctx_row.data(), d);
           if (d.range_error) return corrupt(fmt::format("frame {} channel {}: sample out of range", t, c));

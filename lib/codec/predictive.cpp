@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "codec/fast.hpp"
+#include "codec/med.hpp"
 #include "codec/range_coder.hpp"
 #include "ml/frame_net.hpp"
 
@@ -41,13 +42,6 @@ struct Refs {
 int feature_count(int level, bool chan, bool model) {
   int n = level == 0 ? 6 : (level == 1 ? 13 : 18);
   return n + (chan ? 4 : 0) + (model && level >= 1 ? 1 : 0) + 1;  // + bias
-}
-
-inline int64_t med3(int64_t w, int64_t n, int64_t nw) {
-  int64_t mx = std::max(w, n), mn = std::min(w, n);
-  if (nw >= mx) return mn;
-  if (nw <= mn) return mx;
-  return w + n - nw;
 }
 
 // Fills f[] with the features of sample (y, x) relative to the returned base, and

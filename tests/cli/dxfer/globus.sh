@@ -8,8 +8,8 @@
 # when run again instead of submitting a second one.
 export HOME=$PWD/home XDG_STATE_HOME=
 mkdir -p "$HOME"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1" \
-  -keyout key.pem -out cert.pem 2>/dev/null || exit 1
+source "$SCIFLOW_SRC/tests/cli/dxfer/lib-net.bash"
+self_signed_cert . || exit 1
 echo "test-token-123" > token
 echo ok > scenario
 python3 "$SCIFLOW_SRC/tests/cli/dxfer/globus-replay.py" "$SCIFLOW_SRC/tests/cli/dxfer/globus" cert.pem key.pem \

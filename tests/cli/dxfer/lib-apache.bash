@@ -2,6 +2,7 @@
 # 127.0.0.1 with a self-signed certificate (sourced by WebDAV tests). Sets
 # ADAV_URL, ADAV_ROOT, ADAV_CERT and APACHE_PID; stop_apache stops it and removes
 # its directory.
+source "$(dirname "${BASH_SOURCE[0]}")/lib-net.bash"
 start_apache() {
   local w mods=/usr/lib/apache2/modules port
   # Apache serves as www-data, which cannot enter a private scratch directory
@@ -11,9 +12,8 @@ start_apache() {
   APACHE_DIR=$w
   mkdir -p "$w"/{run,logs,lock,root/dav}
   chown -R www-data:www-data "$w/root" "$w/lock"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1" \
-    -keyout "$w/key.pem" -out "$w/cert.pem" 2>/dev/null || return 1
-  port=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+  self_signed_cert "$w" || return 1
+  port=$(free_port)
   cat > "$w/httpd.conf" <<APX
 ServerRoot $w
 DefaultRuntimeDir $w/run
@@ -46,11 +46,7 @@ LimitRequestBody 0
 APX
   apache2 -f "$w/httpd.conf" -DFOREGROUND > "$w/logs/stdout" 2>&1 &
   APACHE_PID=$!
-  for _ in $(seq 100); do
-    curl -s -o /dev/null --cacert "$w/cert.pem" "https://127.0.0.1:$port/" && break
-    kill -0 $APACHE_PID 2>/dev/null || { echo "apache died:"; cat "$w/logs/stdout" "$w/logs/error.log"; return 1; }
-    sleep 0.05
-  done
+  wait_https apache $APACHE_PID "$port" "$w/cert.pem" "$w/logs/stdout" "$w/logs/error.log" || return 1
   ADAV_URL=davs://127.0.0.1:$port/dav
   ADAV_ROOT=$w/root/dav
   ADAV_CERT=$w/cert.pem

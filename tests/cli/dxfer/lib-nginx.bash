@@ -1,13 +1,13 @@
 # Starts nginx as a WebDAV server over TLS on a free port of 127.0.0.1 with a
 # self-signed certificate (sourced by WebDAV tests). Sets DAV_URL, DAV_ROOT,
 # NGINX_PID and DAV_CERT; stop_nginx stops it.
+source "$(dirname "${BASH_SOURCE[0]}")/lib-net.bash"
 start_nginx() {
   local w=$PWD/ngx mod port
   mkdir -p "$w"/{tmp,logs,root/dav}
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1" \
-    -keyout "$w/key.pem" -out "$w/cert.pem" 2>/dev/null || return 1
+  self_signed_cert "$w" || return 1
   mod=$(dpkg -L libnginx-mod-http-dav-ext | grep 'ngx_http_dav_ext_module\.so$' | head -1)
-  port=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+  port=$(free_port)
   cat > "$w/nginx.conf" <<NGX
 load_module $mod;
 user root;
@@ -35,11 +35,7 @@ http {
 NGX
   nginx -p "$w/" -c "$w/nginx.conf" 2>> "$w/logs/stderr" &
   NGINX_PID=$!
-  for _ in $(seq 100); do
-    curl -s -o /dev/null --cacert "$w/cert.pem" "https://127.0.0.1:$port/" && break
-    kill -0 $NGINX_PID 2>/dev/null || { echo "nginx died:"; cat "$w/logs/stderr" "$w/logs/error.log"; return 1; }
-    sleep 0.05
-  done
+  wait_https nginx $NGINX_PID "$port" "$w/cert.pem" "$w/logs/stderr" "$w/logs/error.log" || return 1
   DAV_URL=davs://127.0.0.1:$port/dav
   DAV_ROOT=$w/root/dav
   DAV_CERT=$w/cert.pem

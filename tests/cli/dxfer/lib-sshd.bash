@@ -3,6 +3,7 @@
 # SFTP_URL (sftp://USER@127.0.0.1:PORT), SSH_KEY, SSH_KNOWN (a known_hosts file
 # holding the host key), SSH_PIN (SHA256:... of the host key) and SSHD_PID;
 # stop_sshd stops it.
+source "$(dirname "${BASH_SOURCE[0]}")/lib-net.bash"
 start_sshd() {
   local w=$PWD/sshd port
   mkdir -p "$w" /run/sshd
@@ -10,7 +11,7 @@ start_sshd() {
   ssh-keygen -q -t ed25519 -N '' -f "$w/client_ed25519" || return 1
   cp "$w/client_ed25519.pub" "$w/authorized_keys"
   chmod 600 "$w/authorized_keys"
-  port=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+  port=$(free_port)
   cat > "$w/sshd_config" <<SSH
 ListenAddress 127.0.0.1
 Port $port
