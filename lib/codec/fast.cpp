@@ -6,6 +6,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <memory>
 
 #include "codec/med.hpp"
 #include "ml/frame_net.hpp"
@@ -482,91 +483,42 @@ void block_costs(const Refs& refs, int64_t y0, int64_t y1, int64_t B, std::array
   }
 }
 
-}  // namespace
-
-std::string_view predictor_name(int k) {
-  static constexpr std::string_view kNames[kPredictors] = {"med", "prev", "tmed", "mean", "chan", "learned"};
-  return k >= 0 && k < kPredictors ? kNames[k] : "?";
-}
-
-Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
-                                    GroupStats* stats, std::vector<int64_t>* recon) {
-  if (g.predictor != Predictor::kAuto) return invalid_argument("the fast coder chooses its own predictors");
-  const int64_t H = g.height, W = g.width, C = g.channels, ps = H * W, fs = C * ps, B = g.block;
-  const int64_t step = 2 * g.bound + 1, mid = g.lo + (g.hi - g.lo) / 2;
-  const bool lossless = g.bound == 0;
-  const int64_t* orig = samples.data();
-  std::vector<int64_t> rec_buf;
-  if (!lossless) rec_buf.resize(samples.size());
-  const int64_t* dec = lossless ? orig : rec_buf.data();
-
-  const int64_t bw = (W + B - 1) / B;
-  // Every sample's token, and a choice per block and plane (at most).
-  std::vector<uint8_t> tokens(samples.size() + static_cast<size_t>(frames * C * bw * ((H + B - 1) / B)));
-  std::vector<uint8_t> ctxs(tokens.size());
-  std::vector<uint8_t> extra;
-  extra.reserve(samples.size() / 4);
-  BitWriter bits(&extra);
-  std::vector<Counts> hist(kCtx, Counts{});
-  EncodeBody body;
-  body.tok = tokens.data();
-  body.ctx = ctxs.data();
-  body.hist = hist.data();
-  body.bits = &bits;
-  body.bound = g.bound;
-  body.step = step;
-  body.lo = g.lo;
-  body.hi = g.hi;
-  body.max_token = kPredictors - 1;  // the alphabet covers every predictor choice
-  std::vector<uint16_t> ubuf(static_cast<size_t>(fs), 0);
-  std::vector<uint32_t> ctx_row(static_cast<size_t>(W));
-  std::vector<std::array<uint64_t, kPredictors>> cost(static_cast<size_t>(bw));
-  std::vector<uint8_t> choice(static_cast<size_t>(bw));
-  GroupStats st;
-  std::vector<int64_t> mplane(g.model ? static_cast<size_t>(ps) : 0);
-  ml::FrameNet::Scratch scratch;
-
-  for (int64_t t = 0; t < frames; ++t) {
-    for (int64_t c = 0; c < C; ++c) {
-      const int64_t off = t * fs + c * ps;
-      Refs ro{orig + off, t > 0 ? orig + off - fs : nullptr, c > 0 ? orig + off - ps : nullptr, W, mid, g.lo, g.hi};
-      Refs rd{dec + off, t > 0 ? dec + off - fs : nullptr, c > 0 ? dec + off - ps : nullptr, W, mid, g.lo, g.hi};
-      uint16_t* u = ubuf.data() + c * ps;
-      body.orig = ro.cur;
-      body.out = lossless ? nullptr : rec_buf.data() + off;
-      body.u = u;
-      const uint32_t mask = allowed_mask(t, c, g.model != nullptr);
-      if (g.model && t > 0) {  // from the decoded frames before this one, as the decoder will
-        RETURN_IF_ERROR(learned_plane(*g.model, dec, t, c, fs, ps, H, W, g.lo, g.hi, mplane.data(), &scratch));
-        ro.model = rd.model = mplane.data();
-      }
-      for (int64_t y0 = 0; y0 < H; y0 += B) {
-        const int64_t y1 = std::min(H, y0 + B);
-        if (mask == 1) {
-          std::fill(choice.begin(), choice.end(), kMed);
-        } else {
-          // Choose per block on the originals (the reconstruction is not known yet in lossy mode).
-          for (auto& cb : cost) cb.fill(0);
-          if (t > 0 && c > 0) block_costs<true, true>(ro, y0, y1, B, cost.data());
-          else if (t > 0) block_costs<true, false>(ro, y0, y1, B, cost.data());
-          else block_costs<false, true>(ro, y0, y1, B, cost.data());
-          for (int64_t b = 0; b < bw; ++b) {
-            int best = kMed;
-            for (int k = 1; k < kPredictors; ++k)
-              if ((mask >> k & 1) && cost[static_cast<size_t>(b)][static_cast<size_t>(k)] < cost[static_cast<size_t>(b)][static_cast<size_t>(best)])
-                best = k;
-            choice[static_cast<size_t>(b)] = static_cast<uint8_t>(best);
-            body.put(kChoiceCtx, best);
-          }
-        }
-        for (int64_t b = 0; b < bw; ++b) ++st.blocks[choice[static_cast<size_t>(b)]];
-        for (int64_t y = y0; y < y1; ++y) run_row(rd, u, choice.data(), B, y, ctx_row.data(), body);
-      }
-    }
+// One way of coding a stripe: its tokens with their contexts, the extra bits,
+// the counts, the residual magnitudes (contexts), the reconstruction (lossy) and
+// the block choices. Not movable: `bits` points into `extra`.
+struct Pass {
+  Pass(size_t samples, size_t tokens_max, int64_t fs, int64_t bw, bool lossy, uint32_t exclude)
+      : tokens(tokens_max), ctxs(tokens_max), bits(&extra), hist(kCtx, Counts{}), ubuf(static_cast<size_t>(fs), 0),
+        rec(lossy ? samples : 0), choice(static_cast<size_t>(bw)), excluded(exclude) {
+    extra.reserve(samples / 4);
+    body.tok = tokens.data();
+    body.ctx = ctxs.data();
+    body.hist = hist.data();
+    body.bits = &bits;
   }
-  bits.flush();
+  Pass(const Pass&) = delete;
+  Pass& operator=(const Pass&) = delete;
 
-  // Tables, then the tokens with rANS (coded backwards so the decoder reads forwards).
+  std::vector<uint8_t> tokens, ctxs, extra;
+  BitWriter bits;
+  std::vector<Counts> hist;
+  std::vector<uint16_t> ubuf;
+  std::vector<int64_t> rec;
+  std::vector<uint8_t> choice;
+  uint32_t excluded;  // predictors this pass may not choose
+  EncodeBody body;
+  GroupStats st;
+};
+
+// The coded stripe of a pass: tables, then the tokens with rANS, then the extra bits.
+std::vector<uint8_t> finish(Pass& ps) {
+  EncodeBody& body = ps.body;
+  const std::vector<uint8_t>& tokens = ps.tokens;
+  const std::vector<uint8_t>& ctxs = ps.ctxs;
+  const std::vector<Counts>& hist = ps.hist;
+  const std::vector<uint8_t>& extra = ps.extra;
+  ps.bits.flush();
+  // Tokens are coded backwards so that the decoder reads forwards.
   const int alphabet = body.max_token + 1;
   const ptrdiff_t ntok = body.tok - tokens.data();
   std::vector<uint8_t> outb;
@@ -641,9 +593,108 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
   }
   outb.insert(outb.end(), extra.begin(), extra.end());
 
-  st.learned_stripes = st.blocks[kLearned] > 0 ? 1 : 0;
-  if (stats) *stats = st;
-  if (recon) *recon = lossless ? std::vector<int64_t>(samples.begin(), samples.end()) : std::move(rec_buf);
+  return outb;
+}
+
+}  // namespace
+
+std::string_view predictor_name(int k) {
+  static constexpr std::string_view kNames[kPredictors] = {"med", "prev", "tmed", "mean", "chan", "learned"};
+  return k >= 0 && k < kPredictors ? kNames[k] : "?";
+}
+
+Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
+                                    GroupStats* stats, std::vector<int64_t>* recon) {
+  if (g.predictor != Predictor::kAuto) return invalid_argument("the fast coder chooses its own predictors");
+  const int64_t H = g.height, W = g.width, C = g.channels, ps = H * W, fs = C * ps, B = g.block;
+  const int64_t step = 2 * g.bound + 1, mid = g.lo + (g.hi - g.lo) / 2;
+  const bool lossless = g.bound == 0;
+  const int64_t* orig = samples.data();
+  const int64_t bw = (W + B - 1) / B;
+  // Every sample's token, and a choice per block and plane (at most).
+  const size_t tokens_max = samples.size() + static_cast<size_t>(frames * C * bw * ((H + B - 1) / B));
+
+  // With a model, the stripe is coded twice, with and without it, and keeps the
+  // smaller (a model never makes a file bigger): both passes share the block
+  // costs and the model's predictions; only the token coding is done twice.
+  std::vector<std::unique_ptr<Pass>> passes;
+  passes.push_back(std::make_unique<Pass>(samples.size(), tokens_max, fs, bw, !lossless, 0));
+  if (g.model && frames > 1)
+    passes.push_back(std::make_unique<Pass>(samples.size(), tokens_max, fs, bw, !lossless, 1u << kLearned));
+  for (auto& p : passes) {
+    EncodeBody& body = p->body;
+    body.bound = g.bound;
+    body.step = step;
+    body.lo = g.lo;
+    body.hi = g.hi;
+    body.max_token = kPredictors - 1;  // the alphabet covers every predictor choice
+  }
+  auto dec_of = [&](const Pass& p) { return lossless ? orig : p.rec.data(); };
+  std::vector<uint32_t> ctx_row(static_cast<size_t>(W));
+  std::vector<std::array<uint64_t, kPredictors>> cost(static_cast<size_t>(bw));
+  std::vector<int64_t> mplane(g.model ? static_cast<size_t>(ps) : 0);
+  ml::FrameNet::Scratch scratch;
+
+  for (int64_t t = 0; t < frames; ++t) {
+    for (int64_t c = 0; c < C; ++c) {
+      const int64_t off = t * fs + c * ps;
+      Refs ro{orig + off, t > 0 ? orig + off - fs : nullptr, c > 0 ? orig + off - ps : nullptr, W, mid, g.lo, g.hi};
+      const uint32_t mask = allowed_mask(t, c, g.model != nullptr);
+      if (g.model && t > 0) {  // from the decoded frames before this one, as the decoder will
+        RETURN_IF_ERROR(learned_plane(*g.model, dec_of(*passes[0]), t, c, fs, ps, H, W, g.lo, g.hi, mplane.data(), &scratch));
+        ro.model = mplane.data();
+      }
+      for (auto& p : passes) {
+        p->body.orig = ro.cur;
+        p->body.out = lossless ? nullptr : p->rec.data() + off;
+        p->body.u = p->ubuf.data() + c * ps;
+      }
+      for (int64_t y0 = 0; y0 < H; y0 += B) {
+        const int64_t y1 = std::min(H, y0 + B);
+        if (mask != 1) {
+          // Choose per block on the originals (the reconstruction is not known yet in lossy mode).
+          for (auto& cb : cost) cb.fill(0);
+          if (t > 0 && c > 0) block_costs<true, true>(ro, y0, y1, B, cost.data());
+          else if (t > 0) block_costs<true, false>(ro, y0, y1, B, cost.data());
+          else block_costs<false, true>(ro, y0, y1, B, cost.data());
+        }
+        for (auto& p : passes) {
+          if (mask == 1) {
+            std::fill(p->choice.begin(), p->choice.end(), kMed);
+          } else {
+            const uint32_t m = mask & ~p->excluded;
+            for (int64_t b = 0; b < bw; ++b) {
+              const auto& cb = cost[static_cast<size_t>(b)];
+              int best = kMed;
+              for (int k = 1; k < kPredictors; ++k)
+                if ((m >> k & 1) && cb[static_cast<size_t>(k)] < cb[static_cast<size_t>(best)]) best = k;
+              p->choice[static_cast<size_t>(b)] = static_cast<uint8_t>(best);
+              p->body.put(kChoiceCtx, best);
+            }
+          }
+          for (int64_t b = 0; b < bw; ++b) ++p->st.blocks[p->choice[static_cast<size_t>(b)]];
+          const int64_t* dec = dec_of(*p) + off;
+          Refs rd{dec, t > 0 ? dec - fs : nullptr, c > 0 ? dec - ps : nullptr, W, mid, g.lo, g.hi};
+          rd.model = ro.model;
+          for (int64_t y = y0; y < y1; ++y) run_row(rd, p->body.u, p->choice.data(), B, y, ctx_row.data(), p->body);
+        }
+      }
+    }
+  }
+
+  std::vector<uint8_t> outb = finish(*passes[0]);
+  size_t chosen = 0;
+  if (passes.size() > 1 && passes[0]->st.blocks[kLearned] > 0) {
+    std::vector<uint8_t> plain = finish(*passes[1]);
+    if (plain.size() <= outb.size()) {
+      outb = std::move(plain);
+      chosen = 1;
+    }
+  }  // (a pass with the model that never chose it is the same as the one without)
+  Pass& p = *passes[chosen];
+  p.st.learned_stripes = p.st.blocks[kLearned] > 0 ? 1 : 0;
+  if (stats) *stats = p.st;
+  if (recon) *recon = lossless ? std::vector<int64_t>(samples.begin(), samples.end()) : std::move(p.rec);
   return outb;
 }
 
@@ -705,10 +756,6 @@ Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frame
       d.cur = rec + off;
       d.u = u;
       const uint32_t mask = allowed_mask(t, c, g.model != nullptr);
-      if (g.model && t > 0) {
-        RETURN_IF_ERROR(learned_plane(*g.model, rec, t, c, fs, ps, H, W, g.lo, g.hi, mplane.data(), &scratch));
-        rd.model = mplane.data();
-      }
       for (int64_t y0 = 0; y0 < H; y0 += B) {
         const int64_t y1 = std::min(H, y0 + B);
         if (mask == 1) {
@@ -719,6 +766,10 @@ Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frame
             if (k >= kPredictors || !(mask >> k & 1))
               return corrupt(fmt::format("frame {} channel {}: invalid predictor choice", t, c));
             choice[static_cast<size_t>(b)] = static_cast<uint8_t>(k);
+            if (k == kLearned && !rd.model) {  // the model runs only for planes that use it
+              RETURN_IF_ERROR(learned_plane(*g.model, rec, t, c, fs, ps, H, W, g.lo, g.hi, mplane.data(), &scratch));
+              rd.model = mplane.data();
+            }
           }
         }
         for (int64_t y = y0; y < y1; ++y) {

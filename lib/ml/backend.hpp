@@ -38,7 +38,7 @@ struct TrainSeries {
 struct TrainRequest {
   int window = 2;        // previous frames the network reads
   int hidden = 8;        // channels of the hidden layers
-  int layers = 3;        // convolutions (>= 2)
+  int layers = 2;        // convolutions (>= 2)
   int epochs = 20;
   int steps_per_epoch = 64;
   int batch = 16;

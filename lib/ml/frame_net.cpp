@@ -26,10 +26,102 @@ constexpr int64_t kWeightLimit = 32767;  // weights are int16 in the multiply-ad
 constexpr int64_t kAccLimit = std::numeric_limits<int32_t>::max();
 constexpr int kMaxLayers = 16;
 constexpr int kMaxChannels = 64;
+constexpr int kGroup = 8;  // output channels one kernel pass computes (one register each)
+constexpr int kPad = 3;    // columns of replicate padding on each side of an activation row (k <= 7)
+constexpr int kLanes = 8;  // pixels per vector
+
+inline int32_t pair_of(int32_t lo, int32_t hi) {
+  return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(lo)) | (static_cast<uint32_t>(hi) << 16));
+}
+inline int32_t low_of(int32_t pair) { return static_cast<int16_t>(static_cast<uint16_t>(pair)); }
+
+// One output row of a group of G channels. rows[cp * k + ky] points at input row
+// (pair cp, row y + ky - p clamped) at column -p; weights wt are [cp][ky][kx][G];
+// dst[j] receives channels (2j, 2j+1) of the group as pairs for columns 0 .. wr-1.
+template <int G, int K>
+void conv_row(const int32_t* const* rows, int nrows, const int32_t* wt0, const int32_t* bias, int64_t wr,
+              int32_t floor, int32_t* const* dst) {
+  constexpr int32_t half = 1 << (kWeightBits - 1);
+#if defined(__AVX2__)
+  const __m256i vhalf = _mm256_set1_epi32(half), vlo = _mm256_set1_epi32(floor), vhi = _mm256_set1_epi32(kActLimit),
+                mask = _mm256_set1_epi32(0xFFFF);
+  for (int64_t x0 = 0; x0 < wr; x0 += kLanes) {
+    __m256i acc[G];
+    for (int g = 0; g < G; ++g) acc[g] = _mm256_set1_epi32(bias[g]);
+    const int32_t* wt = wt0;
+    for (int r = 0; r < nrows; ++r) {
+      const int32_t* src = rows[r] + x0;
+      for (int kx = 0; kx < K; ++kx, wt += G) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + kx));
+        for (int g = 0; g < G; ++g) acc[g] = _mm256_add_epi32(acc[g], _mm256_madd_epi16(v, _mm256_set1_epi32(wt[g])));
+      }
+    }
+    for (int g = 0; g < G; g += 2) {
+      auto finish = [&](__m256i a) {
+        return _mm256_min_epi32(_mm256_max_epi32(_mm256_srai_epi32(_mm256_add_epi32(a, vhalf), kWeightBits), vlo), vhi);
+      };
+      const __m256i lo = _mm256_and_si256(finish(acc[g]), mask);
+      const __m256i hi = g + 1 < G ? _mm256_slli_epi32(finish(acc[g + 1]), 16) : _mm256_setzero_si256();
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst[g / 2] + x0), _mm256_or_si256(lo, hi));
+    }
+  }
+#else
+  for (int64_t x0 = 0; x0 < wr; x0 += kLanes) {
+    int32_t acc[G][kLanes];
+    for (int g = 0; g < G; ++g)
+      for (int j = 0; j < kLanes; ++j) acc[g][j] = bias[g];
+    const int32_t* wt = wt0;
+    for (int r = 0; r < nrows; ++r) {
+      const int32_t* src = rows[r] + x0;
+      for (int kx = 0; kx < K; ++kx, wt += G)
+        for (int j = 0; j < kLanes; ++j) {
+          const int32_t v = src[kx + j], vl = low_of(v), vh = v >> 16;
+          for (int g = 0; g < G; ++g) acc[g][j] += vl * low_of(wt[g]) + vh * (wt[g] >> 16);
+        }
+    }
+    for (int g = 0; g < G; g += 2)
+      for (int j = 0; j < kLanes; ++j) {
+        const int32_t lo = std::clamp((acc[g][j] + half) >> kWeightBits, floor, kActLimit);
+        const int32_t hi = g + 1 < G ? std::clamp((acc[g + 1][j] + half) >> kWeightBits, floor, kActLimit) : 0;
+        dst[g / 2][x0 + j] = pair_of(lo, hi);
+      }
+  }
+#endif
+}
+
+using ConvRowFn = void (*)(const int32_t* const*, int, const int32_t*, const int32_t*, int64_t, int32_t, int32_t* const*);
+template <int K>
+constexpr ConvRowFn kConvRowK[kGroup] = {conv_row<1, K>, conv_row<2, K>, conv_row<3, K>, conv_row<4, K>,
+                                         conv_row<5, K>, conv_row<6, K>, conv_row<7, K>, conv_row<8, K>};
+// The kernel for G outputs (1-8) and a k x k convolution (k = 1, 3, 5, 7).
+ConvRowFn conv_row_for(int G, int k) {
+  switch (k) {
+    case 1: return kConvRowK<1>[G - 1];
+    case 3: return kConvRowK<3>[G - 1];
+    case 5: return kConvRowK<5>[G - 1];
+    default: return kConvRowK<7>[G - 1];
+  }
+}
+
+// Grows a scratch vector without shrinking it (no zero-filling on every plane).
+inline int32_t* grow(std::vector<int32_t>* v, int64_t n) {
+  if (v->size() < static_cast<size_t>(n)) v->resize(static_cast<size_t>(n));
+  return v->data();
+}
+
+// Replicate the edge columns of an activation row (stored from column kPad) into its padding.
+inline void pad_row(int32_t* row, int64_t w, int64_t wp) {
+  for (int i = 0; i < kPad; ++i) row[i] = row[kPad];
+  for (int64_t i = kPad + w; i < wp; ++i) row[i] = row[kPad + w - 1];
+}
 
 
 // Round-to-nearest arithmetic right shift of a 128-bit product, saturated to the activation range.
 inline int32_t scaled_act(int64_t x, int64_t mul) {
+  if (x > -(int64_t{1} << 22) && x < (int64_t{1} << 22)) {  // mul <= 2^40 (validate()): exact in int64
+    int64_t p = (x * mul + (int64_t{1} << 15)) >> 16;
+    return static_cast<int32_t>(std::clamp<int64_t>(p, -kActLimit, kActLimit));
+  }
   i128 p = static_cast<i128>(x) * mul + (i128{1} << 15);
   p >>= 16;
   if (p > kActLimit) return kActLimit;
@@ -109,12 +201,14 @@ void FrameNet::pack() {
   for (IntConv& l : layers_) {
     const int pairs = (l.in + 1) / 2, kk = l.k * l.k;
     l.packed.assign(static_cast<size_t>(l.out * pairs * kk), 0);
-    for (int o = 0; o < l.out; ++o)
+    for (int o = 0; o < l.out; ++o) {
+      const int og = o / kGroup * kGroup, g = o - og, G = std::min(kGroup, l.out - og);
       for (int c = 0; c < l.in; ++c)
         for (int t = 0; t < kk; ++t) {
           uint32_t v = static_cast<uint16_t>(static_cast<int16_t>(l.w[static_cast<size_t>((o * l.in + c) * kk + t)]));
-          l.packed[static_cast<size_t>((o * pairs + c / 2) * kk + t)] |= static_cast<int32_t>(c & 1 ? v << 16 : v);
+          l.packed[static_cast<size_t>(og * pairs * kk + ((c / 2) * kk + t) * G + g)] |= static_cast<int32_t>(c & 1 ? v << 16 : v);
         }
+    }
   }
 }
 
@@ -229,97 +323,91 @@ Status FrameNet::use_device(const std::string& device) {
 Status FrameNet::predict(std::span<const int64_t* const> prev, int64_t h, int64_t w, int64_t* out, Scratch* s) const {
   const int64_t n = h * w;
   const int64_t* x1 = prev[0];
-  std::vector<int32_t>& cur = s->a;
-  std::vector<int32_t>& nxt = s->b;
-  cur.resize(static_cast<size_t>(window_ * n));
-  for (int64_t i = 0; i < n; ++i) cur[static_cast<size_t>(i)] = scaled_act(x1[i] - norm_.mean, norm_.value_mul);
-  for (int k = 1; k < window_; ++k) {
-    const int64_t* xk = prev[std::min<size_t>(static_cast<size_t>(k), prev.size() - 1)];
-    int32_t* d = &cur[static_cast<size_t>(k * n)];
-    for (int64_t i = 0; i < n; ++i) d[i] = scaled_act(x1[i] - xk[i], norm_.diff_mul);
-  }
+  const int64_t* xs[kMaxWindow];
+  for (int k = 0; k < window_; ++k) xs[k] = prev[std::min<size_t>(static_cast<size_t>(k), prev.size() - 1)];
+  // Row y of the network's input channel k: the previous frame normalised, or its difference to frame t-1-k.
+  auto input_row = [&](int k, int64_t y, int32_t* dst) {
+    const int64_t* a = x1 + y * w;
+    if (k == 0) {
+      for (int64_t x = 0; x < w; ++x) dst[x] = scaled_act(a[x] - norm_.mean, norm_.value_mul);
+    } else {
+      const int64_t* b = xs[k] + y * w;
+      for (int64_t x = 0; x < w; ++x) dst[x] = scaled_act(a[x] - b[x], norm_.diff_mul);
+    }
+  };
   if (device_) {
     // libtorch in float64 (exact), one plane at a time on the device.
-    nxt.resize(static_cast<size_t>(n));
+    std::vector<int32_t>& cur = s->a;
+    std::vector<int32_t>& res = s->b;
+    cur.resize(static_cast<size_t>(window_ * n));
+    for (int k = 0; k < window_; ++k)
+      for (int64_t y = 0; y < h; ++y) input_row(k, y, &cur[static_cast<size_t>(k * n + y * w)]);
+    res.resize(static_cast<size_t>(n));
     std::string err;
     int code = 0;
     bool ok;
     {
       std::lock_guard<std::mutex> l(device_->mu);
-      ok = device_->backend->forward(cur.data(), window_, h, w, nxt.data(), &err, &code);
+      ok = device_->backend->forward(cur.data(), window_, h, w, res.data(), &err, &code);
     }
     if (!ok) return Status(static_cast<Code>(code), err);
-    std::swap(cur, nxt);
-  }
-  constexpr int64_t kLanes = 16;  // output pixels computed together in registers
-  const int64_t wr = (w + kLanes - 1) / kLanes * kLanes;
-  std::vector<int16_t>& pad = s->pad;
-  for (const IntConv& L : device_ ? std::span<const IntConv>() : std::span<const IntConv>(layers_)) {
-    const int p = L.k / 2, pairs = (L.in + 1) / 2;
-    // Replicate padding, as int16 with channels interleaved in pairs (c, c+1) per
-    // pixel, so that one multiply-add of int16 pairs covers two channels. Rows are
-    // wr + 2p pixels wide; the slack past the edge is read, never used.
-    const int64_t hp = h + 2 * p, wp = wr + 2 * p;
-    pad.assign(static_cast<size_t>(pairs * hp * wp * 2), 0);
-    for (int c = 0; c < L.in; ++c) {
-      const int32_t* src = &cur[static_cast<size_t>(c * n)];
-      for (int64_t y = 0; y < hp; ++y) {
-        const int32_t* row = src + std::clamp<int64_t>(y - p, 0, h - 1) * w;
-        int16_t* d = &pad[static_cast<size_t>(((c / 2) * hp + y) * wp * 2 + (c & 1))];
-        for (int64_t x = 0; x < w + 2 * p; ++x)
-          d[2 * x] = static_cast<int16_t>(row[std::clamp<int64_t>(x - p, 0, w - 1)]);
-      }
+    for (int64_t i = 0; i < n; ++i) {
+      i128 d = static_cast<i128>(res[static_cast<size_t>(i)]) * norm_.out_mul + (i128{1} << 23);
+      out[i] = x1[i] + static_cast<int64_t>(d >> 24);
     }
-    nxt.resize(static_cast<size_t>(L.out * n));
-    constexpr int32_t half = 1 << (kWeightBits - 1);
+    return Status::ok();
+  }
+  // Activations are int16 with the channels paired: one int32 holds channels
+  // (2j, 2j+1) of a pixel, so that one int16 multiply-add covers two channels.
+  // Layout [pair][row][kPad + wr + kPad]: rows padded to whole vectors and by
+  // replicating the edge columns; rows past the top and bottom edges are
+  // replaced by the edge rows when read. Each layer reads its input rows once
+  // for all outputs (the rows of one output row stay in the L1 cache).
+  const int64_t wr = (w + kLanes - 1) / kLanes * kLanes, wp = wr + 2 * kPad;
+  std::vector<int32_t>* cur = &s->pairs[0];
+  std::vector<int32_t>* nxt = &s->pairs[1];
+  const int in_pairs = (window_ + 1) / 2;
+  grow(cur, in_pairs * h * wp);
+  int32_t* lo = grow(&s->a, 2 * w);
+  int32_t* hi = lo + w;
+  for (int cp = 0; cp < in_pairs; ++cp)
+    for (int64_t y = 0; y < h; ++y) {
+      input_row(2 * cp, y, lo);
+      if (2 * cp + 1 < window_)
+        input_row(2 * cp + 1, y, hi);
+      else
+        std::fill(hi, hi + w, 0);
+      int32_t* row = cur->data() + (cp * h + y) * wp;
+      for (int64_t x = 0; x < w; ++x) row[kPad + x] = pair_of(lo[x], hi[x]);
+      pad_row(row, w, wp);
+    }
+  std::vector<const int32_t*> rows;
+  for (const IntConv& L : layers_) {
+    const int p = L.k / 2, pairs = (L.in + 1) / 2, out_pairs = (L.out + 1) / 2, kk = L.k * L.k;
+    grow(nxt, out_pairs * h * wp);
+    rows.resize(static_cast<size_t>(pairs * L.k));
     const int32_t floor = L.relu ? 0 : -kActLimit;
-    const int kk = L.k * L.k;
-    for (int o = 0; o < L.out; ++o) {
-      const int32_t* wo = &L.packed[static_cast<size_t>(o * pairs * kk)];
-      const int32_t bias = L.b[static_cast<size_t>(o)];
-      for (int64_t y = 0; y < h; ++y) {
-        int32_t* out_row = &nxt[static_cast<size_t>(o * n + y * w)];
-        for (int64_t x0 = 0; x0 < w; x0 += kLanes) {
-          int32_t acc[kLanes];
-#if defined(__AVX2__)
-          __m256i a0 = _mm256_set1_epi32(bias), a1 = a0;
-          for (int cp = 0; cp < pairs; ++cp)
-            for (int ky = 0; ky < L.k; ++ky) {
-              const int16_t* row = &pad[static_cast<size_t>(((cp * hp + y + ky) * wp + x0) * 2)];
-              const int32_t* wk = wo + (cp * L.k + ky) * L.k;
-              for (int kx = 0; kx < L.k; ++kx) {
-                const __m256i wv = _mm256_set1_epi32(wk[kx]);
-                const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * kx));
-                const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * kx + 16));
-                a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(v0, wv));
-                a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(v1, wv));
-              }
-            }
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc), a0);
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + 8), a1);
-#else
-          for (int64_t j = 0; j < kLanes; ++j) acc[j] = bias;
-          for (int cp = 0; cp < pairs; ++cp)
-            for (int ky = 0; ky < L.k; ++ky) {
-              const int16_t* row = &pad[static_cast<size_t>(((cp * hp + y + ky) * wp + x0) * 2)];
-              const int32_t* wk = wo + (cp * L.k + ky) * L.k;
-              for (int kx = 0; kx < L.k; ++kx) {
-                const int32_t lo = static_cast<int16_t>(wk[kx] & 0xFFFF), hi = wk[kx] >> 16;
-                for (int64_t j = 0; j < kLanes; ++j)
-                  acc[j] += lo * row[2 * (kx + j)] + hi * row[2 * (kx + j) + 1];
-              }
-            }
-#endif
-          const int64_t m = std::min(kLanes, w - x0);
-          for (int64_t j = 0; j < m; ++j) out_row[x0 + j] = std::clamp((acc[j] + half) >> kWeightBits, floor, kActLimit);
-        }
+    for (int64_t y = 0; y < h; ++y) {
+      for (int cp = 0; cp < pairs; ++cp)
+        for (int ky = 0; ky < L.k; ++ky)
+          rows[static_cast<size_t>(cp * L.k + ky)] = cur->data() + (cp * h + std::clamp<int64_t>(y + ky - p, 0, h - 1)) * wp + kPad - p;
+      for (int og = 0; og < L.out; og += kGroup) {
+        const int G = std::min(kGroup, L.out - og);
+        int32_t* dst[kGroup / 2];
+        for (int j = 0; j < (G + 1) / 2; ++j) dst[j] = nxt->data() + ((og / 2 + j) * h + y) * wp + kPad;
+        conv_row_for(G, L.k)(rows.data(), pairs * L.k, &L.packed[static_cast<size_t>(og * pairs * kk)], &L.b[static_cast<size_t>(og)], wr,
+                    floor, dst);
       }
+      for (int j = 0; j < out_pairs; ++j) pad_row(nxt->data() + (j * h + y) * wp, w, wp);
     }
     std::swap(cur, nxt);
   }
-  for (int64_t i = 0; i < n; ++i) {
-    i128 d = static_cast<i128>(cur[static_cast<size_t>(i)]) * norm_.out_mul + (i128{1} << 23);
-    out[i] = x1[i] + static_cast<int64_t>(d >> 24);
+  for (int64_t y = 0; y < h; ++y) {
+    const int32_t* row = cur->data() + y * wp + kPad;
+    for (int64_t x = 0; x < w; ++x) {
+      const int64_t d = int64_t{low_of(row[x])} * norm_.out_mul + (int64_t{1} << 23);  // |a| < 2^15, out_mul <= 2^48: exact
+      out[y * w + x] = x1[y * w + x] + (d >> 24);
+    }
   }
   return Status::ok();
 }

@@ -41,7 +41,9 @@ struct IntConv {
   bool relu = true;
   std::vector<int32_t> w;  // out x in x k x k, kWeightBits fraction bits
   std::vector<int32_t> b;  // out, kActBits + kWeightBits fraction bits
-  std::vector<int32_t> packed;  // derived: weights of channels (2j, 2j+1) as int16 pairs, out x in/2 x k x k
+  // Derived (pack()): weights of input channels (2j, 2j+1) as int16 pairs, grouped
+  // for the kernel: [out / 8][in / 2][k x k][up to 8 outputs].
+  std::vector<int32_t> packed;
 };
 
 // Normalisation, in integers: a = ((x - mean) * value_mul) >> 16 and
@@ -57,8 +59,8 @@ struct IntNorm {
 class FrameNet {
  public:
   struct Scratch {
-    std::vector<int32_t> a, b;
-    std::vector<int16_t> pad;
+    std::vector<int32_t> a, b;        // planes of int32 (the libtorch path, the last layer's output)
+    std::vector<int32_t> pairs[2];    // activations, two channels per int32 (see predict())
   };
 
   int window() const { return window_; }

@@ -64,7 +64,7 @@ struct TrainOptions {
   int epochs = 20;
   int window = 2;
   int hidden = 8;
-  int layers = 3;
+  int layers = 2;
   int steps = 64;
   int batch = 16;
   int patch = 48;
