@@ -329,7 +329,6 @@ struct EncodeBody {
   uint16_t* u = nullptr;
   uint8_t* tok = nullptr;         // next token and its context
   uint8_t* ctx = nullptr;
-  Counts* hist = nullptr;
   BitWriter* bits = nullptr;
   int64_t bound = 0, step = 1, lo = 0, hi = 0;
   int max_token = 0;
@@ -339,7 +338,6 @@ struct EncodeBody {
   [[gnu::always_inline]] void put(int c, int t) {
     *tok++ = static_cast<uint8_t>(t);
     *ctx++ = static_cast<uint8_t>(c);
-    ++hist[c][static_cast<size_t>(t)];
     max_token = std::max(max_token, t);
   }
 
@@ -483,6 +481,97 @@ void block_costs(const Refs& refs, int64_t y0, int64_t y1, int64_t B, std::array
   }
 }
 
+inline int32_t med3_32(int32_t w, int32_t n, int32_t nw) {
+  const int32_t mx = std::max(w, n), mn = std::min(w, n);
+  return std::max(mn, std::min(mx, w + n - nw));
+}
+
+// Whether block_costs32 may work on int32 copies of the samples: no sum or
+// difference it forms can leave int32.
+bool fits_int32_costs(int64_t lo, int64_t hi, int64_t B) {
+  return lo > -(int64_t{1} << 28) && hi < (int64_t{1} << 28) && hi - lo < (int64_t{1} << 24) && B <= 64;
+}
+
+// Adds each column's |error| of row (cr; cn the row above, pr/pn and qr/qn the same
+// rows of the previous frame and channel) to the predictors' column sums, from column 1.
+template <bool kUseTime, bool kUseChan>
+void column_errors(const int32_t* __restrict cr, const int32_t* __restrict cn, const int32_t* __restrict pr,
+                   const int32_t* __restrict pn, const int32_t* __restrict qr, const int32_t* __restrict qn, int64_t w,
+                   int32_t lo, int32_t hi, int32_t* __restrict a_med, int32_t* __restrict a_prev, int32_t* __restrict a_tmed,
+                   int32_t* __restrict a_mean, int32_t* __restrict a_chan) {
+  for (int64_t x = 1; x < w; ++x) {
+    const int32_t v = cr[x], wv = cr[x - 1], n = cn[x], nw = cn[x - 1];
+    const int32_t m = med3_32(wv, n, nw);
+    a_med[x] += std::abs(v - m);
+    if constexpr (kUseTime) {
+      const int32_t pv = pr[x];
+      a_prev[x] += std::abs(v - pv);
+      a_tmed[x] += std::abs(v - std::clamp(pv + med3_32(wv - pr[x - 1], n - pn[x], nw - pn[x - 1]), lo, hi));
+      a_mean[x] += std::abs(v - ((m + pv) >> 1));
+    }
+    if constexpr (kUseChan) a_chan[x] += std::abs(v - std::clamp(m + qr[x] - med3_32(qr[x - 1], qn[x], qn[x - 1]), lo, hi));
+  }
+}
+
+// block_costs on int32 copies of the planes (c, p, q: this plane, the previous
+// frame's, the previous channel's): the same sums, but each row is one pass over
+// its columns without branches that the compiler vectorises, summing |error| per
+// column and predictor; the blocks add up their columns at the end.
+template <bool kUseTime, bool kUseChan>
+void block_costs32(const Refs& r, const int32_t* c, const int32_t* p, const int32_t* q, int64_t y0, int64_t y1, int64_t B,
+                   std::array<uint64_t, kPredictors>* cost) {
+  const int64_t w = r.w;
+  const int32_t lo = static_cast<int32_t>(r.lo), hi = static_cast<int32_t>(r.hi);
+  thread_local std::vector<int32_t> buf;
+  buf.assign(static_cast<size_t>(5 * w), 0);
+  int32_t* a_med = buf.data();
+  int32_t* a_prev = a_med + w;
+  int32_t* a_tmed = a_prev + w;
+  int32_t* a_mean = a_tmed + w;
+  int32_t* a_chan = a_mean + w;
+  const uint32_t mask = allowed_mask(kUseTime, kUseChan, false);
+  auto edge = [&](int64_t y, int64_t x) {  // first row and column: the general predictor
+    const int64_t i = y * w + x;
+    auto& cb = cost[x / B];
+    for (int k = 0; k < kLearned; ++k)
+      if (mask >> k & 1) cb[static_cast<size_t>(k)] += static_cast<uint64_t>(std::abs(r.cur[i] - predict(k, r, i, x, y)));
+  };
+  for (int64_t y = y0; y < y1; ++y) {
+    if (y == 0) {
+      for (int64_t x = 0; x < w; ++x) edge(0, x);
+      continue;
+    }
+    edge(y, 0);
+    const int32_t* cr = c + y * w;
+    const int32_t* pr = kUseTime ? p + y * w : cr;
+    const int32_t* qr = kUseChan ? q + y * w : cr;
+    column_errors<kUseTime, kUseChan>(cr, cr - w, pr, pr - w, qr, qr - w, w, lo, hi, a_med, a_prev, a_tmed, a_mean, a_chan);
+  }
+  for (int64_t x0 = 0, blk = 0; x0 < w; x0 += B, ++blk) {
+    const int64_t x1 = std::min(w, x0 + B);
+    uint64_t s[5] = {0, 0, 0, 0, 0};
+    for (int64_t x = x0; x < x1; ++x) {
+      s[0] += static_cast<uint64_t>(a_med[x]);
+      s[1] += static_cast<uint64_t>(a_prev[x]);
+      s[2] += static_cast<uint64_t>(a_tmed[x]);
+      s[3] += static_cast<uint64_t>(a_mean[x]);
+      s[4] += static_cast<uint64_t>(a_chan[x]);
+    }
+    auto& cb = cost[blk];
+    cb[kMed] += s[0];
+    cb[kPrev] += s[1];
+    cb[kTmed] += s[2];
+    cb[kMean] += s[3];
+    cb[kChan] += s[4];
+    if (r.model) {
+      uint64_t s_model = 0;
+      for (int64_t y = y0; y < y1; ++y)
+        for (int64_t x = x0; x < x1; ++x) s_model += static_cast<uint64_t>(std::abs(r.cur[y * w + x] - r.model[y * w + x]));
+      cb[kLearned] += s_model;
+    }
+  }
+}
+
 // One way of coding a stripe: its tokens with their contexts, the extra bits,
 // the counts, the residual magnitudes (contexts), the reconstruction (lossy) and
 // the block choices. Kept per thread and reused (reset()) so that the large
@@ -509,9 +598,27 @@ struct Pass {
     body = EncodeBody{};
     body.tok = tokens.data();
     body.ctx = ctxs.data();
-    body.hist = hist.data();
     body.bits = &bits;
     st = GroupStats{};
+  }
+
+  // The counts per context, from the recorded tokens (counting in the coding loop
+  // would chain every sample on the previous one's increment of the same counter).
+  void count() {
+    const size_t n = static_cast<size_t>(body.tok - tokens.data());
+    thread_local std::vector<uint32_t> part;
+    part.assign(2 * kCtx * kMaxTokens, 0);
+    uint32_t* h0 = part.data();
+    uint32_t* h1 = h0 + kCtx * kMaxTokens;
+    size_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+      ++h0[ctxs[i] * kMaxTokens + tokens[i]];
+      ++h1[ctxs[i + 1] * kMaxTokens + tokens[i + 1]];
+    }
+    if (i < n) ++h0[ctxs[i] * kMaxTokens + tokens[i]];
+    for (int c = 0; c < kCtx; ++c)
+      for (int t = 0; t < kMaxTokens; ++t)
+        hist[static_cast<size_t>(c)][static_cast<size_t>(t)] = h0[c * kMaxTokens + t] + h1[c * kMaxTokens + t];
   }
 
   std::vector<uint8_t> tokens, ctxs, extra;
@@ -681,6 +788,13 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
     body.max_token = kPredictors - 1;  // the alphabet covers every predictor choice
   }
   auto dec_of = [&](const Pass& p) { return lossless ? orig : p.rec.data(); };
+  // int32 copies of the samples for choosing predictors, where they fit.
+  const bool narrow = fits_int32_costs(g.lo, g.hi, B);
+  thread_local std::vector<int32_t> o32;
+  if (narrow) {
+    o32.resize(samples.size());
+    for (size_t i = 0; i < samples.size(); ++i) o32[i] = static_cast<int32_t>(orig[i]);
+  }
   std::vector<uint32_t> ctx_row(static_cast<size_t>(W));
   std::vector<std::array<uint64_t, kPredictors>> cost(static_cast<size_t>(bw));
   std::vector<int64_t> mplane(g.model ? static_cast<size_t>(ps) : 0);
@@ -705,9 +819,18 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
         if (mask != 1) {
           // Choose per block on the originals (the reconstruction is not known yet in lossy mode).
           for (auto& cb : cost) cb.fill(0);
-          if (t > 0 && c > 0) block_costs<true, true>(ro, y0, y1, B, cost.data());
-          else if (t > 0) block_costs<true, false>(ro, y0, y1, B, cost.data());
-          else block_costs<false, true>(ro, y0, y1, B, cost.data());
+          if (narrow) {
+            const int32_t* c32 = o32.data() + off;
+            if (t > 0 && c > 0) block_costs32<true, true>(ro, c32, c32 - fs, c32 - ps, y0, y1, B, cost.data());
+            else if (t > 0) block_costs32<true, false>(ro, c32, c32 - fs, nullptr, y0, y1, B, cost.data());
+            else block_costs32<false, true>(ro, c32, nullptr, c32 - ps, y0, y1, B, cost.data());
+          } else if (t > 0 && c > 0) {
+            block_costs<true, true>(ro, y0, y1, B, cost.data());
+          } else if (t > 0) {
+            block_costs<true, false>(ro, y0, y1, B, cost.data());
+          } else {
+            block_costs<false, true>(ro, y0, y1, B, cost.data());
+          }
         }
         for (auto& p : passes) {
           if (mask == 1) {
@@ -733,6 +856,7 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
     }
   }
 
+  for (Pass* p : passes) p->count();
   // With the model chosen somewhere, keep the smaller pass: decided on the
   // estimates where they are clearly apart, by coding both where they are close.
   size_t chosen = 0;
