@@ -31,6 +31,7 @@
 #include "crypto/cert.hpp"
 #include "crypto/hash.hpp"
 #include "io/file.hpp"
+#include "net/http_client.hpp"
 
 namespace sciflow::net {
 
@@ -941,6 +942,9 @@ Status Server::run() {
   ASSIGN_OR_RETURN(std::string pin, crypto::public_key_pin(cert));
   httplib::SSLServer svr(cert.c_str(), key.c_str());
   if (!svr.is_valid()) return invalid_argument(fmt::format("TLS certificate '{}' or key '{}' could not be loaded", cert, key));
+  // AES-128-GCM first, whatever the client prefers (kTls13Suites).
+  SSL_CTX_set_ciphersuites(svr.ssl_context(), kTls13Suites);
+  SSL_CTX_set_options(svr.ssl_context(), SSL_OP_CIPHER_SERVER_PREFERENCE);
   int threads = std::max(1, o_.threads);
   writer_ = std::make_unique<ChunkWriter>(2, 6);
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };

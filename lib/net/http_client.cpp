@@ -111,6 +111,7 @@ Result<HttpResponse> HttpClient::request(const std::string& method, const std::s
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
+  curl_easy_setopt(c, CURLOPT_TLS13_CIPHERS, kTls13Suites);
   if (!impl_->o.cacert.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, impl_->o.cacert.c_str());
   if (!impl_->o.pin.empty()) {
     curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, impl_->o.pin.c_str());

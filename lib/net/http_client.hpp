@@ -21,6 +21,10 @@
 
 namespace sciflow::net {
 
+// TLS 1.3 suites in dxfer's order of preference, client and server: AES-128-GCM
+// first (1.3x AES-256-GCM's speed per core, and the suite every TLS 1.3 peer has).
+inline constexpr const char* kTls13Suites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
 struct ClientOptions {
   std::string cacert;  // PEM bundle; empty: the system's
   std::string pin;     // "sha256//..."; empty: none
