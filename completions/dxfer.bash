@@ -19,6 +19,7 @@ _dxfer() {
     --bwlimit) case $cmd in push) COMPREPLY=(); return ;; esac ;;
     --globus-source) case $cmd in push) COMPREPLY=(); return ;; esac ;;
     --poll) case $cmd in push) COMPREPLY=(); return ;; esac ;;
+    --hash) case $cmd in push) COMPREPLY=($(compgen -W 'sha256 xxh3' -- "$cur")); return ;; esac ;;
     --chunk) case $cmd in sync) COMPREPLY=(); return ;; esac ;;
     --encrypt) case $cmd in sync) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --cacert) case $cmd in sync) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
@@ -30,6 +31,7 @@ _dxfer() {
     --bwlimit) case $cmd in sync) COMPREPLY=(); return ;; esac ;;
     --globus-source) case $cmd in sync) COMPREPLY=(); return ;; esac ;;
     --poll) case $cmd in sync) COMPREPLY=(); return ;; esac ;;
+    --hash) case $cmd in sync) COMPREPLY=($(compgen -W 'sha256 xxh3' -- "$cur")); return ;; esac ;;
     --chunk) case $cmd in pull) COMPREPLY=(); return ;; esac ;;
     --encrypt) case $cmd in pull) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
     --cacert) case $cmd in pull) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac ;;
@@ -66,8 +68,8 @@ _dxfer() {
   local words
   case $cmd in
     '') words='-h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check push sync pull serve verify ls keygen token' ;;
-    push) words='-h --help --chunk --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries --bwlimit --globus-source --poll --zstd -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
-    sync) words='-h --help --checksum --chunk --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries --bwlimit --globus-source --poll --zstd -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    push) words='-h --help --chunk --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries --bwlimit --globus-source --poll --zstd --hash -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
+    sync) words='-h --help --checksum --chunk --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries --bwlimit --globus-source --poll --zstd --hash -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     pull) words='-h --help --sync --checksum --chunk --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries --bwlimit -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     serve) words='-h --help --root --listen --tls-cert --tls-key --self-signed --tokens --upload-ttl -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;
     verify) words='-h --help --encrypt --cacert --ssh-key --known-hosts --pin --token-file --retries -h --help -v --verbose -q --quiet --json --color -j --threads --version --self-check' ;;

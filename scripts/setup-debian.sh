@@ -14,6 +14,8 @@ PACKAGES=(
   libcli11-dev libzstd-dev zstd libssl-dev libcurl4-openssl-dev libyaml-cpp-dev
   libhdf5-dev hdf5-tools doctest-dev nlohmann-json3-dev libfmt-dev
   libtiff-dev libpng-dev libsqlite3-dev libcpp-httplib-dev
+  # dxfer's optional xxh3-tree (--hash xxh3)
+  libxxhash-dev
   # vindex engines; libtorch for TorchScript models (vindex embed, the tezip learned predictor)
   libhnswlib-dev libfaiss-dev libtorch-dev
   # BLAS: libtorch and FAISS are ~20x slower on the reference BLAS

@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <thread>
 #include <vector>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <xxhash.h>
 
 namespace sciflow::crypto {
 namespace {
@@ -66,46 +68,84 @@ Result<std::string> sha256_file_hex(std::string_view path) {
   return to_hex(d);
 }
 
-Status hash_leaves(std::span<const uint8_t> data, std::vector<Digest256>* out) {
+std::string_view tree_hash_name(TreeHash h) { return h == TreeHash::kXxh3 ? "xxh3" : "sha256"; }
+
+Result<TreeHash> parse_tree_hash(std::string_view name) {
+  if (name == "sha256") return TreeHash::kSha256;
+  if (name == "xxh3") return TreeHash::kXxh3;
+  return invalid_argument(fmt::format("hash '{}': expected sha256 or xxh3", name));
+}
+
+std::string tree_text(TreeHash h, const Digest256& root) {
+  if (h == TreeHash::kXxh3) return "xxh3:" + to_hex(std::span<const uint8_t>(root.data(), 16));
+  return to_hex(root);
+}
+
+TreeHash tree_hash_of(std::string_view tree) { return tree.starts_with("xxh3:") ? TreeHash::kXxh3 : TreeHash::kSha256; }
+
+namespace {
+
+Digest256 xxh3_digest(std::span<const uint8_t> data) {
+  XXH128_canonical_t c;
+  XXH128_canonicalFromHash(&c, XXH3_128bits(data.data(), data.size()));
+  Digest256 d{};
+  std::memcpy(d.data(), c.digest, sizeof c.digest);
+  return d;
+}
+
+Result<Digest256> leaf_digest(std::span<const uint8_t> data, TreeHash h) {
+  if (h == TreeHash::kXxh3) return xxh3_digest(data);
+  return sha256(data);
+}
+
+}  // namespace
+
+Status hash_leaves(std::span<const uint8_t> data, std::vector<Digest256>* out, TreeHash h) {
   for (size_t off = 0; off < data.size(); off += kTreeLeafBytes) {
-    ASSIGN_OR_RETURN(auto d, sha256(data.subspan(off, std::min(kTreeLeafBytes, data.size() - off))));
+    ASSIGN_OR_RETURN(auto d, leaf_digest(data.subspan(off, std::min(kTreeLeafBytes, data.size() - off)), h));
     out->push_back(d);
   }
   return Status::ok();
 }
 
-Result<Digest256> tree_root(std::span<const Digest256> leaves) {
-  Sha256 h;
-  for (const auto& l : leaves) h.update(std::span<const uint8_t>(l));
-  return h.finish();
+Result<Digest256> tree_root(std::span<const Digest256> leaves, TreeHash h) {
+  if (h == TreeHash::kXxh3) {
+    std::vector<uint8_t> cat;
+    cat.reserve(leaves.size() * 16);
+    for (const auto& l : leaves) cat.insert(cat.end(), l.begin(), l.begin() + 16);
+    return xxh3_digest(cat);
+  }
+  Sha256 s;
+  for (const auto& l : leaves) s.update(std::span<const uint8_t>(l));
+  return s.finish();
+}
+
+void TreeHasher::end_leaf() {
+  auto d = hash_ == TreeHash::kXxh3 ? Result<Digest256>(xxh3_digest(pending_)) : leaf_.finish();
+  pending_.clear();
+  if (d) leaves_.push_back(*d);
+  else if (status_.is_ok()) status_ = d.status();
+  in_leaf_ = 0;
 }
 
 void TreeHasher::update(std::span<const uint8_t> data) {
   while (!data.empty()) {
     size_t take = std::min(data.size(), kTreeLeafBytes - in_leaf_);
-    leaf_.update(data.first(take));
+    if (hash_ == TreeHash::kXxh3) pending_.insert(pending_.end(), data.begin(), data.begin() + static_cast<ptrdiff_t>(take));
+    else leaf_.update(data.first(take));
     data = data.subspan(take);
     in_leaf_ += take;
-    if (in_leaf_ == kTreeLeafBytes) {
-      auto d = leaf_.finish();
-      if (d) leaves_.push_back(*d);
-      else if (status_.is_ok()) status_ = d.status();
-      in_leaf_ = 0;
-    }
+    if (in_leaf_ == kTreeLeafBytes) end_leaf();
   }
 }
 
 Result<Digest256> TreeHasher::finish() {
-  if (in_leaf_ > 0) {
-    ASSIGN_OR_RETURN(auto d, leaf_.finish());
-    leaves_.push_back(d);
-    in_leaf_ = 0;
-  }
+  if (in_leaf_ > 0) end_leaf();
   RETURN_IF_ERROR(status_);
-  return tree_root(leaves_);
+  return tree_root(leaves_, hash_);
 }
 
-Result<std::string> sha256_tree_file_hex(std::string_view path, int threads) {
+Result<std::string> tree_file_text(std::string_view path, int threads, TreeHash h) {
   ASSIGN_OR_RETURN(auto map, io::MappedFile::open(path));
   auto data = map.data();
   size_t n = (data.size() + kTreeLeafBytes - 1) / kTreeLeafBytes;
@@ -114,7 +154,7 @@ Result<std::string> sha256_tree_file_hex(std::string_view path, int threads) {
   std::atomic<bool> failed{false};
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < n;) {
-      auto d = sha256(data.subspan(i * kTreeLeafBytes, std::min(kTreeLeafBytes, data.size() - i * kTreeLeafBytes)));
+      auto d = leaf_digest(data.subspan(i * kTreeLeafBytes, std::min(kTreeLeafBytes, data.size() - i * kTreeLeafBytes)), h);
       if (!d) failed = true;
       else leaves[i] = *d;
     }
@@ -123,9 +163,9 @@ Result<std::string> sha256_tree_file_hex(std::string_view path, int threads) {
   for (int t = 1; t < std::min<int>(threads, static_cast<int>(n)); ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
-  if (failed) return internal_error(fmt::format("{}: SHA-256 failed", path));
-  ASSIGN_OR_RETURN(auto root, tree_root(leaves));
-  return to_hex(root);
+  if (failed) return internal_error(fmt::format("{}: hashing failed", path));
+  ASSIGN_OR_RETURN(auto root, tree_root(leaves, h));
+  return tree_text(h, root);
 }
 
 std::string leaves_to_text(std::span<const Digest256> leaves) {

@@ -1,4 +1,5 @@
 #include "net/dxfer_client.hpp"
+#include "net/tree_json.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -229,17 +230,20 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
       if (same && o.checksum) {
         // The server hashes its copy again from disk: a copy damaged since it
         // arrived is sent again.
-        ASSIGN_OR_RETURN(std::string t, crypto::sha256_tree_file_hex(f.path, o.threads));
-        auto r = call(main_client, o, "GET", u.base + kApi + "hash?path=" + url_encode(pf.path), pf.path);
+        // Compared in the hash the server's copy was stored with.
+        const crypto::TreeHash th = crypto::tree_hash_of(tree_from(e));
+        ASSIGN_OR_RETURN(std::string t, crypto::tree_file_text(f.path, o.threads, th));
+        auto r = call(main_client, o, "GET",
+                      u.base + kApi + "hash?path=" + url_encode(pf.path) + "&hash=" + std::string(crypto::tree_hash_name(th)), pf.path);
         if (!r && r.status().code() != Code::kNotFound) return r.status();
         auto j = r ? parse_json(r->body, pf.path) : Result<Json>(r.status());
-        same = j && t == j->value("sha256tree", "");
+        same = j && t == tree_from(*j);
       } else if (same) {
         same = e.value("mtime_ns", int64_t{-1}) == f.mtime_ns;
       }
       if (same) {
         pf.done = pf.skipped = true;
-        rep.transfer.files.push_back({f.name, "skipped", f.size, 0, e.value("sha256tree", "")});
+        rep.transfer.files.push_back({f.name, "skipped", f.size, 0, tree_from(e)});
         progress(f.size);
         if (o.file_done) o.file_done();
         continue;
@@ -261,6 +265,7 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
     pf.leaves.resize(static_cast<size_t>(pf.nchunks));
     pf.remaining = pf.nchunks;
     Json req{{"path", pf.path}, {"size", pf.stored}, {"mtime_ns", f.mtime_ns}, {"chunk", o.chunk_bytes}, {"meta", meta}};
+    if (o.hash != crypto::TreeHash::kSha256) req["hash"] = crypto::tree_hash_name(o.hash);
     std::string body = req.dump();
     ASSIGN_OR_RETURN(auto r, call(main_client, o, "POST", u.base + kApi + "upload", pf.path, {"Content-Type: application/json"},
                                   std::span(reinterpret_cast<const uint8_t*>(body.data()), body.size())));
@@ -314,9 +319,9 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
   auto finish = [&](HttpClient& c, PushFile& pf) {
     std::vector<crypto::Digest256> all;
     for (const auto& lv : pf.leaves) all.insert(all.end(), lv.begin(), lv.end());
-    auto root = crypto::tree_root(all);
+    auto root = crypto::tree_root(all, o.hash);
     if (!root) return fail_file(pf, root.status());
-    pf.tree = crypto::to_hex(*root);
+    pf.tree = crypto::tree_text(o.hash, *root);
     auto r = call(c, o, "POST", u.base + kApi + "upload/" + pf.id + "/finish", pf.path, {"X-Dxfer-Tree: " + pf.tree});
     if (!r && r.status().code() == Code::kNotFound) {
       // The upload was finished meanwhile (by the server still completing the
@@ -325,7 +330,7 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
       auto m = call(c, o, "GET", u.base + kApi + "manifest?prefix=" + url_encode(pf.path), pf.path);
       auto j = m ? parse_json(m->body, pf.path) : Result<Json>(m.status());
       if (j && j->contains("files") && (*j)["files"].contains(pf.path) &&
-          (*j)["files"][pf.path].value("sha256tree", "") == pf.tree && (*j)["files"][pf.path].value("size", int64_t{-1}) == pf.f.size) {
+          tree_from((*j)["files"][pf.path]) == pf.tree && (*j)["files"][pf.path].value("size", int64_t{-1}) == pf.f.size) {
         pf.done = true;
         if (o.file_done) o.file_done();
         return;
@@ -357,7 +362,7 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
       n = static_cast<int64_t>(buf.size());
     }
     std::vector<crypto::Digest256> leaves;
-    if (st.is_ok()) st = crypto::hash_leaves(buf, &leaves);
+    if (st.is_ok()) st = crypto::hash_leaves(buf, &leaves, o.hash);
     if (st.is_ok() && it.send) {
       // Fault injection for the tests: damage chunk K once after hashing it, as a
       // bad NIC or memory would; the server must refuse it and the retry fix it.
@@ -423,15 +428,16 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
         meta = Json{{"enc", kEncName}, {"plain_size", pf.f.size}, {"chunk", o.chunk_bytes}};
       }
       std::vector<crypto::Digest256> leaves;
-      Status st = crypto::hash_leaves(std::span(reinterpret_cast<const uint8_t*>(data->data()), data->size()), &leaves);
-      auto root = st.is_ok() ? crypto::tree_root(leaves) : Result<crypto::Digest256>(st);
+      Status st = crypto::hash_leaves(std::span(reinterpret_cast<const uint8_t*>(data->data()), data->size()), &leaves, o.hash);
+      auto root = st.is_ok() ? crypto::tree_root(leaves, o.hash) : Result<crypto::Digest256>(st);
       if (!root) {
         fail_file(pf, root.status());
         continue;
       }
-      pf.tree = crypto::to_hex(*root);
-      body += to_json_line(Json{{"path", pf.path}, {"size", static_cast<int64_t>(data->size())}, {"mtime_ns", pf.f.mtime_ns},
-                                {"sha256tree", pf.tree}, {"meta", meta}});
+      pf.tree = crypto::tree_text(o.hash, *root);
+      Json record{{"path", pf.path}, {"size", static_cast<int64_t>(data->size())}, {"mtime_ns", pf.f.mtime_ns}, {"meta", meta}};
+      put_tree(record, pf.tree);
+      body += to_json_line(record);
       body += '\n';
       body += *data;
       members.push_back(i);
@@ -505,8 +511,10 @@ Result<std::vector<std::string>> verify(const std::vector<std::string>& sources,
   for (const auto& f : found) {
     RETURN_IF_ERROR(cancel::check_cancelled());
     std::string path = u.prefix + f.name;
-    // The server hashes its copy again from disk.
-    auto r = call(c, o, "GET", u.base + kApi + "hash?path=" + url_encode(path), path);
+    // The server hashes its copy again from disk, with the hash it was stored with.
+    const Json e = listed.contains(path) ? listed[path] : Json::object();
+    const crypto::TreeHash th = crypto::tree_hash_of(tree_from(e));
+    auto r = call(c, o, "GET", u.base + kApi + "hash?path=" + url_encode(path) + "&hash=" + std::string(crypto::tree_hash_name(th)), path);
     if (!r) {
       if (r.status().code() != Code::kNotFound) return r.status();
       problems.push_back(fmt::format("{}: missing at the destination", f.name));
@@ -514,18 +522,17 @@ Result<std::vector<std::string>> verify(const std::vector<std::string>& sources,
     }
     ASSIGN_OR_RETURN(Json j, parse_json(r->body, path + " hash"));
     int64_t size = j.value("size", int64_t{-1});
-    std::string theirs = j.value("sha256tree", "");
-    const Json e = listed.contains(path) ? listed[path] : Json::object();
+    std::string theirs = tree_from(j);
     const Json em = e.value("meta", Json::object());
     if (em.value("enc", "") != kEncName) {
       if (size != f.size) {
         problems.push_back(fmt::format("{}: {} bytes here, {} at the destination", f.name, f.size, size));
         continue;
       }
-      ASSIGN_OR_RETURN(std::string mine, crypto::sha256_tree_file_hex(f.path, o.threads));
+      ASSIGN_OR_RETURN(std::string mine, crypto::tree_file_text(f.path, o.threads, th));
       if (mine != theirs)
-        problems.push_back(fmt::format("{}: sha256-tree differs (source {}, destination {})", f.name, mine.substr(0, 16),
-                                       theirs.substr(0, 16)));
+        problems.push_back(fmt::format("{}: {}-tree differs (source {}, destination {})", f.name, crypto::tree_hash_name(th),
+                                       mine.substr(0, 21), theirs.substr(0, 21)));
       continue;
     }
     // Encrypted: the server's disk must hold what it received, and every chunk
@@ -536,7 +543,7 @@ Result<std::vector<std::string>> verify(const std::vector<std::string>& sources,
       problems.push_back(fmt::format("{}: {} bytes here, {} at the destination", f.name, f.size, l.plain));
       continue;
     }
-    if (theirs != e.value("sha256tree", "") || size != l.stored) {
+    if (theirs != tree_from(e) || size != l.stored) {
       problems.push_back(fmt::format("{}: the server's copy changed on its disk since it arrived", f.name));
       continue;
     }
@@ -775,13 +782,14 @@ Result<RemoteReport> push_store(const std::vector<std::string>& sources, const s
       const Json& e = manifest["files"][f.name];
       bool same = e.value("size", int64_t{-1}) == f.size;
       if (same && o.checksum) {
-        ASSIGN_OR_RETURN(std::string t, crypto::sha256_tree_file_hex(f.path, o.threads));
-        same = t == e.value("sha256tree", "");
+        const std::string theirs = tree_from(e);
+        ASSIGN_OR_RETURN(std::string t, crypto::tree_file_text(f.path, o.threads, crypto::tree_hash_of(theirs)));
+        same = t == theirs;
       } else if (same) {
         same = e.value("mtime_ns", int64_t{-1}) == f.mtime_ns;
       }
       if (same) {
-        rep.transfer.files.push_back({f.name, "skipped", f.size, 0, e.value("sha256tree", "")});
+        rep.transfer.files.push_back({f.name, "skipped", f.size, 0, tree_from(e)});
         done_bytes += f.size;
         if (o.progress) o.progress(done_bytes);
         if (o.file_done) o.file_done();
@@ -806,7 +814,7 @@ Result<RemoteReport> push_store(const std::vector<std::string>& sources, const s
         std::lock_guard<std::mutex> l(mu);
         rep.failures.push_back(st.message());
       };
-      auto tree = crypto::sha256_tree_file_hex(f.path, 1);
+      auto tree = crypto::tree_file_text(f.path, 1, o.hash);
       if (!tree) {
         fail(tree.status());
         continue;
@@ -827,7 +835,9 @@ Result<RemoteReport> push_store(const std::vector<std::string>& sources, const s
         continue;
       }
       std::lock_guard<std::mutex> l(mu);
-      manifest["files"][f.name] = Json{{"size", f.size}, {"mtime_ns", f.mtime_ns}, {"sha256tree", *tree}};
+      Json entry{{"size", f.size}, {"mtime_ns", f.mtime_ns}};
+      put_tree(entry, *tree);
+      manifest["files"][f.name] = std::move(entry);
       rep.transfer.files.push_back({f.name, "sent", f.size, f.size - resumed, *tree});
       rep.transfer.bytes_sent += f.size - resumed;
       done_bytes += f.size;
@@ -859,8 +869,11 @@ Result<std::vector<std::string>> verify_store(const std::vector<std::string>& so
   std::vector<std::string> problems;
   for (const auto& f : found) {
     RETURN_IF_ERROR(cancel::check_cancelled());
-    // Read the copy back and hash it as it streams in.
-    crypto::TreeHasher hasher;
+    // Read the copy back and hash it as it streams in, with the hash its manifest
+    // entry was recorded with.
+    const std::string recorded = manifest["files"].contains(f.name) ? tree_from(manifest["files"][f.name]) : std::string();
+    const crypto::TreeHash th = crypto::tree_hash_of(recorded);
+    crypto::TreeHasher hasher(th);
     int64_t got = 0;
     auto sink = [&](const char* d, size_t n) {
       got += static_cast<int64_t>(n);
@@ -868,7 +881,7 @@ Result<std::vector<std::string>> verify_store(const std::vector<std::string>& so
       return true;
     };
     Status st = store->get(target.prefix + f.name, 0, -1, sink, [&] {
-      hasher = crypto::TreeHasher();
+      hasher = crypto::TreeHasher(th);
       got = 0;
     });
     if (!st.is_ok()) {
@@ -881,14 +894,14 @@ Result<std::vector<std::string>> verify_store(const std::vector<std::string>& so
       continue;
     }
     ASSIGN_OR_RETURN(auto root, hasher.finish());
-    std::string theirs = crypto::to_hex(root);
-    ASSIGN_OR_RETURN(std::string mine, crypto::sha256_tree_file_hex(f.path, o.threads));
+    std::string theirs = crypto::tree_text(th, root);
+    ASSIGN_OR_RETURN(std::string mine, crypto::tree_file_text(f.path, o.threads, th));
     if (mine != theirs) {
-      problems.push_back(fmt::format("{}: sha256-tree differs (source {}, destination {})", f.name, mine.substr(0, 16),
-                                     theirs.substr(0, 16)));
+      problems.push_back(fmt::format("{}: {}-tree differs (source {}, destination {})", f.name, crypto::tree_hash_name(th),
+                                     mine.substr(0, 21), theirs.substr(0, 21)));
       continue;
     }
-    if (!manifest["files"].contains(f.name) || manifest["files"][f.name].value("sha256tree", "") != mine)
+    if (recorded != mine)
       problems.push_back(fmt::format("{}: not in the destination's manifest, or recorded with another hash", f.name));
   }
   return problems;
@@ -906,6 +919,7 @@ std::string flat_name(const std::string& name) {
 
 struct PullFile {
   std::string path, name, tree, final_path, part_path, journal_path;
+  crypto::TreeHash hash = crypto::TreeHash::kSha256;  // of tree (and of the journal's leaves)
   int64_t size = 0, mtime_ns = 0, nchunks = 0;
   int64_t chunk = 0;      // bytes per ranged GET (as stored on the server)
   int64_t plain = 0;      // bytes of the local copy
@@ -967,7 +981,8 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
     pf.name = name;
     pf.size = e.value("size", int64_t{0});
     pf.mtime_ns = e.value("mtime_ns", int64_t{0});
-    pf.tree = e.value("sha256tree", "");
+    pf.tree = tree_from(e);
+    pf.hash = crypto::tree_hash_of(pf.tree);
     pf.chunk = o.chunk_bytes;
     pf.plain = pf.size;
     const Json em = e.value("meta", Json::object());
@@ -995,7 +1010,7 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
       if (o.checksum && pf.encrypted) {
         return invalid_argument("--checksum compares hashes of the contents, which an encrypted copy does not reveal");
       } else if (o.checksum) {
-        ASSIGN_OR_RETURN(std::string t, crypto::sha256_tree_file_hex(pf.final_path, o.threads));
+        ASSIGN_OR_RETURN(std::string t, crypto::tree_file_text(pf.final_path, o.threads, pf.hash));
         same = t == pf.tree;
       } else {
         same = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec == pf.mtime_ns;
@@ -1055,11 +1070,12 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
   auto finish = [&](PullFile& pf) {
     std::vector<crypto::Digest256> all;
     for (const auto& lv : pf.leaves) all.insert(all.end(), lv.begin(), lv.end());
-    auto root = crypto::tree_root(all);
+    auto root = crypto::tree_root(all, pf.hash);
     if (!root) return fail_file(pf, root.status());
-    if (crypto::to_hex(*root) != pf.tree) {
+    if (crypto::tree_text(pf.hash, *root) != pf.tree) {
       ::unlink(pf.journal_path.c_str());  // start this file over next time
-      return fail_file(pf, corrupt(fmt::format("{}: sha256-tree of what arrived differs from the server's manifest", pf.path)));
+      return fail_file(pf, corrupt(fmt::format("{}: {}-tree of what arrived differs from the server's manifest", pf.path,
+                                               crypto::tree_hash_name(pf.hash))));
     }
     if (::fsync(pf.part.get()) != 0) return fail_file(pf, errno_status(fmt::format("fsync '{}'", pf.part_path), errno));
     std::error_code e2;
@@ -1100,7 +1116,7 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
       st = io_error(fmt::format("{} chunk {}: {} bytes arrived, {} expected (did the file change on the server?)", pf.path,
                                 it.chunk, buf.size(), n));
     std::vector<crypto::Digest256> leaves;
-    if (st.is_ok()) st = crypto::hash_leaves(buf, &leaves);
+    if (st.is_ok()) st = crypto::hash_leaves(buf, &leaves, pf.hash);
     if (st.is_ok() && pf.encrypted) {
       // Authenticate and decrypt; the plaintext goes to its own offset.
       auto plain = crypto::open_sealed(*o.key, as_bytes(enc_aad(pf.path, it.chunk, pf.enc)), buf);

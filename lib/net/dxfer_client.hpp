@@ -30,6 +30,7 @@
 
 #include "core/json.hpp"
 #include "crypto/aead.hpp"
+#include "crypto/hash.hpp"
 #include "core/status.hpp"
 #include "io/transfer.hpp"
 #include "net/http_client.hpp"
@@ -42,7 +43,11 @@ struct RemoteOptions {
   int threads = 4;
   int64_t chunk_bytes = 8 << 20;  // a multiple of 1 MiB
   bool sync = false;              // skip files already there (size and mtime, or --checksum)
-  bool checksum = false;          // sync: compare sha256-tree, not size and mtime
+  bool checksum = false;          // sync: compare trees (crypto/hash.hpp), not size and mtime
+  // The tree of files sent (--hash): sha256-tree, or xxh3-tree (10x faster, for
+  // catching damage, not tampering). Pull, verify and sync --checksum use the
+  // hash each copy was stored with.
+  crypto::TreeHash hash = crypto::TreeHash::kSha256;
   // zstd on the wire (to a dxfer server): chunks that shrink by 5% or more travel
   // compressed at this level (0: off); the leaves are of the uncompressed bytes.
   int zstd_level = 0;

@@ -32,6 +32,7 @@
 #include "crypto/hash.hpp"
 #include "io/file.hpp"
 #include "net/http_client.hpp"
+#include "net/tree_json.hpp"
 
 namespace sciflow::net {
 
@@ -95,7 +96,8 @@ struct ManifestEntry {
 constexpr size_t kMaxMeta = 4096;
 
 Json entry_json(const ManifestEntry& e) {
-  Json j{{"size", e.size}, {"mtime_ns", e.mtime_ns}, {"sha256tree", e.tree}};
+  Json j{{"size", e.size}, {"mtime_ns", e.mtime_ns}};
+  put_tree(j, e.tree);
   if (e.meta.is_object() && !e.meta.empty()) j["meta"] = e.meta;
   return j;
 }
@@ -104,6 +106,7 @@ Json entry_json(const ManifestEntry& e) {
 struct Upload {
   std::string id, path;  // path: "/a/b"
   int64_t size = 0, mtime_ns = 0, chunk = 0, nchunks = 0;
+  crypto::TreeHash hash = crypto::TreeHash::kSha256;  // of the leaves and the tree
   Json meta;
   Fd part, journal;
   Fd direct;  // the partial file opened O_DIRECT, where the file system allows it
@@ -449,7 +452,7 @@ Status Server::load_manifest() {
       auto j = parse_json(line, path);
       if (!j) continue;  // a line cut short by a crash: the file it named is verified again by the next sync
       manifest_[j->value("path", "")] = {j->value("size", int64_t{0}), j->value("mtime_ns", int64_t{0}),
-                                          j->value("sha256tree", ""), j->value("meta", Json::object())};
+                                          tree_from(*j), j->value("meta", Json::object())};
     }
   }
   // Compact: only entries whose file still exists, one line each.
@@ -553,7 +556,7 @@ void Server::put_file(const httplib::Request& req, httplib::Response& res, const
     std::string tree = crypto::to_hex(root);
     std::string want = req.get_header_value("X-Dxfer-Tree");
     if (!want.empty() && want != tree)
-      return corrupt(fmt::format("{}: sha256-tree of what arrived ({}) differs from X-Dxfer-Tree", path, tree));
+      return corrupt(fmt::format("{}: sha256-tree of what arrived ({}) differs from X-Dxfer-Tree (plain PUT takes sha256-tree)", path, tree));
     // An O_TMPFILE has no name: give it one in uploads/, then rename it into place.
     std::string tmp = fmt::format("put-{}-{}.tmp", ::getpid(), reinterpret_cast<uintptr_t>(&w));
     std::string proc = fmt::format("/proc/self/fd/{}", f.get());
@@ -596,6 +599,7 @@ Result<std::shared_ptr<Upload>> Server::find_upload(const std::string& id) {
   u->mtime_ns = m.value("mtime_ns", int64_t{0});
   u->chunk = m.value("chunk", int64_t{1});
   u->meta = m.value("meta", Json::object());
+  u->hash = m.value("hash", "sha256") == "xxh3" ? crypto::TreeHash::kXxh3 : crypto::TreeHash::kSha256;
   u->nchunks = u->size == 0 ? 0 : (u->size + u->chunk - 1) / u->chunk;
   u->have.assign(static_cast<size_t>(u->nchunks), 0);
   u->leaves.resize(static_cast<size_t>(u->nchunks));
@@ -636,10 +640,14 @@ void Server::create_upload(const httplib::Request& req, httplib::Response& res) 
     int64_t size = body->value("size", int64_t{-1}), mtime_ns = body->value("mtime_ns", int64_t{0}),
             chunk = body->value("chunk", int64_t{0});
     Json meta = body->value("meta", Json::object());
+    ASSIGN_OR_RETURN(crypto::TreeHash hash, crypto::parse_tree_hash(body->value("hash", "sha256")));
     if (!meta.is_object() || meta.dump().size() > kMaxMeta) return invalid_argument(fmt::format("{}: meta must be a JSON object of at most 4 KiB", path));
     if (size < 0 || chunk <= 0 || chunk > kMaxChunk || chunk % static_cast<int64_t>(crypto::kTreeLeafBytes) != 0)
       return invalid_argument(fmt::format("{}: size >= 0 and a chunk size that is a multiple of 1 MiB up to 64 MiB", path));
-    ASSIGN_OR_RETURN(auto idd, crypto::sha256(fmt::format("{}\n{}\n{}\n{}\n{}\n{}", who, path, size, mtime_ns, chunk, meta.dump())));
+    // The same file sent again with the same settings resumes the same upload.
+    std::string key = fmt::format("{}\n{}\n{}\n{}\n{}\n{}", who, path, size, mtime_ns, chunk, meta.dump());
+    if (hash != crypto::TreeHash::kSha256) key += "\n" + std::string(crypto::tree_hash_name(hash));
+    ASSIGN_OR_RETURN(auto idd, crypto::sha256(key));
     std::string id = crypto::to_hex(idd).substr(0, 32);
     std::string meta_path = state_ + "/uploads/" + id + ".json";
     if (::access(meta_path.c_str(), F_OK) == 0 && ::faccessat(uploads_fd_.get(), (id + ".part").c_str(), F_OK, 0) != 0) {
@@ -661,7 +669,8 @@ void Server::create_upload(const httplib::Request& req, httplib::Response& res) 
         }
       }
       RETURN_IF_ERROR(io::write_file_atomic(meta_path, to_json_line(Json{{"path", path}, {"size", size}, {"mtime_ns", mtime_ns},
-                                                                          {"chunk", chunk}, {"who", who}, {"meta", meta}})));
+                                                                          {"chunk", chunk}, {"who", who}, {"meta", meta},
+                                                                          {"hash", crypto::tree_hash_name(hash)}})));
     }
     ASSIGN_OR_RETURN(auto u, find_upload(id));
     Json have = Json::array(), leaves = Json::object();
@@ -737,12 +746,12 @@ void Server::put_chunk(const httplib::Request& req, httplib::Response& res, cons
       return invalid_argument(fmt::format("{}: chunk {} must be {} bytes", up.path, k, n));
     }
     std::vector<crypto::Digest256> got;
-    Status hs = crypto::hash_leaves(buf, &got);
+    Status hs = crypto::hash_leaves(buf, &got, up.hash);
     if (!hs.is_ok() || got != want) {
       give_back();
       if (!hs.is_ok()) return hs;
-      return corrupt(fmt::format("{}: chunk {} arrived with other SHA-256s than were sent (damaged on the way); send it again",
-                                 up.path, k));
+      return corrupt(fmt::format("{}: chunk {} arrived with other {} leaf digests than were sent (damaged on the way); send it again",
+                                 up.path, k, crypto::tree_hash_name(up.hash)));
     }
     {
       std::lock_guard<std::mutex> l(up.mu);
@@ -775,10 +784,10 @@ void Server::finish_upload(const httplib::Request& req, httplib::Response& res) 
       const auto& lv = up.leaves[static_cast<size_t>(k)];
       all.insert(all.end(), lv.begin(), lv.end());
     }
-    ASSIGN_OR_RETURN(auto root, crypto::tree_root(all));
-    std::string tree = crypto::to_hex(root);
+    ASSIGN_OR_RETURN(auto root, crypto::tree_root(all, up.hash));
+    std::string tree = crypto::tree_text(up.hash, root);
     if (req.get_header_value("X-Dxfer-Tree") != tree)
-      return corrupt(fmt::format("{}: whole-file sha256-tree {} differs from the sender's", up.path, tree));
+      return corrupt(fmt::format("{}: whole-file {}-tree {} differs from the sender's", up.path, crypto::tree_hash_name(up.hash), tree));
     RETURN_IF_ERROR(finalise(up.part.get(), id + ".part", uploads_fd_.get(), up.path, ManifestEntry{up.size, up.mtime_ns, tree, up.meta}, true));
     ::unlinkat(uploads_fd_.get(), (id + ".leaves").c_str(), 0);
     ::unlinkat(uploads_fd_.get(), (id + ".json").c_str(), 0);
@@ -786,12 +795,14 @@ void Server::finish_upload(const httplib::Request& req, httplib::Response& res) 
       std::lock_guard<std::mutex> ul(uploads_mu_);
       uploads_.erase(id);
     }
-    res.set_content(to_json_line(Json{{"path", up.path}, {"size", up.size}, {"sha256tree", tree}}) + "\n", "application/json");
+    Json done{{"path", up.path}, {"size", up.size}};
+    put_tree(done, tree);
+    res.set_content(to_json_line(done) + "\n", "application/json");
     return up.size;
   });
 }
 
-// Body: records of one JSON line {path,size,mtime_ns,sha256tree} and `size` bytes.
+// Body: records of one JSON line {path,size,mtime_ns,sha256tree or xxh3tree} and `size` bytes.
 void Server::batch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
   handle(req, res, crypto::Access::kWrite, "", [&](const std::string& who) -> Result<int64_t> {
     // Authorised per file below; "" only asks that the token is known.
@@ -820,7 +831,7 @@ void Server::batch(const httplib::Request& req, httplib::Response& res, const ht
       it.path = h.value("path", "");
       it.size = h.value("size", int64_t{-1});
       it.mtime_ns = h.value("mtime_ns", int64_t{0});
-      it.tree = h.value("sha256tree", "");
+      it.tree = tree_from(h);
       it.meta = h.value("meta", Json::object());
       if (!it.meta.is_object() || it.meta.dump().size() > kMaxMeta) return invalid_argument(fmt::format("batch: {}: meta too large", it.path));
       pos = nl + 1;
@@ -836,11 +847,12 @@ void Server::batch(const httplib::Request& req, httplib::Response& res, const ht
         items.push_back(std::move(it));
         continue;
       }
+      const crypto::TreeHash th = crypto::tree_hash_of(it.tree);
       std::vector<crypto::Digest256> leaves;
-      RETURN_IF_ERROR(crypto::hash_leaves(data, &leaves));
-      ASSIGN_OR_RETURN(auto root, crypto::tree_root(leaves));
-      if (crypto::to_hex(root) != it.tree) {
-        it.error = "sha256-tree of what arrived differs from the sender's (damaged on the way)";
+      RETURN_IF_ERROR(crypto::hash_leaves(data, &leaves, th));
+      ASSIGN_OR_RETURN(auto root, crypto::tree_root(leaves, th));
+      if (crypto::tree_text(th, root) != it.tree) {
+        it.error = fmt::format("{}-tree of what arrived differs from the sender's (damaged on the way)", crypto::tree_hash_name(th));
         items.push_back(std::move(it));
         continue;
       }
@@ -896,9 +908,11 @@ void Server::rehash(const httplib::Request& req, httplib::Response& res) {
     std::string proc = fmt::format("/proc/self/fd/{}", f.get());
     struct stat st;
     if (::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode)) return invalid_argument(fmt::format("{}: not a file", path));
-    ASSIGN_OR_RETURN(std::string tree, crypto::sha256_tree_file_hex(proc, 2));
-    res.set_content(to_json_line(Json{{"path", path}, {"size", static_cast<int64_t>(st.st_size)}, {"sha256tree", tree}}) + "\n",
-                    "application/json");
+    ASSIGN_OR_RETURN(crypto::TreeHash th, crypto::parse_tree_hash(req.has_param("hash") ? req.get_param_value("hash") : "sha256"));
+    ASSIGN_OR_RETURN(std::string tree, crypto::tree_file_text(proc, 2, th));
+    Json out{{"path", path}, {"size", static_cast<int64_t>(st.st_size)}};
+    put_tree(out, tree);
+    res.set_content(to_json_line(out) + "\n", "application/json");
     return 0;
   });
 }

@@ -10,15 +10,16 @@
 //
 //   GET/HEAD /PATH                  the file (Range requests work)
 //   PUT /PATH                       whole file in one body (curl -T); atomic
-//   POST /_dxfer/v1/upload          {path,size,mtime_ns,chunk} -> {id, have:[k...]}
+//   POST /_dxfer/v1/upload          {path,size,mtime_ns,chunk[,hash]} -> {id, have:[k...]}
+//                                   hash: "sha256" (default) or "xxh3" (crypto/hash.hpp)
 //   PUT  /_dxfer/v1/upload/ID/K     chunk K, header X-Dxfer-Leaves: its 1 MiB
-//                                   leaf SHA-256s; verified before it is kept
-//   POST /_dxfer/v1/upload/ID/finish  header X-Dxfer-Tree: the file's sha256-tree;
+//                                   leaf digests; verified before it is kept
+//   POST /_dxfer/v1/upload/ID/finish  header X-Dxfer-Tree: the file's tree (tree_text);
 //                                   fsync, rename into place, manifest
 //   POST /_dxfer/v1/batch           many small files in one body, each verified
 //                                   and renamed into place on its own
-//   GET  /_dxfer/v1/manifest?prefix=/P   {files:{path:{size,mtime_ns,sha256tree}}}
-//   GET  /_dxfer/v1/hash?path=/P         the file hashed again from disk
+//   GET  /_dxfer/v1/manifest?prefix=/P   {files:{path:{size,mtime_ns,sha256tree|xxh3tree}}}
+//   GET  /_dxfer/v1/hash?path=/P[&hash=xxh3]  the file hashed again from disk
 //
 // State lives in ROOT/.dxfer: uploads/ (partial files and their verified-leaf
 // journals: a restarted server resumes them), manifest.jsonl (append-only,

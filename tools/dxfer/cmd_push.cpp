@@ -16,6 +16,7 @@
 #include "io/transfer.hpp"
 #include "net/dxfer_client.hpp"
 #include "net/globus.hpp"
+#include "net/tree_json.hpp"
 #include "crypto/hash.hpp"
 #include "term/term.hpp"
 #include "tools/dxfer/commands.hpp"
@@ -263,6 +264,8 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
   term::ProgressBar bar(ctx.progress("dxfer", t.bytes, true));
   auto t0 = std::chrono::steady_clock::now();
   auto secs = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  if (o.hash != "sha256" && !net::is_file_store(url) && !net::is_remote(url))
+    return invalid_argument(fmt::format("--hash {}: for https://, davs:// and sftp:// destinations (local copies and Globus use their own checksums)", o.hash));
   if (net::is_globus(url)) return push_globus(o, srcs, url, bar, ctx);
   if (net::is_file_store(url) || net::is_remote(url)) {
     DestLock lock;
@@ -273,6 +276,7 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
       return invalid_argument(fmt::format("--chunk {}: to a dxfer server, a multiple of 1 MiB", o.chunk));
     ro.sync = o.sync;
     ro.checksum = o.checksum;
+    ASSIGN_OR_RETURN(ro.hash, crypto::parse_tree_hash(o.hash));
     if (o.zstd) {
       if (dav) return invalid_argument("--zstd: only to a dxfer server (https://); WebDAV and SFTP servers store what they receive");
       if (ro.key) return invalid_argument("--zstd with --encrypt: encrypted chunks do not compress (compress the files first)");
@@ -364,7 +368,7 @@ Status run_ls(const LsOptions& o, cli::Context& ctx) {
   std::string text;
   const Json files = m.contains("files") ? m["files"] : Json::object();
   for (const auto& [name, f] : files.items()) {
-    std::string h = f.contains("sha256") ? f.value("sha256", "") : f.value("sha256tree", "");
+    std::string h = f.contains("sha256") ? f.value("sha256", "") : net::tree_from(f);
     text += fmt::format("{:>12}  {}  {}\n", f.value("size", int64_t{0}), h.substr(0, 16), name);
   }
   return ctx.print(text);

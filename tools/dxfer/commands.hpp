@@ -41,6 +41,7 @@ struct PushOptions {
   std::string chunk = "8MiB";
   std::string bwlimit;
   bool zstd = false;          // https://: zstd on the wire
+  std::string hash = "sha256";  // the tree of files sent: sha256 or xxh3 (--hash)
   std::string globus_source;  // globus://: the collection local sources are on
   double poll = 5;            // globus://: seconds between task status checks
 };

@@ -34,6 +34,13 @@ pid=$!
 sleep 0.4; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
 dxfer push data "$DAV_URL/k/" "${T[@]}" -q; echo "rerun exit $?"
 dxfer verify data "$DAV_URL/k/" "${T[@]}"; echo "verify exit $?"
+# --hash xxh3: the manifest on the server records xxh3 trees, verify reads the copy back in xxh3
+dxfer push data "$DAV_URL/x/" "${T[@]}" --hash xxh3 -q; echo "xxh3 push exit $?"
+python3 -c "
+import json,sys
+m = json.load(open(sys.argv[1]))['files']
+print(sorted(k for k, v in m.items() if len(v.get('xxh3tree', '')) == 32 and 'sha256tree' not in v))" "$DAV_ROOT/x/.dxfer-manifest.json"
+dxfer verify data "$DAV_URL/x/" "${T[@]}"; echo "xxh3 verify exit $?"
 dxfer keygen -o k.key 2>/dev/null
 dxfer push data "$DAV_URL/e/" "${T[@]}" --encrypt k.key 2>&1; echo "encrypt exit $?"
 dxfer ls "$DAV_URL/runs/" 2>&1 | grep -o "SSL certificate problem\|certificate" | head -1

@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -54,6 +55,45 @@ TEST_CASE("sha256-tree: SHA-256 over the leaf digests, the same on any thread co
   data[kTreeLeafBytes + 7] ^= 1;
   REQUIRE(io::write_file_atomic(d + "/f.bin", data).is_ok());
   CHECK(*sha256_tree_file_hex(d + "/f.bin", 2) != want);
+  fs::remove_all(d);
+}
+
+TEST_CASE("xxh3-tree: XXH3-128 leaves and root, tagged in its text, the same on any thread count and in any pieces") {
+  // Known answers from xxhsum -H2 (xxHash's own tool): XXH128("abc"), then XXH128
+  // of that 16-byte digest (the root of a one-leaf tree), and XXH128 of nothing.
+  std::vector<Digest256> leaves;
+  std::string abc = "abc";
+  REQUIRE(hash_leaves(std::span(reinterpret_cast<const uint8_t*>(abc.data()), abc.size()), &leaves, TreeHash::kXxh3).is_ok());
+  REQUIRE(leaves.size() == 1);
+  CHECK(to_hex(std::span<const uint8_t>(leaves[0].data(), 16)) == "06b05ab6733a618578af5f94892f3950");
+  CHECK(std::all_of(leaves[0].begin() + 16, leaves[0].end(), [](uint8_t b) { return b == 0; }));
+  CHECK(tree_text(TreeHash::kXxh3, *tree_root(leaves, TreeHash::kXxh3)) == "xxh3:f758394eebabb2bb51ee911f78f31836");
+  CHECK(tree_text(TreeHash::kXxh3, *tree_root({}, TreeHash::kXxh3)) == "xxh3:99aa06d3014798d86001c324468d497f");
+  CHECK(tree_hash_of("xxh3:f758394eebabb2bb51ee911f78f31836") == TreeHash::kXxh3);
+  CHECK(tree_hash_of("4f8b42c22dd3729b519ba6f68d2da7cc5b2d606d05daed5ad5128cc03e6c6358") == TreeHash::kSha256);
+  CHECK(*parse_tree_hash("xxh3") == TreeHash::kXxh3);
+  CHECK(parse_tree_hash("md5").status().code() == Code::kInvalidArgument);
+
+  std::string d = temp_dir("xxtree");
+  std::string data(5 * kTreeLeafBytes / 2 + 123, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 2654435761u) >> 11);
+  REQUIRE(io::write_file_atomic(d + "/f.bin", data).is_ok());
+  const std::string one = *tree_file_text(d + "/f.bin", 1, TreeHash::kXxh3);
+  CHECK(one.starts_with("xxh3:"));
+  CHECK(one.size() == 5 + 32);
+  CHECK(*tree_file_text(d + "/f.bin", 3, TreeHash::kXxh3) == one);
+  CHECK(*sha256_tree_file_hex(d + "/f.bin") != one.substr(5));
+  // Streamed in uneven pieces, across leaf boundaries.
+  TreeHasher h(TreeHash::kXxh3);
+  for (size_t off = 0; off < data.size(); off += 333331)
+    h.update(std::span(reinterpret_cast<const uint8_t*>(data.data()) + off, std::min<size_t>(333331, data.size() - off)));
+  auto root = h.finish();
+  REQUIRE(root);
+  CHECK(tree_text(TreeHash::kXxh3, *root) == one);
+  CHECK(h.leaves().size() == 3);
+  data[2 * kTreeLeafBytes + 5] ^= 4;
+  REQUIRE(io::write_file_atomic(d + "/f.bin", data).is_ok());
+  CHECK(*tree_file_text(d + "/f.bin", 2, TreeHash::kXxh3) != one);
   fs::remove_all(d);
 }
 
