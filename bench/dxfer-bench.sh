@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # dxfer against its peers on loopback, side by side on the same data:
 #   one large file up: dxfer push to dxfer serve (TLS, SHA-256 leaves verified by
-#     the server, fsync) vs curl -T to nginx over TLS (verifies nothing, no fsync),
+#     the server, fsync; and with --hash xxh3) vs curl -T to nginx over TLS
+#     (verifies nothing, no fsync),
 #     rclone to nginx WebDAV, OpenSSH sftp;
 #   many 4 KiB files up: dxfer push vs curl on one kept-alive connection.
 # Prints MB/s (10^6 B/s) and files/s, medians of --repeat runs, and ratios.
@@ -125,6 +126,8 @@ echo "== one $size_mib MiB file up, loopback, page cache warm"
 cat "$W/big.bin" > /dev/null
 measure_big "dxfer push -j$threads to dxfer serve (SHA-256 verified)" \
   bash -c '"$0" push "$1" "$2/b$3/" --pin "$4" -j "$5" -q' "$dxfer" "$W/big.bin" "$url" '$RANDOM$RANDOM' "$pin" "$threads"
+measure_big "dxfer push -j$threads --hash xxh3 to dxfer serve" \
+  bash -c '"$0" push "$1" "$2/b$3/" --pin "$4" -j "$5" --hash xxh3 -q' "$dxfer" "$W/big.bin" "$url" '$RANDOM$RANDOM' "$pin" "$threads"
 measure_big "curl -T to nginx, one stream (verifies nothing)" \
   bash -c 'curl -sS --fail --cacert "$0" -T "$1" "https://127.0.0.1:18443/dav/c$RANDOM$RANDOM/big.bin"' "$W/cert.pem" "$W/big.bin"
 measure_big "dxfer push to nginx WebDAV (davs://, one PUT)" \
@@ -153,6 +156,10 @@ d=${up["dxfer push -j$threads to dxfer serve (SHA-256 verified)"]}
 for k in "${!up[@]}"; do
   [[ $k == dxfer* ]] && continue
   printf 'ratio dxfer / %-40s %.2fx\n' "$k" "$(echo "$d / ${up[$k]}" | bc -l)"
+done
+x=${up["dxfer push -j$threads --hash xxh3 to dxfer serve"]}
+for k in "curl -T to nginx, one stream (verifies nothing)" "rclone copy to nginx WebDAV (defaults)"; do
+  [[ -n ${up[$k]:-} ]] && printf 'ratio dxfer --hash xxh3 / %-28s %.2fx\n' "${k%% (*}" "$(echo "$x / ${up[$k]}" | bc -l)"
 done
 if [[ -n ${up["rclone copy to nginx WebDAV (defaults)"]:-} ]]; then
   printf 'ratio dxfer to WebDAV / rclone to the same WebDAV     %.2fx\n' \
