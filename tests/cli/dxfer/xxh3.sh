@@ -2,8 +2,8 @@
 # xxh3-tree and records "xxh3tree" in its manifest; a chunk damaged on the way is
 # refused and sent again, as with SHA-256; verify, pull and sync --checksum follow
 # the hash each copy was stored with (a byte flipped on the server's disk is
-# found and repaired); small files in batches carry xxh3 trees too; a local
-# destination refuses --hash xxh3 (usage error).
+# found and repaired); small files in batches carry xxh3 trees too; a push
+# killed midway resumes; a local destination refuses --hash xxh3 (usage error).
 source "$SCIFLOW_SRC/tests/cli/dxfer/lib-serve.bash"
 python3 -c "
 import random
@@ -42,4 +42,16 @@ dxfer verify data "$URL/x/" "${P[@]}" | sed 's/(source .*/(...)/'; echo "verify 
 dxfer sync data "$URL/x/" "${P[@]}" --checksum --hash xxh3 -q; echo "sync --checksum exit $?"
 cmp big.bin srv/x/data/big.bin && echo "repaired"
 dxfer sync data "$URL/x/" "${P[@]}" --checksum -q; echo "sync --checksum again exit $?"
+# killed mid-push and run again: the xxh3 upload resumes and completes
+dxfer push big.bin "$URL/k/" "${P[@]}" --chunk 1MiB --hash xxh3 --bwlimit 4MB/s -q 2>/dev/null &
+pid=$!
+for _ in $(seq 200); do  # until the server holds a verified chunk
+  [[ -n $(cat srv/.dxfer/uploads/*.leaves 2>/dev/null) ]] && break
+  sleep 0.05
+done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+dxfer push big.bin "$URL/k/" "${P[@]}" --chunk 1MiB --hash xxh3 --json | python3 -c "
+import json,sys
+for l in sys.stdin: r = json.loads(l); print('rerun', r['action'], 'resent less than the file' if r['sent'] < 3300000 else r['sent'])"
+cmp big.bin srv/k/big.bin && echo "resumed copy identical"
 dxfer push data local-copy --hash xxh3 2>&1; echo "local exit $?"
