@@ -120,9 +120,32 @@ Result<Digest256> tree_root(std::span<const Digest256> leaves, TreeHash h) {
   return s.finish();
 }
 
+struct TreeHasher::Xxh3State {
+  XXH3_state_t* st = XXH3_createState();
+  ~Xxh3State() { XXH3_freeState(st); }
+};
+
+TreeHasher::TreeHasher(TreeHash h) : hash_(h) {
+  if (h == TreeHash::kXxh3) {
+    xxh3_ = std::make_shared<Xxh3State>();
+    if (!xxh3_->st || XXH3_128bits_reset(xxh3_->st) != XXH_OK) status_ = internal_error("XXH3: no memory for its state");
+  }
+}
+
 void TreeHasher::end_leaf() {
-  auto d = hash_ == TreeHash::kXxh3 ? Result<Digest256>(xxh3_digest(pending_)) : leaf_.finish();
-  pending_.clear();
+  Result<Digest256> d = Digest256{};
+  if (hash_ == TreeHash::kXxh3) {
+    if (xxh3_->st) {
+      XXH128_canonical_t c;
+      XXH128_canonicalFromHash(&c, XXH3_128bits_digest(xxh3_->st));
+      Digest256 out{};
+      std::memcpy(out.data(), c.digest, sizeof c.digest);
+      d = out;
+      XXH3_128bits_reset(xxh3_->st);
+    }
+  } else {
+    d = leaf_.finish();
+  }
   if (d) leaves_.push_back(*d);
   else if (status_.is_ok()) status_ = d.status();
   in_leaf_ = 0;
@@ -131,8 +154,8 @@ void TreeHasher::end_leaf() {
 void TreeHasher::update(std::span<const uint8_t> data) {
   while (!data.empty()) {
     size_t take = std::min(data.size(), kTreeLeafBytes - in_leaf_);
-    if (hash_ == TreeHash::kXxh3) pending_.insert(pending_.end(), data.begin(), data.begin() + static_cast<ptrdiff_t>(take));
-    else leaf_.update(data.first(take));
+    if (hash_ != TreeHash::kXxh3) leaf_.update(data.first(take));
+    else if (xxh3_->st) XXH3_128bits_update(xxh3_->st, data.data(), take);
     data = data.subspan(take);
     in_leaf_ += take;
     if (in_leaf_ == kTreeLeafBytes) end_leaf();

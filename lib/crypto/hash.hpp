@@ -74,7 +74,7 @@ Result<Digest256> tree_root(std::span<const Digest256> leaves, TreeHash h = Tree
 // as they fill, nothing is buffered).
 class TreeHasher {
  public:
-  explicit TreeHasher(TreeHash h = TreeHash::kSha256) : hash_(h) {}
+  explicit TreeHasher(TreeHash h = TreeHash::kSha256);
   void update(std::span<const uint8_t> data);
   // The root; leaves() holds every leaf afterwards.
   Result<Digest256> finish();
@@ -84,7 +84,8 @@ class TreeHasher {
   void end_leaf();
   TreeHash hash_;
   Sha256 leaf_;
-  std::vector<uint8_t> pending_;  // xxh3: the leaf so far
+  struct Xxh3State;  // xxHash's streaming state (hash.cpp)
+  std::shared_ptr<Xxh3State> xxh3_;  // shared_ptr: the type is complete only in hash.cpp (TreeHasher is move-only)
   size_t in_leaf_ = 0;
   std::vector<Digest256> leaves_;
   Status status_;
