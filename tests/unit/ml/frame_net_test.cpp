@@ -87,6 +87,40 @@ std::vector<std::vector<int64_t>> random_frames(int count, int64_t n, int64_t lo
   return f;
 }
 
+// "Predict x1 + (x1 - x2)": a hand-made network for a linear trend per pixel.
+std::vector<FloatLayer> trend_layers() {
+  std::vector<FloatLayer> layers(2);
+  layers[0] = {2, 2, 1, true, {0.0f, 1.0f, 0.0f, -1.0f}, {0.0f, 0.0f}};  // relu(d), relu(-d)
+  layers[1] = {2, 1, 1, false, {1.0f, -1.0f}, {0.0f}};
+  return layers;
+}
+
+// A series (T x 1 x H x W in [0, 1023]) coded in one tier without and with `net`;
+// the stream with the model is decoded, the bound checked on every sample.
+struct CodedPair {
+  codec::GroupConfig plain, learned;
+  std::vector<uint8_t> without, with;
+  codec::GroupStats stats;  // of the stream with the model
+  std::vector<int64_t> decoded;
+};
+CodedPair code_both(const FrameNet& net, const std::vector<int64_t>& s, int64_t T, int64_t H, int64_t W, int64_t bound, bool fast) {
+  CodedPair c;
+  c.plain = codec::GroupConfig{1, H, W, 0, 1023, bound, codec::Predictor::kAuto, 8, nullptr};
+  c.plain.fast = fast;
+  c.learned = c.plain;
+  c.learned.model = &net;
+  auto a = codec::encode_group(c.plain, s, T, nullptr, nullptr);
+  auto b = codec::encode_group(c.learned, s, T, &c.stats, nullptr);
+  REQUIRE(a);
+  REQUIRE(b);
+  c.without = std::move(*a);
+  c.with = std::move(*b);
+  c.decoded.resize(s.size());
+  REQUIRE(codec::decode_group(c.learned, c.with, T, c.decoded).is_ok());
+  for (size_t i = 0; i < s.size(); ++i) REQUIRE(std::abs(c.decoded[i] - s[i]) <= bound);
+  return c;
+}
+
 }  // namespace
 
 TEST_CASE("frame net: the vectorised integer inference equals a plain int64 reference") {
@@ -183,30 +217,16 @@ TEST_CASE("codec with a learned model, both tiers: exact, no bigger, bound held,
   for (int64_t t = 0; t < T; ++t)
     for (int64_t i = 0; i < H * W; ++i)
       s[static_cast<size_t>(t * H * W + i)] = std::clamp<int64_t>(std::llround(200 + 30 * t + 50 * std::sin(0.3 * static_cast<double>(i % W)) + noise(rng)), 0, 1023);
-  // "Predict x1 + (x1 - x2)": a hand-made network for the linear trend.
-  std::vector<FloatLayer> layers(2);
-  layers[0] = {2, 2, 1, true, {0.0f, 1.0f, 0.0f, -1.0f}, {0.0f, 0.0f}};  // relu(d), relu(-d)
-  layers[1] = {2, 1, 1, false, {1.0f, -1.0f}, {0.0f}};
-  auto net = FrameNet::from_float(2, 500, 200, 30, layers, Json::object());
+  auto net = FrameNet::from_float(2, 500, 200, 30, trend_layers(), Json::object());
   REQUIRE(net);
   for (int64_t bound : {int64_t{0}, int64_t{2}}) {
     CAPTURE(bound);
-    codec::GroupConfig plain{1, H, W, 0, 1023, bound, codec::Predictor::kAuto, 8, nullptr};
-    codec::GroupConfig learned = plain;
-    learned.model = &*net;
-    codec::GroupStats st;
-    auto a = codec::encode_group(plain, s, T, nullptr, nullptr);
-    auto b = codec::encode_group(learned, s, T, &st, nullptr);
-    REQUIRE(a);
-    REQUIRE(b);
-    CHECK(b->size() <= a->size() + 1);  // one bit says whether the model was used
-    std::vector<int64_t> out(s.size());
-    REQUIRE(codec::decode_group(learned, *b, T, out).is_ok());
-    for (size_t i = 0; i < s.size(); ++i) REQUIRE(std::abs(out[i] - s[i]) <= bound);
+    CodedPair c = code_both(*net, s, T, H, W, bound, false);
+    CHECK(c.with.size() <= c.without.size() + 1);  // one bit says whether the model was used
     // A stream coded with the model does not decode without it.
     std::vector<int64_t> junk(s.size());
-    Status st2 = codec::decode_group(plain, *b, T, junk);
-    if (st2.is_ok()) CHECK(junk != out);
+    Status st2 = codec::decode_group(c.plain, c.with, T, junk);
+    if (st2.is_ok()) CHECK(junk != c.decoded);
   }
   codec::GroupConfig forced{1, H, W, 0, 1023, 0, codec::Predictor::kLsq, 8, &*net};
   CHECK(codec::encode_group(forced, s, T, nullptr, nullptr).status().code() == Code::kInvalidArgument);
@@ -227,31 +247,16 @@ TEST_CASE("codec with a learned model, both tiers: exact, no bigger, bound held,
           std::clamp<int64_t>(b0[static_cast<size_t>(i)] + sl[static_cast<size_t>(i)] * t + std::llround(noise(rng) / 4), 0, 1023);
   for (int64_t bound : {int64_t{0}, int64_t{2}}) {
     CAPTURE(bound);
-    codec::GroupConfig plain{1, H, W, 0, 1023, bound, codec::Predictor::kAuto, 8, nullptr};
-    plain.fast = true;
-    codec::GroupConfig learned = plain;
-    learned.model = &*net;
-    codec::GroupStats st;
-    auto a = codec::encode_group(plain, s, T, nullptr, nullptr);
-    auto b = codec::encode_group(learned, s, T, &st, nullptr);
-    REQUIRE(a);
-    REQUIRE(b);
-    CHECK(b->size() < a->size());
+    CodedPair c = code_both(*net, s, T, H, W, bound, true);
+    CHECK(c.with.size() < c.without.size());
     const int64_t blocks_from_third = (T - 2) * ((H + 7) / 8) * ((W + 7) / 8);
-    CHECK(st.blocks[5] * 2 > blocks_from_third);  // "learned" chosen in most of them
-    CHECK(st.learned_stripes == 1);
-    std::vector<int64_t> out(s.size());
-    REQUIRE(codec::decode_group(learned, *b, T, out).is_ok());
-    for (size_t i = 0; i < s.size(); ++i) REQUIRE(std::abs(out[i] - s[i]) <= bound);
+    CHECK(c.stats.blocks[5] * 2 > blocks_from_third);  // "learned" chosen in most of them
+    CHECK(c.stats.learned_stripes == 1);
     std::vector<int64_t> junk(s.size());
-    Status st2 = codec::decode_group(plain, *b, T, junk);
-    CHECK((!st2.is_ok() || junk != out));
+    Status st2 = codec::decode_group(c.plain, c.with, T, junk);
+    CHECK((!st2.is_ok() || junk != c.decoded));
   }
 }
-
-}  // namespace sciflow::ml
-
-namespace sciflow::ml {
 
 TEST_CASE("fast tier: a model that does not pay off leaves the stripe as the classical predictors code it") {
   // Noise around a fixed scene: nothing to learn. Models that follow trends or are
@@ -264,30 +269,16 @@ TEST_CASE("fast tier: a model that does not pay off leaves the stripe as the cla
   for (int64_t t = 0; t < T; ++t)
     for (int64_t i = 0; i < H * W; ++i)
       s[static_cast<size_t>(t * H * W + i)] = std::clamp<int64_t>(std::llround(400 + 80 * std::cos(0.2 * static_cast<double>(i)) + noise(rng)), 0, 1023);
-  std::vector<FloatLayer> trend(2);
-  trend[0] = {2, 2, 1, true, {0.0f, 1.0f, 0.0f, -1.0f}, {0.0f, 0.0f}};
-  trend[1] = {2, 1, 1, false, {1.0f, -1.0f}, {0.0f}};
-  std::vector<std::vector<FloatLayer>> nets{trend};
+  std::vector<std::vector<FloatLayer>> nets{trend_layers()};
   for (uint32_t seed = 1; seed <= 3; ++seed) nets.push_back(random_layers(2, 4, 2, seed, 0.3));
   for (const auto& layers : nets) {
     auto net = FrameNet::from_float(2, 400, 60, 4, layers, Json::object());
     REQUIRE(net);
     for (int64_t bound : {int64_t{0}, int64_t{1}}) {
       CAPTURE(bound);
-      codec::GroupConfig plain{1, H, W, 0, 1023, bound, codec::Predictor::kAuto, 8, nullptr};
-      plain.fast = true;
-      codec::GroupConfig learned = plain;
-      learned.model = &*net;
-      codec::GroupStats st;
-      auto a = codec::encode_group(plain, s, T, nullptr, nullptr);
-      auto b = codec::encode_group(learned, s, T, &st, nullptr);
-      REQUIRE(a);
-      REQUIRE(b);
-      CHECK(b->size() <= a->size());
-      if (st.blocks[5] == 0) CHECK(*a == *b);  // the model's pass lost: the stripe is the classical one
-      std::vector<int64_t> out(s.size());
-      REQUIRE(codec::decode_group(learned, *b, T, out).is_ok());
-      for (size_t i = 0; i < s.size(); ++i) REQUIRE(std::abs(out[i] - s[i]) <= bound);
+      CodedPair c = code_both(*net, s, T, H, W, bound, true);
+      CHECK(c.with.size() <= c.without.size());
+      if (c.stats.blocks[5] == 0) CHECK(c.with == c.without);  // the model's pass lost: the stripe is the classical one
     }
   }
 }
