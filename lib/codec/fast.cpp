@@ -434,101 +434,53 @@ uint32_t allowed_mask(int64_t t, int64_t c, bool model) {
   return m;
 }
 
-// Encoder: the cost (sum of |error| on the originals) of every allowed predictor per
-// block of rows y0..y1. Sums run in registers per block row segment. (Measuring on
-// every other row only was tried: 1.3x faster compression, but 4.5% lower ratio on
-// the bulk-water series.)
-template <bool kUseTime, bool kUseChan>
-void block_costs(const Refs& refs, int64_t y0, int64_t y1, int64_t B, std::array<uint64_t, kPredictors>* cost) {
-  const Refs r = refs;
-  const int64_t w = r.w;
-  const int64_t* c = r.cur;
-  for (int64_t y = y0; y < y1; ++y) {
-    const int64_t row = y * w;
-    for (int64_t x0 = 0, blk = 0; x0 < w; x0 += B, ++blk) {
-      const int64_t x1 = std::min(w, x0 + B);
-      auto& cb = cost[blk];
-      int64_t x = x0;
-      if (y == 0 || x0 == 0) {  // edge samples: the general predictor
-        const uint32_t mask = allowed_mask(kUseTime, kUseChan, false);
-        for (const int64_t xe = y == 0 ? x1 : x0 + 1; x < xe; ++x)
-          for (int k = 0; k < kLearned; ++k)
-            if (mask >> k & 1) cb[static_cast<size_t>(k)] += static_cast<uint64_t>(std::abs(c[row + x] - predict(k, r, row + x, x, y)));
-      }
-      auto err = [](int64_t v, int64_t pred) { return static_cast<uint64_t>(std::abs(v - pred)); };
-      uint64_t s_med = 0, s_prev = 0, s_tmed = 0, s_mean = 0, s_chan = 0;
-      for (; x < x1; ++x) {
-        const int64_t i = row + x, v = c[i], wv = c[i - 1];
-        s_med += err(v, predict_inner<kMed>(r, i, wv));
-        if constexpr (kUseTime) {
-          s_prev += err(v, predict_inner<kPrev>(r, i, wv));
-          s_tmed += err(v, predict_inner<kTmed>(r, i, wv));
-          s_mean += err(v, predict_inner<kMean>(r, i, wv));
-        }
-        if constexpr (kUseChan) s_chan += err(v, predict_inner<kChan>(r, i, wv));
-      }
-      cb[kMed] += s_med;
-      cb[kPrev] += s_prev;
-      cb[kTmed] += s_tmed;
-      cb[kMean] += s_mean;
-      cb[kChan] += s_chan;
-      if (r.model) {
-        uint64_t s_model = 0;
-        for (int64_t xx = x0; xx < x1; ++xx) s_model += static_cast<uint64_t>(std::abs(c[row + xx] - r.model[row + xx]));
-        cb[kLearned] += s_model;
-      }
-    }
-  }
-}
-
-inline int32_t med3_32(int32_t w, int32_t n, int32_t nw) {
-  const int32_t mx = std::max(w, n), mn = std::min(w, n);
-  return std::max(mn, std::min(mx, w + n - nw));
-}
-
-// Whether block_costs32 may work on int32 copies of the samples: no sum or
-// difference it forms can leave int32.
+// Whether the predictor costs may work on int32 copies of the samples: no sum
+// or difference they form, nor a column's sum over a block row, can leave int32.
 bool fits_int32_costs(int64_t lo, int64_t hi, int64_t B) {
   return lo > -(int64_t{1} << 28) && hi < (int64_t{1} << 28) && hi - lo < (int64_t{1} << 24) && B <= 64;
 }
 
 // Adds each column's |error| of row (cr; cn the row above, pr/pn and qr/qn the same
-// rows of the previous frame and channel) to the predictors' column sums, from column 1.
-template <bool kUseTime, bool kUseChan>
-void column_errors(const int32_t* __restrict cr, const int32_t* __restrict cn, const int32_t* __restrict pr,
-                   const int32_t* __restrict pn, const int32_t* __restrict qr, const int32_t* __restrict qn, int64_t w,
-                   int32_t lo, int32_t hi, int32_t* __restrict a_med, int32_t* __restrict a_prev, int32_t* __restrict a_tmed,
-                   int32_t* __restrict a_mean, int32_t* __restrict a_chan) {
+// rows of the previous frame and channel) to the predictors' column sums, from
+// column 1. T: the samples' type, A: the sums' (int32 for both where
+// fits_int32_costs holds, so that the compiler vectorises the loop).
+template <class T, class A, bool kUseTime, bool kUseChan>
+void column_errors(const T* __restrict cr, const T* __restrict cn, const T* __restrict pr, const T* __restrict pn,
+                   const T* __restrict qr, const T* __restrict qn, int64_t w, T lo, T hi, A* __restrict a_med,
+                   A* __restrict a_prev, A* __restrict a_tmed, A* __restrict a_mean, A* __restrict a_chan) {
   for (int64_t x = 1; x < w; ++x) {
-    const int32_t v = cr[x], wv = cr[x - 1], n = cn[x], nw = cn[x - 1];
-    const int32_t m = med3_32(wv, n, nw);
-    a_med[x] += std::abs(v - m);
+    const T v = cr[x], wv = cr[x - 1], n = cn[x], nw = cn[x - 1];
+    const T m = med3(wv, n, nw);
+    a_med[x] += static_cast<A>(std::abs(v - m));
     if constexpr (kUseTime) {
-      const int32_t pv = pr[x];
-      a_prev[x] += std::abs(v - pv);
-      a_tmed[x] += std::abs(v - std::clamp(pv + med3_32(wv - pr[x - 1], n - pn[x], nw - pn[x - 1]), lo, hi));
-      a_mean[x] += std::abs(v - ((m + pv) >> 1));
+      const T pv = pr[x];
+      a_prev[x] += static_cast<A>(std::abs(v - pv));
+      a_tmed[x] += static_cast<A>(std::abs(v - std::clamp(pv + med3(wv - pr[x - 1], n - pn[x], nw - pn[x - 1]), lo, hi)));
+      a_mean[x] += static_cast<A>(std::abs(v - ((m + pv) >> 1)));
     }
-    if constexpr (kUseChan) a_chan[x] += std::abs(v - std::clamp(m + qr[x] - med3_32(qr[x - 1], qn[x], qn[x - 1]), lo, hi));
+    if constexpr (kUseChan)
+      a_chan[x] += static_cast<A>(std::abs(v - std::clamp(m + qr[x] - med3(qr[x - 1], qn[x], qn[x - 1]), lo, hi)));
   }
 }
 
-// block_costs on int32 copies of the planes (c, p, q: this plane, the previous
-// frame's, the previous channel's): the same sums, but each row is one pass over
-// its columns without branches that the compiler vectorises, summing |error| per
-// column and predictor; the blocks add up their columns at the end.
-template <bool kUseTime, bool kUseChan>
-void block_costs32(const Refs& r, const int32_t* c, const int32_t* p, const int32_t* q, int64_t y0, int64_t y1, int64_t B,
-                   std::array<uint64_t, kPredictors>* cost) {
+// Encoder: the cost (sum of |error| on the originals) of every allowed predictor per
+// block of rows y0..y1, from the planes c, p, q (this plane, the previous frame's,
+// the previous channel's; int32 copies or the samples themselves). Each row is one
+// pass over its columns without branches, summing per column and predictor; the
+// blocks add up their columns at the end. (Measuring on every other row only was
+// tried: 1.3x faster compression, but 4.5% lower ratio on the bulk-water series.)
+template <class T, class A, bool kUseTime, bool kUseChan>
+void block_costs(const Refs& r, const T* c, const T* p, const T* q, int64_t y0, int64_t y1, int64_t B,
+                 std::array<uint64_t, kPredictors>* cost) {
   const int64_t w = r.w;
-  const int32_t lo = static_cast<int32_t>(r.lo), hi = static_cast<int32_t>(r.hi);
-  thread_local std::vector<int32_t> buf;
+  const T lo = static_cast<T>(r.lo), hi = static_cast<T>(r.hi);
+  thread_local std::vector<A> buf;
   buf.assign(static_cast<size_t>(5 * w), 0);
-  int32_t* a_med = buf.data();
-  int32_t* a_prev = a_med + w;
-  int32_t* a_tmed = a_prev + w;
-  int32_t* a_mean = a_tmed + w;
-  int32_t* a_chan = a_mean + w;
+  A* a_med = buf.data();
+  A* a_prev = a_med + w;
+  A* a_tmed = a_prev + w;
+  A* a_mean = a_tmed + w;
+  A* a_chan = a_mean + w;
   const uint32_t mask = allowed_mask(kUseTime, kUseChan, false);
   auto edge = [&](int64_t y, int64_t x) {  // first row and column: the general predictor
     const int64_t i = y * w + x;
@@ -542,10 +494,11 @@ void block_costs32(const Refs& r, const int32_t* c, const int32_t* p, const int3
       continue;
     }
     edge(y, 0);
-    const int32_t* cr = c + y * w;
-    const int32_t* pr = kUseTime ? p + y * w : cr;
-    const int32_t* qr = kUseChan ? q + y * w : cr;
-    column_errors<kUseTime, kUseChan>(cr, cr - w, pr, pr - w, qr, qr - w, w, lo, hi, a_med, a_prev, a_tmed, a_mean, a_chan);
+    const T* cr = c + y * w;
+    const T* pr = kUseTime ? p + y * w : cr;
+    const T* qr = kUseChan ? q + y * w : cr;
+    column_errors<T, A, kUseTime, kUseChan>(cr, cr - w, pr, pr - w, qr, qr - w, w, lo, hi, a_med, a_prev, a_tmed, a_mean,
+                                            a_chan);
   }
   for (int64_t x0 = 0, blk = 0; x0 < w; x0 += B, ++blk) {
     const int64_t x1 = std::min(w, x0 + B);
@@ -570,6 +523,16 @@ void block_costs32(const Refs& r, const int32_t* c, const int32_t* p, const int3
       cb[kLearned] += s_model;
     }
   }
+}
+
+// block_costs for plane (t, c) at offset `off` of samples `s`, planes ps and frames fs apart.
+template <class T, class A>
+void plane_costs(const Refs& r, const T* s, int64_t off, int64_t t, int64_t c, int64_t ps, int64_t fs, int64_t y0, int64_t y1,
+                 int64_t B, std::array<uint64_t, kPredictors>* cost) {
+  const T* cur = s + off;
+  if (t > 0 && c > 0) block_costs<T, A, true, true>(r, cur, cur - fs, cur - ps, y0, y1, B, cost);
+  else if (t > 0) block_costs<T, A, true, false>(r, cur, cur - fs, nullptr, y0, y1, B, cost);
+  else block_costs<T, A, false, true>(r, cur, nullptr, cur - ps, y0, y1, B, cost);
 }
 
 // One way of coding a stripe: its tokens with their contexts, the extra bits,
@@ -819,18 +782,8 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
         if (mask != 1) {
           // Choose per block on the originals (the reconstruction is not known yet in lossy mode).
           for (auto& cb : cost) cb.fill(0);
-          if (narrow) {
-            const int32_t* c32 = o32.data() + off;
-            if (t > 0 && c > 0) block_costs32<true, true>(ro, c32, c32 - fs, c32 - ps, y0, y1, B, cost.data());
-            else if (t > 0) block_costs32<true, false>(ro, c32, c32 - fs, nullptr, y0, y1, B, cost.data());
-            else block_costs32<false, true>(ro, c32, nullptr, c32 - ps, y0, y1, B, cost.data());
-          } else if (t > 0 && c > 0) {
-            block_costs<true, true>(ro, y0, y1, B, cost.data());
-          } else if (t > 0) {
-            block_costs<true, false>(ro, y0, y1, B, cost.data());
-          } else {
-            block_costs<false, true>(ro, y0, y1, B, cost.data());
-          }
+          if (narrow) plane_costs<int32_t, int32_t>(ro, o32.data(), off, t, c, ps, fs, y0, y1, B, cost.data());
+          else plane_costs<int64_t, int64_t>(ro, orig, off, t, c, ps, fs, y0, y1, B, cost.data());
         }
         for (auto& p : passes) {
           if (mask == 1) {

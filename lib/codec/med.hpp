@@ -10,8 +10,10 @@ namespace sciflow::codec {
 // The median of w, n and w + n - nw: n or w across an edge, the plane through the
 // three neighbours elsewhere. Without branches (the data decide them, so branches
 // would mispredict on noisy frames).
-[[gnu::always_inline]] inline int64_t med3(int64_t w, int64_t n, int64_t nw) {
-  const int64_t mx = std::max(w, n), mn = std::min(w, n);
+// T: int64_t, or int32_t where the samples leave room for w + n - nw.
+template <class T>
+[[gnu::always_inline]] inline T med3(T w, T n, T nw) {
+  const T mx = std::max(w, n), mn = std::min(w, n);
   return std::max(mn, std::min(mx, w + n - nw));
 }
 
