@@ -595,35 +595,43 @@ struct Pass {
   GroupStats st;
 };
 
-int varint_size(uint64_t v) {
-  int n = 1;
-  for (; v >= 0x80; v >>= 7) ++n;
-  return n;
-}
+using Freqs = std::vector<std::array<uint32_t, kMaxTokens>>;  // per context, summing to kProbScale
 
-// The bytes a pass will code to, estimated: each token at its cost under the
-// quantised tables (rANS comes within 15 bytes or 0.07% of it on the shared
-// data and the tests), plus
-// the tables' bytes and the extra bits exactly.
-double estimate_bytes(const Pass& p) {
+// Appends the token alphabet and every context's quantised table (what the
+// decoder reads first) to `out`; the tables themselves into `freq`.
+void put_tables(const Pass& p, std::vector<uint8_t>* out, Freqs* freq) {
   const int alphabet = p.body.max_token + 1;
-  std::array<uint32_t, kMaxTokens> f;
-  double bits = 0;
-  int64_t bytes = static_cast<int64_t>(p.extra.size()) + varint_size(static_cast<uint64_t>(alphabet));
+  put_varint(out, static_cast<uint64_t>(alphabet));
+  freq->resize(kCtx);
   for (int ctx = 0; ctx < kCtx; ++ctx) {
-    const Counts& c = p.hist[static_cast<size_t>(ctx)];
-    normalise(c, alphabet, &f);
-    int nnz = 0, prev = -1;
+    auto& f = (*freq)[static_cast<size_t>(ctx)];
+    normalise(p.hist[static_cast<size_t>(ctx)], alphabet, &f);
+    int nnz = 0;
+    for (int s = 0; s < alphabet; ++s) nnz += f[static_cast<size_t>(s)] != 0;
+    put_varint(out, static_cast<uint64_t>(nnz));
+    int prev = -1;
     for (int s = 0; s < alphabet; ++s) {
       if (!f[static_cast<size_t>(s)]) continue;
-      ++nnz;
-      bits += c[static_cast<size_t>(s)] * (kProbBits - std::log2(static_cast<double>(f[static_cast<size_t>(s)])));
-      bytes += varint_size(static_cast<uint64_t>(s - prev - 1)) + varint_size(f[static_cast<size_t>(s)] - 1);
+      put_varint(out, static_cast<uint64_t>(s - prev - 1));
+      put_varint(out, f[static_cast<size_t>(s)] - 1);
       prev = s;
     }
-    bytes += varint_size(static_cast<uint64_t>(nnz));
   }
-  return static_cast<double>(bytes) + bits / 8;
+}
+
+// The bytes a pass will code to, estimated: its tables and extra bits exactly,
+// each token at its cost under its table (rANS comes within 15 bytes or 0.07% of
+// that on the shared data and the tests).
+double estimate_bytes(const Pass& p) {
+  std::vector<uint8_t> tables;
+  Freqs freq;
+  put_tables(p, &tables, &freq);
+  double bits = 0;
+  for (int ctx = 0; ctx < kCtx; ++ctx)
+    for (int s = 0; s <= p.body.max_token; ++s)
+      if (const uint32_t n = p.hist[static_cast<size_t>(ctx)][static_cast<size_t>(s)])
+        bits += n * (kProbBits - std::log2(static_cast<double>(freq[static_cast<size_t>(ctx)][static_cast<size_t>(s)])));
+  return static_cast<double>(tables.size() + p.extra.size()) + bits / 8;
 }
 
 // The coded stripe of a pass: tables, then the tokens with rANS, then the extra bits.
@@ -631,30 +639,19 @@ std::vector<uint8_t> finish(Pass& ps) {
   EncodeBody& body = ps.body;
   const std::vector<uint8_t>& tokens = ps.tokens;
   const std::vector<uint8_t>& ctxs = ps.ctxs;
-  const std::vector<Counts>& hist = ps.hist;
   const std::vector<uint8_t>& extra = ps.extra;
   ps.bits.flush();
   // Tokens are coded backwards so that the decoder reads forwards.
   const int alphabet = body.max_token + 1;
   const ptrdiff_t ntok = body.tok - tokens.data();
   std::vector<uint8_t> outb;
-  put_varint(&outb, static_cast<uint64_t>(alphabet));
-  std::vector<std::array<uint32_t, kMaxTokens>> freq(kCtx), start(kCtx);
+  Freqs freq, start(kCtx);
+  put_tables(ps, &outb, &freq);
   for (int ctx = 0; ctx < kCtx; ++ctx) {
-    auto& f = freq[static_cast<size_t>(ctx)];
-    normalise(hist[static_cast<size_t>(ctx)], alphabet, &f);
-    int nnz = 0;
-    for (int s = 0; s < alphabet; ++s) nnz += f[static_cast<size_t>(s)] != 0;
-    put_varint(&outb, static_cast<uint64_t>(nnz));
     uint32_t cum = 0;
-    int prev = -1;
     for (int s = 0; s < alphabet; ++s) {
       start[static_cast<size_t>(ctx)][static_cast<size_t>(s)] = cum;
-      if (!f[static_cast<size_t>(s)]) continue;
-      cum += f[static_cast<size_t>(s)];
-      put_varint(&outb, static_cast<uint64_t>(s - prev - 1));
-      put_varint(&outb, f[static_cast<size_t>(s)] - 1);
-      prev = s;
+      cum += freq[static_cast<size_t>(ctx)][static_cast<size_t>(s)];
     }
   }
   // Division by the frequency as a multiplication by its reciprocal (exact for states
