@@ -5,6 +5,7 @@
 #include <random>
 
 #include "codec/predictive.hpp"
+#include "group_check.hpp"
 #include "codec/range_coder.hpp"
 
 namespace sciflow::codec {
@@ -74,17 +75,8 @@ TEST_CASE("predictive: lossless round trip over shapes, ranges and predictors") 
   for (const auto& k : cases) {
     CAPTURE(k.h);
     CAPTURE(k.w);
-    auto v = scene(k.t, k.c, k.h, k.w, k.lo, k.hi, k.noise, 7);
     GroupConfig g{k.c, k.h, k.w, k.lo, k.hi, 0, k.p, k.block};
-    GroupStats st;
-    auto enc = encode_group(g, v, k.t, &st, nullptr);
-    REQUIRE(enc);
-    int64_t blocks = 0;
-    for (auto b : st.blocks) blocks += b;
-    CHECK(blocks == k.t * k.c * ((k.h + k.block - 1) / k.block) * ((k.w + k.block - 1) / k.block));
-    std::vector<int64_t> out(v.size(), -1);
-    REQUIRE(decode_group(g, *enc, k.t, out).is_ok());
-    CHECK(out == v);
+    check_lossless_group(g, scene(k.t, k.c, k.h, k.w, k.lo, k.hi, k.noise, 7), k.t);
   }
 }
 
