@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -381,11 +382,10 @@ Status FrameNet::predict(std::span<const int64_t* const> prev, int64_t h, int64_
       for (int64_t x = 0; x < w; ++x) row[kPad + x] = pair_of(lo[x], hi[x]);
       pad_row(row, w, wp);
     }
-  std::vector<const int32_t*> rows;
+  std::array<const int32_t*, kMaxChannels / 2 * 7> rows;  // input rows of one output row (validate(): k <= 7)
   for (const IntConv& L : layers_) {
     const int p = L.k / 2, pairs = (L.in + 1) / 2, out_pairs = (L.out + 1) / 2, kk = L.k * L.k;
     grow(nxt, out_pairs * h * wp);
-    rows.resize(static_cast<size_t>(pairs * L.k));
     const int32_t floor = L.relu ? 0 : -kActLimit;
     for (int64_t y = 0; y < h; ++y) {
       for (int cp = 0; cp < pairs; ++cp)
