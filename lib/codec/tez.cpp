@@ -14,6 +14,7 @@
 #include <future>
 
 #include "codec/samples.hpp"
+#include "core/huge_pages.hpp"
 #include "ml/frame_net.hpp"
 
 namespace sciflow::codec::tez {
@@ -266,7 +267,7 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
   std::vector<uint8_t> decoded(g.bound > 0 ? static_cast<size_t>(frames * h.frame_bytes()) : 0);
   Status s = parallel_for(S, threads, [&](int64_t k) -> Status {
     const int64_t r0 = k * h.stripe_rows, rows = std::min(h.stripe_rows, H - r0);
-    thread_local std::vector<int64_t> part;  // kept between groups: no fresh pages per group
+    thread_local HugeVector<int64_t> part;  // kept between groups: no fresh pages per group
     part.resize(static_cast<size_t>(frames * C * rows * W));
     if (grid) {
       for (int64_t t = 0; t < frames; ++t)
@@ -341,9 +342,10 @@ Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const 
   if (offsets.back() != payload.size()) return corrupt(fmt::format("{}: stripe sizes do not add up", label));
   Status s = parallel_for(S, threads, [&](int64_t k) -> Status {
     const int64_t r0 = k * h.stripe_rows, rows = std::min(h.stripe_rows, H - r0);
-    thread_local std::vector<int64_t> part;  // kept between groups: no fresh pages per group
+    thread_local HugeVector<int64_t> part;  // kept between groups: no fresh pages per group
     part.resize(static_cast<size_t>(g.frames * C * rows * W));
     GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model, h.effort == "fast"};
+    if (h.format_major == 2) cfg.fast_version = 2;
     Status d = decode_group(cfg, payload.subspan(offsets[static_cast<size_t>(k)], g.stripe_bytes[static_cast<size_t>(k)]),
                             g.frames, part);
     if (!d.is_ok()) return d.with_context(fmt::format("{}, rows {}-{}", label, r0, r0 + rows - 1));
@@ -474,7 +476,8 @@ Result<Reader> Reader::finish_open() {
   ASSIGN_OR_RETURN(Json j, parse_json(std::string_view(reinterpret_cast<const char*>(all.data() + 16), len), r.name_));
   auto h = Header::from_json(j);
   if (!h) return h.status().with_context(fmt::format("'{}'", r.name_));
-  if (version_major_of(h->effort) != major)
+  h->format_major = major;
+  if (version_major_of(h->effort) != major && !(h->effort == "fast" && major == 2))
     return corrupt(fmt::format("'{}': header says tier '{}' in a version {} file", r.name_, h->effort, major));
   r.header_ = std::move(*h);
   r.pos_ = static_cast<int64_t>(all.size());

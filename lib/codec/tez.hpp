@@ -34,11 +34,13 @@
 namespace sciflow::codec::tez {
 
 // Version 1: stripes coded by codec/predictive (the "best" tier); version 2: by
-// codec/fast. Each file carries the lowest version that describes it, so older
-// readers still read best-tier files and refuse fast-tier ones by their version.
-inline constexpr uint16_t kVersionMajor = 2;  // the highest this tezip reads and writes
+// codec/fast with contexts that include the west neighbour (read, no longer
+// written); version 3: codec/fast as it is now. Each file carries the lowest
+// version that describes it, so older readers still read best-tier files and
+// refuse fast-tier ones by their version.
+inline constexpr uint16_t kVersionMajor = 3;  // the highest this tezip reads and writes
 inline constexpr uint16_t kVersionMinor = 0;
-inline uint16_t version_major_of(const std::string& effort) { return effort == "fast" ? 2 : 1; }
+inline uint16_t version_major_of(const std::string& effort) { return effort == "fast" ? 3 : 1; }
 
 struct Header {
   DType dtype = DType::kU8;
@@ -56,6 +58,7 @@ struct Header {
   std::string dataset;
   std::vector<std::pair<std::string, std::string>> attributes;
   std::string created_by;
+  uint16_t format_major = 0;      // not stored in the JSON: the major version of the file it was read from
 
   int64_t frame_bytes() const { return height * width * channels * dtype_size(dtype); }
   Json to_json() const;
