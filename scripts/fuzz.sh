@@ -34,6 +34,8 @@ done
 rm -f "$corpus/in.raw"
 # Inputs that once crashed it come first; a new crash is saved under build-fuzz/.
 cp tests/fuzz/regressions/* "$corpus"/
+# Files of format version 2 (the fast tier's first coding, still decoded).
+cp tests/data/tezip-v2/*.tez "$corpus"/
 build-fuzz/tests/tez_decode_fuzzer -runs="$runs" -seed="$seed" -max_total_time=600 -rss_limit_mb=2048 -timeout=10 \
   -print_final_stats=1 \
   -artifact_prefix=build-fuzz/ "$corpus" > build-fuzz/fuzz.log 2>&1 || {

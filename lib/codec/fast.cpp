@@ -32,14 +32,14 @@ inline int64_t unzigzag(uint64_t u) { return static_cast<int64_t>(u >> 1) ^ -sta
 
 // u < 16 is its own token; larger u: exponent and the two bits after the leading
 // one in the token, the n - 3 bits below them raw.
-// Without branches: which case applies is up to the data.
+// Without branches (the data decide which case applies): the selects are masks,
+// which GCC keeps (a ?: here becomes a branch).
 [[gnu::always_inline]] inline int token_of(uint64_t u, int* extra_bits) {
-  const bool big = u >= kDirect;
-  const int n = static_cast<int>(std::bit_width(u | 1));  // >= 5 when big
-  const int sh = big ? n - 3 : 0;
-  *extra_bits = sh;
-  const int t = kDirect + 4 * (n - 5) + static_cast<int>((u >> sh) & 3);
-  return big ? t : static_cast<int>(u);
+  const uint64_t m = 0 - static_cast<uint64_t>(u >= kDirect);
+  const int n = static_cast<int>(std::bit_width(u | kDirect));  // u's own bit width when u >= 16
+  *extra_bits = (n - 3) & static_cast<int>(m);
+  const uint64_t t = static_cast<uint64_t>(kDirect + 4 * (n - 5)) + ((u >> (n - 3)) & 3);
+  return static_cast<int>(u ^ ((t ^ u) & m));
 }
 
 constexpr int ctx_slow(uint64_t a) {
