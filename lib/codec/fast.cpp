@@ -385,6 +385,49 @@ void run_row(const Refs& refs, const uint8_t* choice, int64_t B, int64_t y, cons
   coder = body;
 }
 
+// Decoder: rows y and y + 1 (0 < y, one row of blocks, so the same predictors)
+// together, sample x of row y + 1 right after sample x of row y. Each sample's
+// prediction waits on its west neighbour; two rows give two such chains that
+// overlap. Row y + 1 reads only samples of row y at x and x - 1, already decoded.
+template <int K, class Body>
+[[gnu::always_inline]] inline void run_inner2(const Refs& r, int64_t row, int64_t x0, int64_t x1, Body& body) {
+  const int64_t w = r.w;
+  int64_t wa = r.cur[row + x0 - 1], wb = r.cur[row + w + x0 - 1];
+  for (int64_t x = x0; x < x1; ++x) {
+    wa = body(row + x, predict_inner<K>(r, row + x, wa), 0);
+    wb = body(row + w + x, predict_inner<K>(r, row + w + x, wb), 0);
+  }
+}
+
+template <class Body>
+void run_two_rows(const Refs& refs, const uint8_t* choice, int64_t B, int64_t y, Body& coder) {
+  const Refs r = refs;
+  const int64_t w = r.w, row = y * w;
+  Body body = coder;
+  body.start_row(row, w);
+  for (int64_t x0 = 0, blk = 0; x0 < w; x0 += B, ++blk) {
+    const int k = choice[blk];
+    const int64_t x1 = std::min(w, x0 + B);
+    int64_t a = x0;
+    if (x0 == 0) {
+      body(row, predict(k, r, row, 0, y), 0);
+      body(row + w, predict(k, r, row + w, 0, y + 1), 0);
+      a = 1;
+    }
+    if (a < x1) {
+      switch (k) {
+        case kMed: run_inner2<kMed>(r, row, a, x1, body); break;
+        case kPrev: run_inner2<kPrev>(r, row, a, x1, body); break;
+        case kTmed: run_inner2<kTmed>(r, row, a, x1, body); break;
+        case kMean: run_inner2<kMean>(r, row, a, x1, body); break;
+        case kChan: run_inner2<kChan>(r, row, a, x1, body); break;
+        default: run_inner2<kLearned>(r, row, a, x1, body); break;
+      }
+    }
+  }
+  coder = body;
+}
+
 // Codes one sample's residual (encoder side of run_row).
 struct EncodeBody {
   const int64_t* orig = nullptr;  // the plane's original samples
@@ -1146,7 +1189,7 @@ class FastBitReader {
 
 // Reconstructs one sample (decoder side of run_row) from its residual.
 struct DecodeBody {
-  const int64_t* q = nullptr;  // the row's residuals
+  const int64_t* q = nullptr;  // the row's residuals (and the next row's, after them)
   int64_t row = 0;             // index of the row's first sample
   int64_t* cur = nullptr;
   int64_t step = 1, lo = 0, hi = 0;
@@ -1272,7 +1315,7 @@ Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frame
   std::vector<uint16_t> ubuf(static_cast<size_t>(fs), 0);
   std::vector<uint32_t> ctx(static_cast<size_t>(W));
   std::vector<uint8_t> tok(static_cast<size_t>(W));
-  std::vector<int64_t> qrow(static_cast<size_t>(W));
+  std::vector<int64_t> qrow(static_cast<size_t>(2 * W));
   std::vector<int64_t> mplane(g.model ? static_cast<size_t>(ps) : 0);
   ml::FrameNet::Scratch scratch;
   const int64_t bw = (W + B - 1) / B;
@@ -1303,26 +1346,32 @@ Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frame
             }
           }
         }
-        for (int64_t y = y0; y < y1; ++y) {
-          row_contexts(u, uc, y, W, ctx.data());
-          decode_tokens(&L, tab.data(), ctx.data(), W, tok.data());
-          uint8_t top = 0;
-          for (int64_t x = 0; x < W; ++x) top = std::max(top, tok[static_cast<size_t>(x)]);
-          if (top >= alphabet || L.bad)
-            return corrupt(fmt::format("frame {} channel {}: truncated or damaged data", t, c));
-          if (row_residuals(tok.data(), W, top, &bits, u + y * W, qrow.data()) > max_u)
-            return corrupt(fmt::format("frame {} channel {}: sample out of range", t, c));
-          if (bits.overrun()) return corrupt(fmt::format("frame {} channel {}: truncated or damaged data", t, c));
-          run_row(rd, choice.data(), B, y, ctx.data(), d);
+        // Rows in pairs after the first (run_two_rows): residuals of both, then samples.
+        for (int64_t y = y0; y < y1;) {
+          const int64_t rows = y > 0 && y + 1 < y1 ? 2 : 1;
+          for (int64_t j = 0; j < rows; ++j) {
+            row_contexts(u, uc, y + j, W, ctx.data());
+            decode_tokens(&L, tab.data(), ctx.data(), W, tok.data());
+            uint8_t top = 0;
+            for (int64_t x = 0; x < W; ++x) top = std::max(top, tok[static_cast<size_t>(x)]);
+            if (top >= alphabet || L.bad)
+              return corrupt(fmt::format("frame {} channel {}: truncated or damaged data", t, c));
+            if (row_residuals(tok.data(), W, top, &bits, u + (y + j) * W, qrow.data() + j * W) > max_u)
+              return corrupt(fmt::format("frame {} channel {}: sample out of range", t, c));
+            if (bits.overrun()) return corrupt(fmt::format("frame {} channel {}: truncated or damaged data", t, c));
+          }
+          if (rows == 2) run_two_rows(rd, choice.data(), B, y, d);
+          else run_row(rd, choice.data(), B, y, ctx.data(), d);
           if (!d.lossy) {
             const int64_t* v = rec + off + y * W;
             int64_t vmin = v[0], vmax = v[0];
-            for (int64_t x = 1; x < W; ++x) {
+            for (int64_t x = 1; x < rows * W; ++x) {
               vmin = std::min(vmin, v[x]);
               vmax = std::max(vmax, v[x]);
             }
             if (vmin < g.lo || vmax > g.hi) return corrupt(fmt::format("frame {} channel {}: sample out of range", t, c));
           }
+          y += rows;
         }
       }
     }
