@@ -228,10 +228,10 @@ class BitWriter {
     n_ += bits;
     const uint32_t lo = static_cast<uint32_t>(acc_);
     std::memcpy(out_->data() + pos_, &lo, 4);  // little-endian hosts (codec_supports)
-    const int full = n_ >= 32;
-    pos_ += 4 * static_cast<size_t>(full);
-    acc_ >>= 32 * full;
-    n_ -= 32 * full;
+    // n_ < 32 before, so n_ < 64 now: bit 5 tells whether a word is full.
+    pos_ += static_cast<size_t>(n_ >> 5) * 4;
+    acc_ >>= n_ & 32;
+    n_ &= 31;
   }
   std::vector<uint8_t>* out_ = nullptr;
   size_t pos_ = 0;
@@ -437,7 +437,7 @@ struct EncodeBody {
   uint8_t* ctx = nullptr;
   BitWriter bits;  // by value: run_row's copy of the body keeps it in registers
   int64_t bound = 0, step = 1, lo = 0, hi = 0;
-  int max_token = 0;
+  int max_token = 0;  // at least: Pass::count() takes the tokens' maximum
 
   void start_row(int64_t, int64_t w) { bits.reserve(w); }
 
@@ -445,13 +445,13 @@ struct EncodeBody {
   [[gnu::always_inline]] void put(int c, int t) {
     *tok++ = static_cast<uint8_t>(t);
     *ctx++ = static_cast<uint8_t>(c);
-    max_token = std::max(max_token, t);
   }
 
-  [[gnu::always_inline]] int64_t operator()(int64_t i, int64_t pred, uint32_t c) {
+  template <bool kLossy>
+  [[gnu::always_inline]] int64_t code(int64_t i, int64_t pred, uint32_t c) {
     int64_t v = orig[i];
     int64_t q = v - pred;
-    if (bound) {
+    if constexpr (kLossy) {
       q = q >= 0 ? (q + bound) / step : -((-q + bound) / step);
       v = clamp64(pred + q * step, lo, hi);
       out[i] = v;
@@ -463,6 +463,15 @@ struct EncodeBody {
     u[i] = saturate(uz);
     return v;
   }
+};
+
+// EncodeBody for run_row, lossless or lossy fixed at compile time (the lossless
+// loop then has no quantisation in it, and fewer values to keep in registers).
+template <bool kLossy>
+struct EncodeAs {
+  EncodeBody b;
+  void start_row(int64_t row, int64_t w) { b.start_row(row, w); }
+  [[gnu::always_inline]] int64_t operator()(int64_t i, int64_t pred, uint32_t c) { return b.code<kLossy>(i, pred, c); }
 };
 
 // Version 2 files: decodes one sample (decoder side of run_row), the token with rANS
@@ -672,6 +681,10 @@ struct Pass {
   // The counts per context, from the recorded tokens (counting in the coding loop
   // would chain every sample on the previous one's increment of the same counter).
   void count() {
+    const size_t n = static_cast<size_t>(body.tok - tokens.data());
+    uint8_t top = 0;
+    for (size_t i = 0; i < n; ++i) top = std::max(top, tokens[i]);
+    body.max_token = std::max<int>(body.max_token, top);
     if (body.max_token < 64) count_split<4, 64>();  // four tables of 25 x 64: L1-resident
     else count_split<2, kMaxTokens>();
   }
@@ -938,14 +951,25 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
           const uint16_t* uc = c > 0 ? p->body.u - ps : nullptr;
           for (int64_t y = y0; y < y1; ++y) {
             row_contexts(p->body.u, uc, y, W, ctx_row.data());
-            run_row(rd, p->choice.data(), B, y, ctx_row.data(), p->body);
+            if (lossless) {
+              EncodeAs<false> e{p->body};
+              run_row(rd, p->choice.data(), B, y, ctx_row.data(), e);
+              p->body = e.b;
+            } else {
+              EncodeAs<true> e{p->body};
+              run_row(rd, p->choice.data(), B, y, ctx_row.data(), e);
+              p->body = e.b;
+            }
           }
         }
       }
     }
   }
 
-  for (Pass* p : passes) p->count();
+  for (Pass* p : passes) {
+    p->count();
+    if (p->body.max_token >= kInvalid) return invalid_argument("fast coder: residuals beyond its token alphabet");
+  }
   // With the model chosen somewhere, keep the smaller pass: decided on the
   // estimates where they are clearly apart, by coding both where they are close.
   size_t chosen = 0;
