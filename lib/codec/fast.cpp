@@ -226,8 +226,9 @@ class BitWriter {
   [[gnu::always_inline]] void put32(uint64_t v, int bits) {  // bits <= 32
     acc_ |= v << n_;
     n_ += bits;
-    const uint32_t lo = static_cast<uint32_t>(acc_);
-    std::memcpy(out_->data() + pos_, &lo, 4);  // little-endian hosts (codec_supports)
+    uint32_t lo = static_cast<uint32_t>(acc_);
+    if constexpr (std::endian::native == std::endian::big) lo = __builtin_bswap32(lo);  // the stream is little-endian
+    std::memcpy(out_->data() + pos_, &lo, 4);
     // n_ < 32 before, so n_ < 64 now: bit 5 tells whether a word is full.
     pos_ += static_cast<size_t>(n_ >> 5) * 4;
     acc_ >>= n_ & 32;
@@ -1170,7 +1171,8 @@ class FastBitReader {
   [[gnu::always_inline]] void refill() {
     if (pos_ + 8 <= size_) [[likely]] {
       uint64_t w;
-      std::memcpy(&w, base_ + pos_, 8);  // little-endian hosts (codec_supports checks the byte order)
+      std::memcpy(&w, base_ + pos_, 8);
+      if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);  // the stream is little-endian
       acc_ |= w << n_;
       pos_ += static_cast<uint64_t>(63 - n_) >> 3;
       n_ |= 56;
