@@ -1232,6 +1232,22 @@ struct DecodeBody {
   }
 };
 
+// The largest of t[0..n). (Small helpers like this one stay vectorised; inlined
+// into the decoder's big loop, GCC compiled them into branches.)
+[[gnu::noinline]] uint8_t max_of(const uint8_t* __restrict t, int64_t n) {
+  uint8_t m = 0;
+  for (int64_t x = 0; x < n; ++x) m = std::max(m, t[x]);
+  return m;
+}
+
+// Whether any of v[0..n) lies outside [lo, hi] (one vectorised pass, no branch).
+[[gnu::noinline]] bool outside(const int64_t* __restrict v, int64_t n, int64_t lo, int64_t hi) {
+  const uint64_t span = static_cast<uint64_t>(hi - lo);
+  uint64_t bad = 0;
+  for (int64_t x = 0; x < n; ++x) bad |= static_cast<uint64_t>(static_cast<uint64_t>(v[x] - lo) > span);
+  return bad != 0;
+}
+
 // ---- version 2 decoder (files from before the version 3 contexts) --------------------
 
 Status decode_v2(const GroupConfig& g, const Freqs& freq, const ByteReader& words, uint64_t rans_words, int64_t frames,
@@ -1311,6 +1327,15 @@ Status decode_v2(const GroupConfig& g, const Freqs& freq, const ByteReader& word
 }  // namespace
 
 Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frames, std::span<int64_t> out) {
+  return decode_frames(g, data, frames, out, nullptr);
+}
+
+Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_t frames, std::span<int64_t> window,
+                     const FrameSink& emit) {
+  if (g.channels < 1 || g.height < 1 || g.width < 1 || frames < 1 || g.lo > g.hi || g.bound < 0 || g.block < 4 ||
+      g.block > 4096)
+    return invalid_argument("fast decoder: bad group configuration");
+  std::span<int64_t> out = window;
   const int64_t H = g.height, W = g.width, C = g.channels, ps = H * W, fs = C * ps, B = g.block;
   const int64_t step = 2 * g.bound + 1, mid = g.lo + (g.hi - g.lo) / 2;
   // Largest zigzag value a valid stream can hold: anything above is damage.
@@ -1324,7 +1349,16 @@ Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frame
   const uint64_t rans_words = br.varint();
   if (br.bad || rans_words < 2u * lanes || rans_words > static_cast<uint64_t>(br.end - br.p) / 2)
     return corrupt("bad token stream size");
-  if (g.fast_version == 2) return decode_v2(g, freq, br, rans_words, frames, out);
+  const int64_t R = static_cast<int64_t>(window.size()) / fs;  // frames the window holds
+  if (R < std::min<int64_t>(frames, 2) || static_cast<int64_t>(window.size()) != R * fs || R > frames ||
+      ((g.model || g.fast_version == 2) && R != frames))
+    return invalid_argument("fast decoder: window does not fit the group");
+  if (g.fast_version == 2) {
+    RETURN_IF_ERROR(decode_v2(g, freq, br, rans_words, frames, out));
+    if (emit)
+      for (int64_t t = 0; t < frames; ++t) emit(t, out.data() + t * fs);
+    return Status::ok();
+  }
 
   const std::vector<uint32_t> tab = packed_tables(freq);
   Lanes L;
@@ -1347,14 +1381,17 @@ Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frame
   const int64_t bw = (W + B - 1) / B;
   std::vector<uint8_t> choice(static_cast<size_t>(bw));
   d.q = qrow.data();
+  // Frame t lives in slot t mod R of the window (R = frames: the whole group).
   int64_t* rec = out.data();
   for (int64_t t = 0; t < frames; ++t) {
+    int64_t* frame = rec + (t % R) * fs;
+    const int64_t* before = t > 0 ? rec + ((t - 1) % R) * fs : nullptr;
     for (int64_t c = 0; c < C; ++c) {
-      const int64_t off = t * fs + c * ps;
-      Refs rd{rec + off, t > 0 ? rec + off - fs : nullptr, c > 0 ? rec + off - ps : nullptr, W, mid, g.lo, g.hi};
+      int64_t* cur = frame + c * ps;
+      Refs rd{cur, before ? before + c * ps : nullptr, c > 0 ? cur - ps : nullptr, W, mid, g.lo, g.hi};
       uint16_t* u = ubuf.data() + c * ps;
       const uint16_t* uc = c > 0 ? u - ps : nullptr;
-      d.cur = rec + off;
+      d.cur = cur;
       const uint32_t mask = allowed_mask(t, c, g.model != nullptr);
       for (int64_t y0 = 0; y0 < H; y0 += B) {
         const int64_t y1 = std::min(H, y0 + B);
@@ -1378,8 +1415,7 @@ Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frame
           for (int64_t j = 0; j < rows; ++j) {
             row_contexts(u, uc, y + j, W, ctx.data());
             decode_tokens(&L, tab.data(), ctx.data(), W, tok.data());
-            uint8_t top = 0;
-            for (int64_t x = 0; x < W; ++x) top = std::max(top, tok[static_cast<size_t>(x)]);
+            const uint8_t top = max_of(tok.data(), W);
             if (top >= alphabet || L.bad)
               return corrupt(fmt::format("frame {} channel {}: truncated or damaged data", t, c));
             if (row_residuals(tok.data(), W, top, &bits, u + (y + j) * W, qrow.data() + j * W) > max_u)
@@ -1389,18 +1425,14 @@ Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frame
           if (rows == 2) run_two_rows(rd, choice.data(), B, y, d);
           else run_row(rd, choice.data(), B, y, ctx.data(), d);
           if (!d.lossy) {
-            const int64_t* v = rec + off + y * W;
-            int64_t vmin = v[0], vmax = v[0];
-            for (int64_t x = 1; x < rows * W; ++x) {
-              vmin = std::min(vmin, v[x]);
-              vmax = std::max(vmax, v[x]);
-            }
-            if (vmin < g.lo || vmax > g.hi) return corrupt(fmt::format("frame {} channel {}: sample out of range", t, c));
+            if (outside(cur + y * W, rows * W, g.lo, g.hi))
+              return corrupt(fmt::format("frame {} channel {}: sample out of range", t, c));
           }
           y += rows;
         }
       }
     }
+    if (emit) emit(t, frame);
   }
   bool ends = L.rp == L.rend;
   for (uint32_t x : L.x) ends &= x == kRansL;

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -43,5 +44,16 @@ std::string_view predictor_name(int k);
 Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
                                     GroupStats* stats, std::vector<int64_t>* recon);
 Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frames, std::span<int64_t> out);
+
+// Called with each decoded frame (channels x height x width samples, valid during
+// the call), in order.
+using FrameSink = std::function<void(int64_t t, const int64_t* frame)>;
+
+// As decode, keeping only the last window.size() / frame-size frames (at least two;
+// the whole group with a model or for format version 2) and handing each frame to
+// `emit` as soon as it is decoded: memory and cache footprint of two frames instead
+// of the group. kInvalidArgument when the window does not fit.
+Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_t frames, std::span<int64_t> window,
+                     const FrameSink& emit);
 
 }  // namespace sciflow::codec::fast

@@ -343,9 +343,21 @@ Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const 
   Status s = parallel_for(S, threads, [&](int64_t k) -> Status {
     const int64_t r0 = k * h.stripe_rows, rows = std::min(h.stripe_rows, H - r0);
     thread_local HugeVector<int64_t> part;  // kept between groups: no fresh pages per group
-    part.resize(static_cast<size_t>(g.frames * C * rows * W));
     GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model, h.effort == "fast"};
     if (h.format_major == 2) cfg.fast_version = 2;
+    const std::string_view stripe = "rows";
+    if (cfg.fast && cfg.fast_version >= 3 && !h.model && !grid) {
+      // Frame by frame into `raw`: two frames of samples per stripe instead of the group.
+      part.resize(static_cast<size_t>(std::min<int64_t>(g.frames, 2) * C * rows * W));
+      Status d = fast::decode_frames(
+          cfg, payload.subspan(offsets[static_cast<size_t>(k)], g.stripe_bytes[static_cast<size_t>(k)]), g.frames, part,
+          [&](int64_t t, const int64_t* frame) {
+            from_samples(h.dtype, frame, 1, rows, W, C, raw + t * h.frame_bytes() + r0 * row_bytes, h.frame_bytes());
+          });
+      if (!d.is_ok()) return d.with_context(fmt::format("{}, {} {}-{}", label, stripe, r0, r0 + rows - 1));
+      return Status::ok();
+    }
+    part.resize(static_cast<size_t>(g.frames * C * rows * W));
     Status d = decode_group(cfg, payload.subspan(offsets[static_cast<size_t>(k)], g.stripe_bytes[static_cast<size_t>(k)]),
                             g.frames, part);
     if (!d.is_ok()) return d.with_context(fmt::format("{}, rows {}-{}", label, r0, r0 + rows - 1));
