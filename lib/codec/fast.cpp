@@ -642,13 +642,13 @@ void block_costs(const Refs& r, const T* c, const T* p, const T* q, int64_t y0, 
   }
 }
 
-// block_costs for plane (t, c) at offset `off` of samples `s`, planes ps and frames fs apart.
+// block_costs for plane c (ps samples apart) at `cur`; `prev` the same plane one frame
+// earlier, or null in the group's first frame.
 template <class T, class A>
-void plane_costs(const Refs& r, const T* s, int64_t off, int64_t t, int64_t c, int64_t ps, int64_t fs, int64_t y0, int64_t y1,
-                 int64_t B, std::array<uint64_t, kPredictors>* cost) {
-  const T* cur = s + off;
-  if (t > 0 && c > 0) block_costs<T, A, true, true>(r, cur, cur - fs, cur - ps, y0, y1, B, cost);
-  else if (t > 0) block_costs<T, A, true, false>(r, cur, cur - fs, nullptr, y0, y1, B, cost);
+void plane_costs(const Refs& r, const T* cur, const T* prev, int64_t c, int64_t ps, int64_t y0, int64_t y1, int64_t B,
+                 std::array<uint64_t, kPredictors>* cost) {
+  if (prev && c > 0) block_costs<T, A, true, true>(r, cur, prev, cur - ps, y0, y1, B, cost);
+  else if (prev) block_costs<T, A, true, false>(r, cur, prev, nullptr, y0, y1, B, cost);
   else block_costs<T, A, false, true>(r, cur, nullptr, cur - ps, y0, y1, B, cost);
 }
 
@@ -897,19 +897,21 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
     body.max_token = kPredictors - 1;  // the alphabet covers every predictor choice
   }
   auto dec_of = [&](const Pass& p) { return lossless ? orig : p.rec.data(); };
-  // int32 copies of the samples for choosing predictors, where they fit.
+  // int32 copies of the samples for choosing predictors, where they fit: the
+  // current and the previous frame (frame t in slot t mod 2).
   const bool narrow = fits_int32_costs(g.lo, g.hi, B);
   thread_local HugeVector<int32_t> o32;
-  if (narrow) {
-    o32.resize(samples.size());
-    for (size_t i = 0; i < samples.size(); ++i) o32[i] = static_cast<int32_t>(orig[i]);
-  }
+  if (narrow) o32.resize(static_cast<size_t>(std::min<int64_t>(frames, 2) * fs));
   std::vector<uint32_t> ctx_row(static_cast<size_t>(W));
   std::vector<std::array<uint64_t, kPredictors>> cost(static_cast<size_t>(bw));
   std::vector<int64_t> mplane(g.model ? static_cast<size_t>(ps) : 0);
   ml::FrameNet::Scratch scratch;
 
   for (int64_t t = 0; t < frames; ++t) {
+    int32_t* f32 = narrow ? o32.data() + (t & 1) * fs : nullptr;
+    if (narrow)
+      for (int64_t i = 0; i < fs; ++i) f32[i] = static_cast<int32_t>(orig[t * fs + i]);
+    const int32_t* p32 = narrow && t > 0 ? o32.data() + ((t - 1) & 1) * fs : nullptr;
     for (int64_t c = 0; c < C; ++c) {
       const int64_t off = t * fs + c * ps;
       Refs ro{orig + off, t > 0 ? orig + off - fs : nullptr, c > 0 ? orig + off - ps : nullptr, W, mid, g.lo, g.hi};
@@ -928,8 +930,10 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
         if (mask != 1) {
           // Choose per block on the originals (the reconstruction is not known yet in lossy mode).
           for (auto& cb : cost) cb.fill(0);
-          if (narrow) plane_costs<int32_t, int32_t>(ro, o32.data(), off, t, c, ps, fs, y0, y1, B, cost.data());
-          else plane_costs<int64_t, int64_t>(ro, orig, off, t, c, ps, fs, y0, y1, B, cost.data());
+          if (narrow)
+            plane_costs<int32_t, int32_t>(ro, f32 + c * ps, p32 ? p32 + c * ps : nullptr, c, ps, y0, y1, B, cost.data());
+          else
+            plane_costs<int64_t, int64_t>(ro, orig + off, t > 0 ? orig + off - fs : nullptr, c, ps, y0, y1, B, cost.data());
         }
         for (auto& p : passes) {
           if (mask == 1) {
