@@ -869,16 +869,26 @@ std::string_view predictor_name(int k) {
   return k >= 0 && k < kPredictors ? kNames[k] : "?";
 }
 
-Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
-                                    GroupStats* stats, std::vector<int64_t>* recon) {
+namespace {
+
+// The encoder. Its originals are either `samples` (the whole group), or, with
+// `load` (lossless, no model), frames loaded one at a time into `window` (two
+// frames: frame t in slot t mod 2).
+Result<std::vector<uint8_t>> encode_impl(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
+                                         const FrameSource* load, std::span<int64_t> window, GroupStats* stats,
+                                         std::vector<int64_t>* recon) {
   if (g.predictor != Predictor::kAuto) return invalid_argument("the fast coder chooses its own predictors");
   const int64_t H = g.height, W = g.width, C = g.channels, ps = H * W, fs = C * ps, B = g.block;
   const int64_t step = 2 * g.bound + 1, mid = g.lo + (g.hi - g.lo) / 2;
   const bool lossless = g.bound == 0;
-  const int64_t* orig = samples.data();
   const int64_t bw = (W + B - 1) / B;
+  const int64_t total = frames * fs;
+  // Frame t's originals.
+  auto frame_of = [&](int64_t t) -> const int64_t* {
+    return load ? window.data() + (t & 1) * fs : samples.data() + t * fs;
+  };
   // Every sample's token, and a choice per block and plane (at most).
-  const size_t tokens_max = samples.size() + static_cast<size_t>(frames * C * bw * ((H + B - 1) / B));
+  const size_t tokens_max = static_cast<size_t>(total) + static_cast<size_t>(frames * C * bw * ((H + B - 1) / B));
 
   // With a model, the stripe is coded twice, with and without it, and keeps the
   // smaller (a model never makes a file bigger): both passes share the block
@@ -887,7 +897,7 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
   std::vector<Pass*> passes{&pass_buffers[0]};
   if (g.model && frames > 1) passes.push_back(&pass_buffers[1]);
   for (size_t k = 0; k < passes.size(); ++k)
-    passes[k]->reset(samples.size(), tokens_max, fs, bw, !lossless, k == 0 ? 0 : 1u << kLearned);
+    passes[k]->reset(static_cast<size_t>(total), tokens_max, fs, bw, !lossless, k == 0 ? 0 : 1u << kLearned);
   for (auto& p : passes) {
     EncodeBody& body = p->body;
     body.bound = g.bound;
@@ -896,7 +906,8 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
     body.hi = g.hi;
     body.max_token = kPredictors - 1;  // the alphabet covers every predictor choice
   }
-  auto dec_of = [&](const Pass& p) { return lossless ? orig : p.rec.data(); };
+  // The decoded samples of the whole group (for the model: not with `load`).
+  auto dec_of = [&](const Pass& p) { return lossless ? samples.data() : p.rec.data(); };
   // int32 copies of the samples for choosing predictors, where they fit: the
   // current and the previous frame (frame t in slot t mod 2).
   const bool narrow = fits_int32_costs(g.lo, g.hi, B);
@@ -908,13 +919,17 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
   ml::FrameNet::Scratch scratch;
 
   for (int64_t t = 0; t < frames; ++t) {
+    if (load) (*load)(t, window.data() + (t & 1) * fs);
+    const int64_t* fo = frame_of(t);
+    const int64_t* fp = t > 0 ? frame_of(t - 1) : nullptr;
     int32_t* f32 = narrow ? o32.data() + (t & 1) * fs : nullptr;
     if (narrow)
-      for (int64_t i = 0; i < fs; ++i) f32[i] = static_cast<int32_t>(orig[t * fs + i]);
+      for (int64_t i = 0; i < fs; ++i) f32[i] = static_cast<int32_t>(fo[i]);
     const int32_t* p32 = narrow && t > 0 ? o32.data() + ((t - 1) & 1) * fs : nullptr;
     for (int64_t c = 0; c < C; ++c) {
       const int64_t off = t * fs + c * ps;
-      Refs ro{orig + off, t > 0 ? orig + off - fs : nullptr, c > 0 ? orig + off - ps : nullptr, W, mid, g.lo, g.hi};
+      const int64_t* cur = fo + c * ps;
+      Refs ro{cur, fp ? fp + c * ps : nullptr, c > 0 ? cur - ps : nullptr, W, mid, g.lo, g.hi};
       const uint32_t mask = allowed_mask(t, c, g.model != nullptr);
       if (g.model && t > 0) {  // from the decoded frames before this one, as the decoder will
         RETURN_IF_ERROR(learned_plane(*g.model, dec_of(*passes[0]), t, c, fs, ps, H, W, g.lo, g.hi, mplane.data(), &scratch));
@@ -933,7 +948,7 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
           if (narrow)
             plane_costs<int32_t, int32_t>(ro, f32 + c * ps, p32 ? p32 + c * ps : nullptr, c, ps, y0, y1, B, cost.data());
           else
-            plane_costs<int64_t, int64_t>(ro, orig + off, t > 0 ? orig + off - fs : nullptr, c, ps, y0, y1, B, cost.data());
+            plane_costs<int64_t, int64_t>(ro, ro.cur, ro.p1, c, ps, y0, y1, B, cost.data());
         }
         for (auto& p : passes) {
           if (mask == 1) {
@@ -950,9 +965,12 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
             }
           }
           for (int64_t b = 0; b < bw; ++b) ++p->st.blocks[p->choice[static_cast<size_t>(b)]];
-          const int64_t* dec = dec_of(*p) + off;
-          Refs rd{dec, t > 0 ? dec - fs : nullptr, c > 0 ? dec - ps : nullptr, W, mid, g.lo, g.hi};
-          rd.model = ro.model;
+          Refs rd = ro;  // lossless: the originals are the decoded samples
+          if (!lossless) {
+            const int64_t* dec = p->rec.data() + off;
+            rd = Refs{dec, t > 0 ? dec - fs : nullptr, c > 0 ? dec - ps : nullptr, W, mid, g.lo, g.hi};
+            rd.model = ro.model;
+          }
           const uint16_t* uc = c > 0 ? p->body.u - ps : nullptr;
           for (int64_t y = y0; y < y1; ++y) {
             row_contexts(p->body.u, uc, y, W, ctx_row.data());
@@ -999,6 +1017,23 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
   if (stats) *stats = p.st;
   if (recon) *recon = lossless ? std::vector<int64_t>(samples.begin(), samples.end()) : std::move(p.rec);
   return outb;
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
+                                    GroupStats* stats, std::vector<int64_t>* recon) {
+  return encode_impl(g, samples, frames, nullptr, {}, stats, recon);
+}
+
+Result<std::vector<uint8_t>> encode_frames(const GroupConfig& g, int64_t frames, const FrameSource& load,
+                                           GroupStats* stats) {
+  if (g.channels < 1 || g.height < 1 || g.width < 1 || frames < 1 || g.lo > g.hi || g.block < 4 || g.block > 4096)
+    return invalid_argument("fast coder: bad group configuration");
+  if (g.bound != 0 || g.model) return invalid_argument("fast coder: frame by frame only lossless and without a model");
+  thread_local HugeVector<int64_t> window;  // kept between groups
+  window.resize(static_cast<size_t>(2 * g.channels * g.height * g.width));
+  return encode_impl(g, {}, frames, &load, window, stats, nullptr);
 }
 
 namespace {

@@ -45,6 +45,15 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
                                     GroupStats* stats, std::vector<int64_t>* recon);
 Status decode(const GroupConfig& g, std::span<const uint8_t> data, int64_t frames, std::span<int64_t> out);
 
+// Fills `frame` (channels x height x width samples) with frame t of the group.
+using FrameSource = std::function<void(int64_t t, int64_t* frame)>;
+
+// As encode, lossless and without a model, loading the frames one at a time
+// (in order, each once) into a window of two frames instead of taking the whole
+// group's samples. Same bytes as encode.
+Result<std::vector<uint8_t>> encode_frames(const GroupConfig& g, int64_t frames, const FrameSource& load,
+                                           GroupStats* stats);
+
 // Called with each decoded frame (channels x height x width samples, valid during
 // the call), in order.
 using FrameSink = std::function<void(int64_t t, const int64_t* frame)>;

@@ -267,6 +267,18 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
   std::vector<uint8_t> decoded(g.bound > 0 ? static_cast<size_t>(frames * h.frame_bytes()) : 0);
   Status s = parallel_for(S, threads, [&](int64_t k) -> Status {
     const int64_t r0 = k * h.stripe_rows, rows = std::min(h.stripe_rows, H - r0);
+    GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model, h.effort == "fast"};
+    if (cfg.fast && g.bound == 0 && !h.model && !grid) {
+      // Lossless fast tier: the coder loads the stripe's frames one at a time.
+      ASSIGN_OR_RETURN(coded[static_cast<size_t>(k)],
+                       fast::encode_frames(cfg, frames,
+                                           [&](int64_t t, int64_t* frame) {
+                                             to_samples(h.dtype, raw + t * h.frame_bytes() + r0 * row_bytes, 1, rows, W, C,
+                                                        frame, h.frame_bytes());
+                                           },
+                                           &stats[static_cast<size_t>(k)]));
+      return Status::ok();
+    }
     thread_local HugeVector<int64_t> part;  // kept between groups: no fresh pages per group
     part.resize(static_cast<size_t>(frames * C * rows * W));
     if (grid) {
@@ -277,7 +289,6 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
     } else {
       to_samples(h.dtype, raw + r0 * row_bytes, frames, rows, W, C, part.data(), h.frame_bytes());
     }
-    GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model, h.effort == "fast"};
     std::vector<int64_t> rec;
     ASSIGN_OR_RETURN(coded[static_cast<size_t>(k)],
                      encode_group(cfg, part, frames, &stats[static_cast<size_t>(k)], decoded.empty() ? nullptr : &rec));

@@ -170,4 +170,32 @@ TEST_CASE("fast: decoding frame by frame in a window of two frames gives the sam
   }
 }
 
+TEST_CASE("fast: encoding frame by frame gives the same bytes as encoding the whole group") {
+  const int64_t T = 6, C = 3, H = 17, W = 9;
+  const GroupConfig g = fast_config(C, H, W, 0, 4095, 0, 8);
+  const std::vector<int64_t> v = series(T, C, H, W, 0, 4095, 9.0, 5);
+  auto whole = encode_group(g, v, T, nullptr, nullptr);
+  REQUIRE(whole);
+  const int64_t fs = C * H * W;
+  int64_t next = 0;
+  GroupStats st;
+  auto framed = fast::encode_frames(
+      g, T,
+      [&](int64_t t, int64_t* frame) {
+        CHECK(t == next++);
+        std::copy(v.begin() + t * fs, v.begin() + (t + 1) * fs, frame);
+      },
+      &st);
+  REQUIRE(framed);
+  CHECK(next == T);
+  CHECK(*framed == *whole);
+  int64_t blocks = 0;
+  for (int64_t b : st.blocks) blocks += b;
+  CHECK(blocks > 0);
+  // Lossy or with a model it needs the whole group.
+  GroupConfig lossy = g;
+  lossy.bound = 2;
+  CHECK(fast::encode_frames(lossy, T, [](int64_t, int64_t*) {}, nullptr).status().code() == Code::kInvalidArgument);
+}
+
 }  // namespace sciflow::codec
