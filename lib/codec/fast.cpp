@@ -7,6 +7,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "codec/med.hpp"
 #include "core/huge_pages.hpp"
@@ -346,6 +347,20 @@ template <int K>
   }
 }
 
+// Calls f(std::integral_constant<int, k>{}) for predictor k: one instantiation of
+// a row loop per predictor.
+template <class F>
+[[gnu::always_inline]] inline void with_predictor(int k, F&& f) {
+  switch (k) {
+    case kMed: f(std::integral_constant<int, kMed>{}); break;
+    case kPrev: f(std::integral_constant<int, kPrev>{}); break;
+    case kTmed: f(std::integral_constant<int, kTmed>{}); break;
+    case kMean: f(std::integral_constant<int, kMean>{}); break;
+    case kChan: f(std::integral_constant<int, kChan>{}); break;
+    default: f(std::integral_constant<int, kLearned>{}); break;
+  }
+}
+
 // Calls body(i, prediction, activity) for the samples x0 <= x < x1 of row y with
 // predictor k, in order; body returns the sample's decoded value.
 template <int K, class Body>
@@ -372,16 +387,8 @@ void run_row(const Refs& refs, const uint8_t* choice, int64_t B, int64_t y, cons
     if (y == 0) a = x1;  // the first row: all edge samples
     else if (x0 == 0) a = 1;
     for (int64_t x = x0; x < a; ++x) body(row + x, predict(k, r, row + x, x, y), ctx[x]);
-    if (a < x1) {
-      switch (k) {
-        case kMed: run_inner<kMed>(r, ctx, row, a, x1, body); break;
-        case kPrev: run_inner<kPrev>(r, ctx, row, a, x1, body); break;
-        case kTmed: run_inner<kTmed>(r, ctx, row, a, x1, body); break;
-        case kMean: run_inner<kMean>(r, ctx, row, a, x1, body); break;
-        case kChan: run_inner<kChan>(r, ctx, row, a, x1, body); break;
-        default: run_inner<kLearned>(r, ctx, row, a, x1, body); break;
-      }
-    }
+    if (a < x1)
+      with_predictor(k, [&](auto p) { run_inner<decltype(p)::value>(r, ctx, row, a, x1, body); });
   }
   coder = body;
 }
@@ -415,16 +422,7 @@ void run_two_rows(const Refs& refs, const uint8_t* choice, int64_t B, int64_t y,
       body(row + w, predict(k, r, row + w, 0, y + 1), 0);
       a = 1;
     }
-    if (a < x1) {
-      switch (k) {
-        case kMed: run_inner2<kMed>(r, row, a, x1, body); break;
-        case kPrev: run_inner2<kPrev>(r, row, a, x1, body); break;
-        case kTmed: run_inner2<kTmed>(r, row, a, x1, body); break;
-        case kMean: run_inner2<kMean>(r, row, a, x1, body); break;
-        case kChan: run_inner2<kChan>(r, row, a, x1, body); break;
-        default: run_inner2<kLearned>(r, row, a, x1, body); break;
-      }
-    }
+    if (a < x1) with_predictor(k, [&](auto p) { run_inner2<decltype(p)::value>(r, row, a, x1, body); });
   }
   coder = body;
 }
