@@ -49,17 +49,6 @@ constexpr int ctx_slow(uint64_t a) {
   return std::min(2 * b - 2 + static_cast<int>((a >> (b - 2)) & 1), kResidCtx - 1);
 }
 
-constexpr int kCtxTable = 4096;  // ctx_slow(a) is kResidCtx - 1 from here on
-constexpr auto kCtxOf = [] {
-  std::array<uint8_t, kCtxTable> t{};
-  for (int a = 0; a < kCtxTable; ++a) t[static_cast<size_t>(a)] = static_cast<uint8_t>(ctx_slow(static_cast<uint64_t>(a)));
-  return t;
-}();
-
-[[gnu::always_inline]] inline int ctx_of(uint64_t a) {
-  return a < kCtxTable ? kCtxOf[a] : kResidCtx - 1;
-}
-
 // Residual magnitudes for contexts: contexts stop growing long before 2^16.
 inline uint16_t saturate(uint64_t v) { return v > 0xFFFFu ? 0xFFFFu : static_cast<uint16_t>(v); }
 
@@ -127,19 +116,20 @@ void row_activity(const uint16_t* __restrict u, int64_t y, int64_t w, uint32_t* 
   out[w - 1] = act(up[w - 1], up[w - 2], up[w - 1], cur[w - 1]);
 }
 
-// ctx_of for activities below 2^24, without a table: for a >= 4 the float's
-// exponent is bit_width(a) - 1 and its first mantissa bit the bit after the leading
-// one, so that the loop over a row vectorises.
-[[gnu::always_inline]] constexpr uint32_t ctx_of_small(uint32_t a) {
+// ctx_slow for activities below 2^24 (all there are: 11 x 65535 at most), without
+// a branch or table: for a >= 4 the float's exponent is bit_width(a) - 1 and its
+// first mantissa bit the bit after the leading one, so that the loop over a row
+// vectorises.
+[[gnu::always_inline]] constexpr uint32_t ctx_of(uint32_t a) {
   const uint32_t f = std::bit_cast<uint32_t>(static_cast<float>(static_cast<int32_t>(a)));
   const uint32_t c = std::min<uint32_t>((f >> 22) - 254, kResidCtx - 1);
   return a < 4 ? a : c;
 }
 
 static_assert([] {
-  for (uint32_t a = 0; a < 2 * kCtxTable; ++a)
-    if (ctx_of_small(a) != static_cast<uint32_t>(ctx_slow(a))) return false;
-  return ctx_of_small((1u << 24) - 1) == kResidCtx - 1;
+  for (uint32_t a = 0; a < 8192; ++a)  // ctx_slow saturates from 4096 on
+    if (ctx_of(a) != static_cast<uint32_t>(ctx_slow(a))) return false;
+  return ctx_of((1u << 24) - 1) == kResidCtx - 1;
 }());
 
 // The quantised contexts of row y (plane u, uc the previous channel's or null):
@@ -165,7 +155,7 @@ void row_contexts(const uint16_t* u, const uint16_t* uc, int64_t y, int64_t w, u
     const V8 r = a < 4 ? a : c;
     std::memcpy(act + x, &r, sizeof r);
   }
-  for (; x < w; ++x) act[x] = ctx_of_small(act[x]);
+  for (; x < w; ++x) act[x] = ctx_of(act[x]);
 }
 
 // ---- byte and bit streams ---------------------------------------------------------
@@ -512,7 +502,7 @@ struct DecodeBodyV2 {
   }
 
   [[gnu::always_inline]] int64_t operator()(int64_t i, int64_t pred, uint32_t act) {
-    const int t = next(ctx_of(act + 2 * uw));
+    const int t = next(static_cast<int>(ctx_of(act + 2 * uw)));
     uint64_t uz;
     if (t < kDirect) {
       uz = static_cast<uint64_t>(t);

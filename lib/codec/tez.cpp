@@ -356,7 +356,7 @@ Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const 
     thread_local HugeVector<int64_t> part;  // kept between groups: no fresh pages per group
     GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model, h.effort == "fast"};
     if (h.format_major == 2) cfg.fast_version = 2;
-    const std::string_view stripe = "rows";
+    auto where = [&](const Status& d) { return d.with_context(fmt::format("{}, rows {}-{}", label, r0, r0 + rows - 1)); };
     if (cfg.fast && cfg.fast_version >= 3 && !h.model && !grid) {
       // Frame by frame into `raw`: two frames of samples per stripe instead of the group.
       part.resize(static_cast<size_t>(std::min<int64_t>(g.frames, 2) * C * rows * W));
@@ -365,13 +365,12 @@ Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const 
           [&](int64_t t, const int64_t* frame) {
             from_samples(h.dtype, frame, 1, rows, W, C, raw + t * h.frame_bytes() + r0 * row_bytes, h.frame_bytes());
           });
-      if (!d.is_ok()) return d.with_context(fmt::format("{}, {} {}-{}", label, stripe, r0, r0 + rows - 1));
-      return Status::ok();
+      return d.is_ok() ? d : where(d);
     }
     part.resize(static_cast<size_t>(g.frames * C * rows * W));
     Status d = decode_group(cfg, payload.subspan(offsets[static_cast<size_t>(k)], g.stripe_bytes[static_cast<size_t>(k)]),
                             g.frames, part);
-    if (!d.is_ok()) return d.with_context(fmt::format("{}, rows {}-{}", label, r0, r0 + rows - 1));
+    if (!d.is_ok()) return where(d);
     if (!grid) {
       from_samples(h.dtype, part.data(), g.frames, rows, W, C, raw + r0 * row_bytes, h.frame_bytes());
       return Status::ok();
