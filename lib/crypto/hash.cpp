@@ -1,5 +1,6 @@
 #include "crypto/hash.hpp"
 
+#include "core/cancel.hpp"
 #include "io/file.hpp"
 
 #include <fmt/core.h>
@@ -170,13 +171,17 @@ Result<Digest256> TreeHasher::finish() {
 
 Result<std::string> tree_file_text(std::string_view path, int threads, TreeHash h) {
   ASSIGN_OR_RETURN(auto map, io::MappedFile::open(path));
-  auto data = map.data();
+  return tree_text_of(map.data(), threads, h, path);
+}
+
+Result<std::string> tree_text_of(std::span<const uint8_t> data, int threads, TreeHash h, std::string_view what) {
   size_t n = (data.size() + kTreeLeafBytes - 1) / kTreeLeafBytes;
   std::vector<Digest256> leaves(n);
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < n;) {
+      if (cancel::cancelled()) return;  // a signal: stop within a leaf (checked below)
       auto d = leaf_digest(data.subspan(i * kTreeLeafBytes, std::min(kTreeLeafBytes, data.size() - i * kTreeLeafBytes)), h);
       if (!d) failed = true;
       else leaves[i] = *d;
@@ -186,7 +191,8 @@ Result<std::string> tree_file_text(std::string_view path, int threads, TreeHash 
   for (int t = 1; t < std::min<int>(threads, static_cast<int>(n)); ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
-  if (failed) return internal_error(fmt::format("{}: hashing failed", path));
+  RETURN_IF_ERROR(cancel::check_cancelled());
+  if (failed) return internal_error(fmt::format("{}: hashing failed", what));
   ASSIGN_OR_RETURN(auto root, tree_root(leaves, h));
   return tree_text(h, root);
 }

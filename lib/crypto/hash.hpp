@@ -91,6 +91,9 @@ class TreeHasher {
   Status status_;
 };
 
+// The tree of `data` as text (tree_text), its leaves hashed on `threads` threads;
+// `what` names the data in errors. Stops with kCancelled once cancel::cancelled().
+Result<std::string> tree_text_of(std::span<const uint8_t> data, int threads, TreeHash h, std::string_view what);
 // The tree of a whole file as text (tree_text), hashed on `threads` threads.
 Result<std::string> tree_file_text(std::string_view path, int threads, TreeHash h);
 // The hex sha256-tree of a whole file.

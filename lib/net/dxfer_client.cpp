@@ -763,6 +763,9 @@ Result<Json> store_manifest(const std::string& url, const RemoteOptions& o) {
   return read_store_manifest(*t.connect(), t.prefix);
 }
 
+// Files from this size up are hashed while they are sent to a whole-file store.
+constexpr int64_t kOverlapHashBytes = 4 << 20;
+
 Result<RemoteReport> push_store(const std::vector<std::string>& sources, const std::string& url, const RemoteOptions& o) {
   ASSIGN_OR_RETURN(StoreTarget target, store_target(url, o));
   if (o.key)
@@ -814,11 +817,6 @@ Result<RemoteReport> push_store(const std::vector<std::string>& sources, const s
         std::lock_guard<std::mutex> l(mu);
         rep.failures.push_back(st.message());
       };
-      auto tree = crypto::tree_file_text(f.path, 1, o.hash);
-      if (!tree) {
-        fail(tree.status());
-        continue;
-      }
       io::MappedFile map;
       if (f.size > 0) {
         auto m = io::MappedFile::open(f.path);
@@ -828,8 +826,18 @@ Result<RemoteReport> push_store(const std::vector<std::string>& sources, const s
         }
         map = std::move(*m);
       }
+      // The manifest's hash is of the bytes sent (the same mapping). A large file
+      // is hashed on a thread of its own while it is sent, so that the transfer
+      // takes the longer of the two, not their sum (the server cannot hash it).
+      Result<std::string> tree = Status(Code::kInternal, "not hashed");
+      auto hash = [&] { tree = crypto::tree_text_of(map.data(), 1, o.hash, f.path); };
+      std::thread hasher;
+      if (f.size >= kOverlapHashBytes) hasher = std::thread(hash);
       int64_t resumed = 0;
       Status st = store->put(path, map.data(), f, &resumed, &limiter);
+      if (hasher.joinable()) hasher.join();
+      else hash();
+      if (st.is_ok() && !tree) st = tree.status();
       if (!st.is_ok()) {
         fail(st);
         continue;
