@@ -436,6 +436,35 @@ struct EncodeBody {
     *ctx++ = static_cast<uint8_t>(c);
   }
 
+  // Lossless, a whole row y (index `row` of its first sample) at once from its
+  // residuals q (as code() with each sample's prediction), ctx[x] the contexts.
+  void code_row(const int32_t* __restrict q, int64_t row, int64_t w, const uint32_t* __restrict cx) {
+    uint16_t* __restrict uu = u + row;
+    uint8_t* __restrict tk = tok;
+    uint8_t* __restrict cc = ctx;
+    uint32_t any = 0;
+    for (int64_t x = 0; x < w; ++x) {
+      const uint32_t uz = (static_cast<uint32_t>(q[x]) << 1) ^ static_cast<uint32_t>(q[x] >> 31);
+      uu[x] = static_cast<uint16_t>(std::min<uint32_t>(uz, 0xFFFF));
+      cc[x] = static_cast<uint8_t>(cx[x]);
+      tk[x] = static_cast<uint8_t>(uz);
+      any |= uz;
+    }
+    if (any >= kDirect) {  // some samples have tokens and extra bits beyond their value
+      BitWriter b = bits;
+      b.reserve(w);
+      for (int64_t x = 0; x < w; ++x) {
+        const uint32_t uz = (static_cast<uint32_t>(q[x]) << 1) ^ static_cast<uint32_t>(q[x] >> 31);
+        int nb;
+        tk[x] = static_cast<uint8_t>(token_of(uz, &nb));
+        b.put(uz & ((uint64_t{1} << nb) - 1), nb);
+      }
+      bits = b;
+    }
+    tok += w;
+    ctx += w;
+  }
+
   template <bool kLossy>
   [[gnu::always_inline]] int64_t code(int64_t i, int64_t pred, uint32_t c) {
     int64_t v = orig[i];
@@ -548,23 +577,40 @@ bool fits_int32_costs(int64_t lo, int64_t hi, int64_t B) {
 // Adds each column's |error| of row (cr; cn the row above, pr/pn and qr/qn the same
 // rows of the previous frame and channel) to the predictors' column sums, from
 // column 1. T: the samples' type, A: the sums' (int32 for both where
-// fits_int32_costs holds, so that the compiler vectorises the loop).
-template <class T, class A, bool kUseTime, bool kUseChan>
+// fits_int32_costs holds, so that the compiler vectorises the loop). With kKeep,
+// also stores the signed errors (residuals) in the rows k_med.. (the lossless
+// encoder codes them from there, without predicting again).
+template <class T, class A, bool kUseTime, bool kUseChan, bool kKeep>
 void column_errors(const T* __restrict cr, const T* __restrict cn, const T* __restrict pr, const T* __restrict pn,
                    const T* __restrict qr, const T* __restrict qn, int64_t w, T lo, T hi, A* __restrict a_med,
-                   A* __restrict a_prev, A* __restrict a_tmed, A* __restrict a_mean, A* __restrict a_chan) {
+                   A* __restrict a_prev, A* __restrict a_tmed, A* __restrict a_mean, A* __restrict a_chan,
+                   T* __restrict k_med, T* __restrict k_prev, T* __restrict k_tmed, T* __restrict k_mean,
+                   T* __restrict k_chan) {
   for (int64_t x = 1; x < w; ++x) {
     const T v = cr[x], wv = cr[x - 1], n = cn[x], nw = cn[x - 1];
     const T m = med3(wv, n, nw);
-    a_med[x] += static_cast<A>(std::abs(v - m));
+    const T e_med = v - m;
+    a_med[x] += static_cast<A>(std::abs(e_med));
+    if constexpr (kKeep) k_med[x] = e_med;
     if constexpr (kUseTime) {
       const T pv = pr[x];
-      a_prev[x] += static_cast<A>(std::abs(v - pv));
-      a_tmed[x] += static_cast<A>(std::abs(v - std::clamp(pv + med3(wv - pr[x - 1], n - pn[x], nw - pn[x - 1]), lo, hi)));
-      a_mean[x] += static_cast<A>(std::abs(v - ((m + pv) >> 1)));
+      const T e_prev = v - pv;
+      const T e_tmed = v - std::clamp(pv + med3(wv - pr[x - 1], n - pn[x], nw - pn[x - 1]), lo, hi);
+      const T e_mean = v - ((m + pv) >> 1);
+      a_prev[x] += static_cast<A>(std::abs(e_prev));
+      a_tmed[x] += static_cast<A>(std::abs(e_tmed));
+      a_mean[x] += static_cast<A>(std::abs(e_mean));
+      if constexpr (kKeep) {
+        k_prev[x] = e_prev;
+        k_tmed[x] = e_tmed;
+        k_mean[x] = e_mean;
+      }
     }
-    if constexpr (kUseChan)
-      a_chan[x] += static_cast<A>(std::abs(v - std::clamp(m + qr[x] - med3(qr[x - 1], qn[x], qn[x - 1]), lo, hi)));
+    if constexpr (kUseChan) {
+      const T e_chan = v - std::clamp(m + qr[x] - med3(qr[x - 1], qn[x], qn[x - 1]), lo, hi);
+      a_chan[x] += static_cast<A>(std::abs(e_chan));
+      if constexpr (kKeep) k_chan[x] = e_chan;
+    }
   }
 }
 
@@ -574,9 +620,11 @@ void column_errors(const T* __restrict cr, const T* __restrict cn, const T* __re
 // pass over its columns without branches, summing per column and predictor; the
 // blocks add up their columns at the end. (Measuring on every other row only was
 // tried: 1.3x faster compression, but 4.5% lower ratio on the bulk-water series.)
+// With `keep` (the lossless encoder; T int32), also every residual of the rows:
+// keep + ((y - y0) * kLearned + k) * w is predictor k's row y.
 template <class T, class A, bool kUseTime, bool kUseChan>
 void block_costs(const Refs& r, const T* c, const T* p, const T* q, int64_t y0, int64_t y1, int64_t B,
-                 std::array<uint64_t, kPredictors>* cost) {
+                 std::array<uint64_t, kPredictors>* cost, T* keep) {
   const int64_t w = r.w;
   const T lo = static_cast<T>(r.lo), hi = static_cast<T>(r.hi);
   thread_local std::vector<A> buf;
@@ -587,11 +635,16 @@ void block_costs(const Refs& r, const T* c, const T* p, const T* q, int64_t y0, 
   A* a_mean = a_tmed + w;
   A* a_chan = a_mean + w;
   const uint32_t mask = allowed_mask(kUseTime, kUseChan, false);
+  auto kept = [&](int64_t y, int k) { return keep + ((y - y0) * kLearned + k) * w; };
   auto edge = [&](int64_t y, int64_t x) {  // first row and column: the general predictor
     const int64_t i = y * w + x;
     auto& cb = cost[x / B];
     for (int k = 0; k < kLearned; ++k)
-      if (mask >> k & 1) cb[static_cast<size_t>(k)] += static_cast<uint64_t>(std::abs(r.cur[i] - predict(k, r, i, x, y)));
+      if (mask >> k & 1) {
+        const int64_t e = r.cur[i] - predict(k, r, i, x, y);
+        cb[static_cast<size_t>(k)] += static_cast<uint64_t>(std::abs(e));
+        if (keep) kept(y, k)[x] = static_cast<T>(e);
+      }
   };
   for (int64_t y = y0; y < y1; ++y) {
     if (y == 0) {
@@ -602,8 +655,13 @@ void block_costs(const Refs& r, const T* c, const T* p, const T* q, int64_t y0, 
     const T* cr = c + y * w;
     const T* pr = kUseTime ? p + y * w : cr;
     const T* qr = kUseChan ? q + y * w : cr;
-    column_errors<T, A, kUseTime, kUseChan>(cr, cr - w, pr, pr - w, qr, qr - w, w, lo, hi, a_med, a_prev, a_tmed, a_mean,
-                                            a_chan);
+    if (keep)
+      column_errors<T, A, kUseTime, kUseChan, true>(cr, cr - w, pr, pr - w, qr, qr - w, w, lo, hi, a_med, a_prev, a_tmed,
+                                                    a_mean, a_chan, kept(y, kMed), kept(y, kPrev), kept(y, kTmed),
+                                                    kept(y, kMean), kept(y, kChan));
+    else
+      column_errors<T, A, kUseTime, kUseChan, false>(cr, cr - w, pr, pr - w, qr, qr - w, w, lo, hi, a_med, a_prev, a_tmed,
+                                                     a_mean, a_chan, nullptr, nullptr, nullptr, nullptr, nullptr);
   }
   for (int64_t x0 = 0, blk = 0; x0 < w; x0 += B, ++blk) {
     const int64_t x1 = std::min(w, x0 + B);
@@ -634,10 +692,11 @@ void block_costs(const Refs& r, const T* c, const T* p, const T* q, int64_t y0, 
 // earlier, or null in the group's first frame.
 template <class T, class A>
 void plane_costs(const Refs& r, const T* cur, const T* prev, int64_t c, int64_t ps, int64_t y0, int64_t y1, int64_t B,
-                 std::array<uint64_t, kPredictors>* cost) {
-  if (prev && c > 0) block_costs<T, A, true, true>(r, cur, prev, cur - ps, y0, y1, B, cost);
-  else if (prev) block_costs<T, A, true, false>(r, cur, prev, nullptr, y0, y1, B, cost);
-  else block_costs<T, A, false, true>(r, cur, nullptr, cur - ps, y0, y1, B, cost);
+                 std::array<uint64_t, kPredictors>* cost, T* keep = nullptr) {
+  if (prev && c > 0) block_costs<T, A, true, true>(r, cur, prev, cur - ps, y0, y1, B, cost, keep);
+  else if (prev) block_costs<T, A, true, false>(r, cur, prev, nullptr, y0, y1, B, cost, keep);
+  else if (c > 0) block_costs<T, A, false, true>(r, cur, nullptr, cur - ps, y0, y1, B, cost, keep);
+  else block_costs<T, A, false, false>(r, cur, nullptr, nullptr, y0, y1, B, cost, keep);
 }
 
 // One way of coding a stripe: its tokens with their contexts, the extra bits,
@@ -903,6 +962,12 @@ Result<std::vector<uint8_t>> encode_impl(const GroupConfig& g, std::span<const i
   if (narrow) o32.resize(static_cast<size_t>(std::min<int64_t>(frames, 2) * fs));
   std::vector<uint32_t> ctx_row(static_cast<size_t>(W));
   std::vector<std::array<uint64_t, kPredictors>> cost(static_cast<size_t>(bw));
+  // Lossless without a model: the cost pass keeps every predictor's residuals of a
+  // block row, and the rows are coded from them (no per-sample prediction chain).
+  const bool from_residuals = lossless && narrow && !g.model;
+  thread_local std::vector<int32_t> kept;
+  if (from_residuals) kept.resize(static_cast<size_t>(B * kLearned * W));
+  std::vector<int32_t> qrow(from_residuals ? static_cast<size_t>(W) : 0);
   std::vector<int64_t> mplane(g.model ? static_cast<size_t>(ps) : 0);
   ml::FrameNet::Scratch scratch;
 
@@ -930,11 +995,12 @@ Result<std::vector<uint8_t>> encode_impl(const GroupConfig& g, std::span<const i
       }
       for (int64_t y0 = 0; y0 < H; y0 += B) {
         const int64_t y1 = std::min(H, y0 + B);
-        if (mask != 1) {
+        if (mask != 1 || from_residuals) {
           // Choose per block on the originals (the reconstruction is not known yet in lossy mode).
           for (auto& cb : cost) cb.fill(0);
           if (narrow)
-            plane_costs<int32_t, int32_t>(ro, f32 + c * ps, p32 ? p32 + c * ps : nullptr, c, ps, y0, y1, B, cost.data());
+            plane_costs<int32_t, int32_t>(ro, f32 + c * ps, p32 ? p32 + c * ps : nullptr, c, ps, y0, y1, B, cost.data(),
+                                          from_residuals ? kept.data() : nullptr);
           else
             plane_costs<int64_t, int64_t>(ro, ro.cur, ro.p1, c, ps, y0, y1, B, cost.data());
         }
@@ -962,7 +1028,13 @@ Result<std::vector<uint8_t>> encode_impl(const GroupConfig& g, std::span<const i
           const uint16_t* uc = c > 0 ? p->body.u - ps : nullptr;
           for (int64_t y = y0; y < y1; ++y) {
             row_contexts(p->body.u, uc, y, W, ctx_row.data());
-            if (lossless) {
+            if (from_residuals) {
+              const int32_t* rows = kept.data() + (y - y0) * kLearned * W;
+              for (int64_t x0 = 0, b = 0; x0 < W; x0 += B, ++b)
+                std::memcpy(qrow.data() + x0, rows + p->choice[static_cast<size_t>(b)] * W + x0,
+                            static_cast<size_t>(std::min(B, W - x0)) * sizeof(int32_t));
+              p->body.code_row(qrow.data(), y * W, W, ctx_row.data());
+            } else if (lossless) {
               EncodeAs<false> e{p->body};
               run_row(rd, p->choice.data(), B, y, ctx_row.data(), e);
               p->body = e.b;
