@@ -53,38 +53,45 @@ constexpr int ctx_slow(uint64_t a) {
 inline uint16_t saturate(uint64_t v) { return v > 0xFFFFu ? 0xFFFFu : static_cast<uint16_t>(v); }
 
 // MED of plane p at (y, x) from its causal neighbours (first row and column: what exists).
-inline int64_t med_at(const int64_t* p, int64_t i, int64_t x, int64_t y, int64_t w, int64_t mid) {
-  if (y > 0 && x > 0) return med3(p[i - 1], p[i - w], p[i - w - 1]);
+template <class S>
+inline int64_t med_at(const S* p, int64_t i, int64_t x, int64_t y, int64_t w, int64_t mid) {
+  if (y > 0 && x > 0) return med3<int64_t>(p[i - 1], p[i - w], p[i - w - 1]);
   if (y > 0) return p[i - w];
   if (x > 0) return p[i - 1];
   return mid;
 }
 
-// The planes a prediction reads (decoded values).
-struct Refs {
-  const int64_t* cur = nullptr;
-  const int64_t* p1 = nullptr;  // previous frame, same channel
-  const int64_t* pc = nullptr;  // previous channel, same frame
+// The planes a prediction reads (decoded values), as int64 samples, or as int32
+// (S) where they fit (the lossless encoder's copies, fits_int32_costs).
+template <class S>
+struct RefsT {
+  const S* cur = nullptr;
+  const S* p1 = nullptr;  // previous frame, same channel
+  const S* pc = nullptr;  // previous channel, same frame
   int64_t w = 0, mid = 0, lo = 0, hi = 0;
   const int64_t* model = nullptr;  // the learned model's prediction of this plane
 };
+using Refs = RefsT<int64_t>;
 
-inline int64_t predict(int k, const Refs& r, int64_t i, int64_t x, int64_t y) {
+template <class S>
+inline int64_t predict(int k, const RefsT<S>& r, int64_t i, int64_t x, int64_t y) {
   const int64_t w = r.w;
   switch (k) {
     case kPrev: return r.p1[i];
     case kTmed: {
       if (y > 0 && x > 0) {
-        const int64_t* c = r.cur;
-        const int64_t* p = r.p1;
-        return std::clamp(p[i] + med3(c[i - 1] - p[i - 1], c[i - w] - p[i - w], c[i - w - 1] - p[i - w - 1]), r.lo,
-                          r.hi);
+        const S* c = r.cur;
+        const S* p = r.p1;
+        const int64_t d = med3<int64_t>(c[i - 1] - int64_t{p[i - 1]}, c[i - w] - int64_t{p[i - w]},
+                                        c[i - w - 1] - int64_t{p[i - w - 1]});
+        return std::clamp(p[i] + d, r.lo, r.hi);
       }
       return r.p1[i];
     }
     case kMean: return (med_at(r.cur, i, x, y, w, r.mid) + r.p1[i]) >> 1;
     case kChan:
-      return std::clamp(med_at(r.cur, i, x, y, w, r.mid) + r.pc[i] - med_at(r.pc, i, x, y, w, r.mid), r.lo, r.hi);
+      return std::clamp(med_at(r.cur, i, x, y, w, r.mid) + int64_t{r.pc[i]} - med_at(r.pc, i, x, y, w, r.mid), r.lo,
+                        r.hi);
     case kLearned: return r.model[i];
     default: return med_at(r.cur, i, x, y, w, r.mid);
   }
@@ -623,7 +630,7 @@ void column_errors(const T* __restrict cr, const T* __restrict cn, const T* __re
 // With `keep` (the lossless encoder; T int32), also every residual of the rows:
 // keep + ((y - y0) * kLearned + k) * w is predictor k's row y.
 template <class T, class A, bool kUseTime, bool kUseChan>
-void block_costs(const Refs& r, const T* c, const T* p, const T* q, int64_t y0, int64_t y1, int64_t B,
+void block_costs(const RefsT<T>& r, const T* c, const T* p, const T* q, int64_t y0, int64_t y1, int64_t B,
                  std::array<uint64_t, kPredictors>* cost, T* keep) {
   const int64_t w = r.w;
   const T lo = static_cast<T>(r.lo), hi = static_cast<T>(r.hi);
@@ -691,7 +698,7 @@ void block_costs(const Refs& r, const T* c, const T* p, const T* q, int64_t y0, 
 // block_costs for plane c (ps samples apart) at `cur`; `prev` the same plane one frame
 // earlier, or null in the group's first frame.
 template <class T, class A>
-void plane_costs(const Refs& r, const T* cur, const T* prev, int64_t c, int64_t ps, int64_t y0, int64_t y1, int64_t B,
+void plane_costs(const RefsT<T>& r, const T* cur, const T* prev, int64_t c, int64_t ps, int64_t y0, int64_t y1, int64_t B,
                  std::array<uint64_t, kPredictors>* cost, T* keep = nullptr) {
   if (prev && c > 0) block_costs<T, A, true, true>(r, cur, prev, cur - ps, y0, y1, B, cost, keep);
   else if (prev) block_costs<T, A, true, false>(r, cur, prev, nullptr, y0, y1, B, cost, keep);
@@ -921,9 +928,12 @@ namespace {
 // The encoder. Its originals are either `samples` (the whole group), or, with
 // `load` (lossless, no model), frames loaded one at a time into `window` (two
 // frames: frame t in slot t mod 2).
+// Frames come from `samples` (the whole group), from `load` into `window` (two
+// frames), or from `load32` straight into the int32 copies (lossless, no model,
+// fits_int32_costs: no int64 samples at all).
 Result<std::vector<uint8_t>> encode_impl(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
-                                         const FrameSource* load, std::span<int64_t> window, GroupStats* stats,
-                                         std::vector<int64_t>* recon) {
+                                         const FrameSource* load, std::span<int64_t> window, const FrameSource32* load32,
+                                         GroupStats* stats, std::vector<int64_t>* recon) {
   if (g.predictor != Predictor::kAuto) return invalid_argument("the fast coder chooses its own predictors");
   const int64_t H = g.height, W = g.width, C = g.channels, ps = H * W, fs = C * ps, B = g.block;
   const int64_t step = 2 * g.bound + 1, mid = g.lo + (g.hi - g.lo) / 2;
@@ -932,6 +942,7 @@ Result<std::vector<uint8_t>> encode_impl(const GroupConfig& g, std::span<const i
   const int64_t total = frames * fs;
   // Frame t's originals.
   auto frame_of = [&](int64_t t) -> const int64_t* {
+    if (load32) return nullptr;
     return load ? window.data() + (t & 1) * fs : samples.data() + t * fs;
   };
   // Every sample's token, and a choice per block and plane (at most).
@@ -958,6 +969,7 @@ Result<std::vector<uint8_t>> encode_impl(const GroupConfig& g, std::span<const i
   // int32 copies of the samples for choosing predictors, where they fit: the
   // current and the previous frame (frame t in slot t mod 2).
   const bool narrow = fits_int32_costs(g.lo, g.hi, B);
+  if (load32 && (!narrow || !lossless || g.model)) return invalid_argument("fast coder: 32-bit frames need lossless, narrow data");
   thread_local HugeVector<int32_t> o32;
   if (narrow) o32.resize(static_cast<size_t>(std::min<int64_t>(frames, 2) * fs));
   std::vector<uint32_t> ctx_row(static_cast<size_t>(W));
@@ -976,17 +988,21 @@ Result<std::vector<uint8_t>> encode_impl(const GroupConfig& g, std::span<const i
     const int64_t* fo = frame_of(t);
     const int64_t* fp = t > 0 ? frame_of(t - 1) : nullptr;
     int32_t* f32 = narrow ? o32.data() + (t & 1) * fs : nullptr;
-    if (narrow)
+    if (load32) (*load32)(t, f32);
+    else if (narrow)
       for (int64_t i = 0; i < fs; ++i) f32[i] = static_cast<int32_t>(fo[i]);
     const int32_t* p32 = narrow && t > 0 ? o32.data() + ((t - 1) & 1) * fs : nullptr;
     for (int64_t c = 0; c < C; ++c) {
       const int64_t off = t * fs + c * ps;
-      const int64_t* cur = fo + c * ps;
-      Refs ro{cur, fp ? fp + c * ps : nullptr, c > 0 ? cur - ps : nullptr, W, mid, g.lo, g.hi};
+      const int64_t* cur = fo ? fo + c * ps : nullptr;  // none with load32
+      Refs ro{cur, fp ? fp + c * ps : nullptr, cur && c > 0 ? cur - ps : nullptr, W, mid, g.lo, g.hi};
+      RefsT<int32_t> r32;  // the same planes as int32
+      if (narrow) r32 = {f32 + c * ps, p32 ? p32 + c * ps : nullptr, c > 0 ? f32 + (c - 1) * ps : nullptr, W, mid, g.lo, g.hi};
       const uint32_t mask = allowed_mask(t, c, g.model != nullptr);
       if (g.model && t > 0) {  // from the decoded frames before this one, as the decoder will
         RETURN_IF_ERROR(learned_plane(*g.model, dec_of(*passes[0]), t, c, fs, ps, H, W, g.lo, g.hi, mplane.data(), &scratch));
         ro.model = mplane.data();
+        r32.model = ro.model;
       }
       for (auto& p : passes) {
         p->body.orig = ro.cur;
@@ -999,7 +1015,7 @@ Result<std::vector<uint8_t>> encode_impl(const GroupConfig& g, std::span<const i
           // Choose per block on the originals (the reconstruction is not known yet in lossy mode).
           for (auto& cb : cost) cb.fill(0);
           if (narrow)
-            plane_costs<int32_t, int32_t>(ro, f32 + c * ps, p32 ? p32 + c * ps : nullptr, c, ps, y0, y1, B, cost.data(),
+            plane_costs<int32_t, int32_t>(r32, f32 + c * ps, p32 ? p32 + c * ps : nullptr, c, ps, y0, y1, B, cost.data(),
                                           from_residuals ? kept.data() : nullptr);
           else
             plane_costs<int64_t, int64_t>(ro, ro.cur, ro.p1, c, ps, y0, y1, B, cost.data());
@@ -1083,7 +1099,7 @@ Result<std::vector<uint8_t>> encode_impl(const GroupConfig& g, std::span<const i
 
 Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
                                     GroupStats* stats, std::vector<int64_t>* recon) {
-  return encode_impl(g, samples, frames, nullptr, {}, stats, recon);
+  return encode_impl(g, samples, frames, nullptr, {}, nullptr, stats, recon);
 }
 
 Result<std::vector<uint8_t>> encode_frames(const GroupConfig& g, int64_t frames, const FrameSource& load,
@@ -1093,7 +1109,17 @@ Result<std::vector<uint8_t>> encode_frames(const GroupConfig& g, int64_t frames,
   if (g.bound != 0 || g.model) return invalid_argument("fast coder: frame by frame only lossless and without a model");
   thread_local HugeVector<int64_t> window;  // kept between groups
   window.resize(static_cast<size_t>(2 * g.channels * g.height * g.width));
-  return encode_impl(g, {}, frames, &load, window, stats, nullptr);
+  return encode_impl(g, {}, frames, &load, window, nullptr, stats, nullptr);
+}
+
+bool frames_fit_int32(const GroupConfig& g) { return g.bound == 0 && !g.model && fits_int32_costs(g.lo, g.hi, g.block); }
+
+Result<std::vector<uint8_t>> encode_frames(const GroupConfig& g, int64_t frames, const FrameSource32& load,
+                                           GroupStats* stats) {
+  if (g.channels < 1 || g.height < 1 || g.width < 1 || frames < 1 || g.lo > g.hi || g.block < 4 || g.block > 4096)
+    return invalid_argument("fast coder: bad group configuration");
+  if (!frames_fit_int32(g)) return invalid_argument("fast coder: 32-bit frames only lossless, without a model, in a narrow range");
+  return encode_impl(g, {}, frames, nullptr, {}, &load, stats, nullptr);
 }
 
 namespace {

@@ -54,6 +54,14 @@ using FrameSource = std::function<void(int64_t t, int64_t* frame)>;
 Result<std::vector<uint8_t>> encode_frames(const GroupConfig& g, int64_t frames, const FrameSource& load,
                                            GroupStats* stats);
 
+// As encode_frames with the frames as int32 samples, for lossless data without a
+// model whose samples and block sums fit (frames_fit_int32): no int64 copy of
+// them at all. Same bytes as encode.
+using FrameSource32 = std::function<void(int64_t t, int32_t* frame)>;
+bool frames_fit_int32(const GroupConfig& g);
+Result<std::vector<uint8_t>> encode_frames(const GroupConfig& g, int64_t frames, const FrameSource32& load,
+                                           GroupStats* stats);
+
 // Called with each decoded frame (channels x height x width samples, valid during
 // the call), in order.
 using FrameSink = std::function<void(int64_t t, const int64_t* frame)>;

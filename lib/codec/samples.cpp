@@ -27,21 +27,21 @@ inline uint32_t float_bits(int64_t key) {
   return static_cast<uint32_t>(s < 0 ? s ^ 0x7FFFFFFF : s);
 }
 
-template <typename T, typename F>
-void each(const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int64_t* out, F conv,
+template <typename T, typename D, typename F>
+void each(const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, D* out, F conv,
           int64_t stride = -1) {
   const int64_t plane = h * w;
   if (stride < 0) stride = plane * c * static_cast<int64_t>(sizeof(T));
   for (int64_t t = 0; t < frames; ++t) {
     const uint8_t* src = raw + t * stride;
-    int64_t* dst = out + t * plane * c;
+    D* dst = out + t * plane * c;
     if (c == 1) {  // the common case, without the channel loop
-      for (int64_t i = 0; i < plane; ++i) dst[i] = conv(load<T>(src + i * static_cast<int64_t>(sizeof(T))));
+      for (int64_t i = 0; i < plane; ++i) dst[i] = static_cast<D>(conv(load<T>(src + i * static_cast<int64_t>(sizeof(T)))));
       continue;
     }
     for (int64_t i = 0; i < plane; ++i)
       for (int64_t k = 0; k < c; ++k)
-        dst[k * plane + i] = conv(load<T>(src + (i * c + k) * static_cast<int64_t>(sizeof(T))));
+        dst[k * plane + i] = static_cast<D>(conv(load<T>(src + (i * c + k) * static_cast<int64_t>(sizeof(T)))));
   }
 }
 
@@ -87,8 +87,11 @@ SampleRange lossless_range(DType t) {
   }
 }
 
-void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int64_t* out,
-                int64_t raw_frame_bytes) {
+namespace {
+
+template <typename D>
+void to_samples_as(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, D* out,
+                   int64_t raw_frame_bytes) {
   switch (t) {
     case DType::kU8: each<uint8_t>(raw, frames, h, w, c, out, [](uint8_t v) { return int64_t{v}; }, raw_frame_bytes); break;
     case DType::kU16: each<uint16_t>(raw, frames, h, w, c, out, [](uint16_t v) { return int64_t{v}; }, raw_frame_bytes); break;
@@ -99,6 +102,18 @@ void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t 
     case DType::kF32: each<uint32_t>(raw, frames, h, w, c, out, [](uint32_t v) { return float_key(v); }, raw_frame_bytes); break;
     default: break;
   }
+}
+
+}  // namespace
+
+void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int64_t* out,
+                int64_t raw_frame_bytes) {
+  to_samples_as(t, raw, frames, h, w, c, out, raw_frame_bytes);
+}
+
+void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int32_t* out,
+                int64_t raw_frame_bytes) {
+  to_samples_as(t, raw, frames, h, w, c, out, raw_frame_bytes);
 }
 
 void from_samples(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw,

@@ -33,6 +33,10 @@ void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t 
                 int64_t raw_frame_bytes = -1);
 void from_samples(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw,
                   int64_t raw_frame_bytes = -1);
+// The same into int32 samples, for data whose samples fit in 32 bits (the caller
+// checks: u8, i8, u16, i16).
+void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int32_t* out,
+                int64_t raw_frame_bytes = -1);
 
 // Float lossy: samples are round(x / step); fails (returns false) when a value is
 // not finite, would overflow, or the bound `e` would not hold after reconstruction

@@ -192,10 +192,28 @@ TEST_CASE("fast: encoding frame by frame gives the same bytes as encoding the wh
   int64_t blocks = 0;
   for (int64_t b : st.blocks) blocks += b;
   CHECK(blocks > 0);
-  // Lossy or with a model it needs the whole group.
+  // The same from int32 frames (samples that fit: no int64 copy in the coder).
+  REQUIRE(fast::frames_fit_int32(g));
+  next = 0;
+  auto framed32 = fast::encode_frames(
+      g, T,
+      [&](int64_t t, int32_t* frame) {
+        CHECK(t == next++);
+        for (int64_t i = 0; i < fs; ++i) frame[i] = static_cast<int32_t>(v[static_cast<size_t>(t * fs + i)]);
+      },
+      nullptr);
+  REQUIRE(framed32);
+  CHECK(next == T);
+  CHECK(*framed32 == *whole);
+  // Lossy or with a model it needs the whole group; int32 frames need a narrow range.
   GroupConfig lossy = g;
   lossy.bound = 2;
   CHECK(fast::encode_frames(lossy, T, [](int64_t, int64_t*) {}, nullptr).status().code() == Code::kInvalidArgument);
+  CHECK(fast::encode_frames(lossy, T, [](int64_t, int32_t*) {}, nullptr).status().code() == Code::kInvalidArgument);
+  GroupConfig wide = g;
+  wide.hi = int64_t{1} << 31;
+  CHECK_FALSE(fast::frames_fit_int32(wide));
+  CHECK(fast::encode_frames(wide, T, [](int64_t, int32_t*) {}, nullptr).status().code() == Code::kInvalidArgument);
 }
 
 }  // namespace sciflow::codec
