@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
+#include <algorithm>
 
 namespace sciflow::codec {
 namespace {
@@ -126,6 +128,46 @@ void from_samples(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t
     case DType::kI16: each_back<int16_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int16_t>(v); }, raw_frame_bytes); break;
     case DType::kI32: each_back<int32_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int32_t>(v); }, raw_frame_bytes); break;
     case DType::kF32: each_back<uint32_t>(in, frames, h, w, c, raw, [](int64_t v) { return float_bits(v); }, raw_frame_bytes); break;
+    default: break;
+  }
+}
+
+namespace {
+
+// 8- and 16-bit elements sum in int32 over pieces of 2^14 (no overflow; the
+// compiler vectorises those loops), wider ones in int64.
+template <typename T, typename F>
+void change_sums(const uint8_t* prev, const uint8_t* cur, int64_t n, int64_t c, F conv, int64_t* temporal,
+                 int64_t* spatial) {
+  using A = std::conditional_t<sizeof(T) <= 2, int32_t, int64_t>;
+  constexpr int64_t kPiece = int64_t{1} << 14;
+  int64_t t = 0, s = 0;
+  auto at = [&](const uint8_t* base, int64_t j) { return static_cast<A>(conv(load<T>(base + j * static_cast<int64_t>(sizeof(T))))); };
+  for (int64_t j0 = 0; j0 < n; j0 += kPiece) {
+    const int64_t j1 = std::min(n, j0 + kPiece);
+    A pt = 0, ps = 0;
+    for (int64_t j = j0; j < j1; ++j) pt += std::abs(at(cur, j) - at(prev, j));
+    for (int64_t j = std::max(j0, c); j < j1; ++j) ps += std::abs(at(cur, j) - at(cur, j - c));
+    t += pt;
+    s += ps;
+  }
+  *temporal = t;
+  *spatial = s;
+}
+
+}  // namespace
+
+void change_stats(DType t, const uint8_t* prev, const uint8_t* cur, int64_t n, int64_t c, int64_t* temporal,
+                  int64_t* spatial) {
+  *temporal = *spatial = 0;
+  switch (t) {
+    case DType::kU8: change_sums<uint8_t>(prev, cur, n, c, [](uint8_t v) { return int64_t{v}; }, temporal, spatial); break;
+    case DType::kU16: change_sums<uint16_t>(prev, cur, n, c, [](uint16_t v) { return int64_t{v}; }, temporal, spatial); break;
+    case DType::kU32: change_sums<uint32_t>(prev, cur, n, c, [](uint32_t v) { return int64_t{v}; }, temporal, spatial); break;
+    case DType::kI8: change_sums<int8_t>(prev, cur, n, c, [](int8_t v) { return int64_t{v}; }, temporal, spatial); break;
+    case DType::kI16: change_sums<int16_t>(prev, cur, n, c, [](int16_t v) { return int64_t{v}; }, temporal, spatial); break;
+    case DType::kI32: change_sums<int32_t>(prev, cur, n, c, [](int32_t v) { return int64_t{v}; }, temporal, spatial); break;
+    case DType::kF32: change_sums<uint32_t>(prev, cur, n, c, [](uint32_t v) { return float_key(v); }, temporal, spatial); break;
     default: break;
   }
 }

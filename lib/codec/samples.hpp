@@ -38,6 +38,12 @@ void from_samples(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t
 void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int32_t* out,
                 int64_t raw_frame_bytes = -1);
 
+// For a row of n interleaved elements with c channels in two frames: the sum of
+// |cur - prev| over the row and of |cur - the same channel's west neighbour|, in
+// sample units (what to_samples would give).
+void change_stats(DType t, const uint8_t* prev, const uint8_t* cur, int64_t n, int64_t c, int64_t* temporal,
+                  int64_t* spatial);
+
 // Float lossy: samples are round(x / step); fails (returns false) when a value is
 // not finite, would overflow, or the bound `e` would not hold after reconstruction
 // in the dtype's own precision.

@@ -518,24 +518,13 @@ Result<Reader> Reader::finish_open() {
 }
 
 bool scene_changed(const Header& h, const uint8_t* prev, const uint8_t* cur) {
-  // Row by row (one row of samples at a time), every other row: the sums are statistics.
+  // Row by row, every other row: the sums are statistics.
   const int64_t rw = h.width * h.channels, rb = rw * dtype_size(h.dtype);
-  std::vector<int64_t> a(static_cast<size_t>(rw)), b(static_cast<size_t>(rw));
   double temporal = 0, spatial = 0;
   int64_t n = 0;
   for (int64_t y = 0; y < h.height; y += 2) {
-    to_samples(h.dtype, prev + y * rb, 1, 1, h.width, h.channels, a.data());
-    to_samples(h.dtype, cur + y * rb, 1, 1, h.width, h.channels, b.data());
     int64_t t = 0, s = 0;  // |differences| of one row fit easily
-    for (int64_t c = 0; c < h.channels; ++c) {
-      const int64_t* pa = a.data() + c * h.width;
-      const int64_t* pb = b.data() + c * h.width;
-      t += std::abs(pb[0] - pa[0]);
-      for (int64_t x = 1; x < h.width; ++x) {
-        t += std::abs(pb[x] - pa[x]);
-        s += std::abs(pb[x] - pb[x - 1]);
-      }
-    }
+    change_stats(h.dtype, prev + y * rb, cur + y * rb, rw, h.channels, &t, &s);
     temporal += static_cast<double>(t);
     spatial += static_cast<double>(s);
     n += rw;
