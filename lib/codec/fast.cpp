@@ -8,6 +8,9 @@
 #include <cmath>
 #include <cstring>
 #include <type_traits>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "codec/med.hpp"
 #include "core/huge_pages.hpp"
@@ -836,11 +839,13 @@ std::vector<uint8_t> finish(Pass& ps) {
     }
   }
   // Division by the frequency as a multiplication by its reciprocal (exact for states
-  // below 2^31), precomputed per context and symbol.
+  // below 2^31), precomputed per context and symbol. 16 bytes: one vector load.
   struct EncSym {
-    uint32_t x_max, rcp, bias, cmpl;
-    int shift;
+    uint32_t x_max, rcp;
+    uint32_t bias_cmpl;  // bias (< 2^13) | cmpl (<= 2^11) << 16
+    uint32_t shift;
   };
+  static_assert(sizeof(EncSym) == 16 && kProbScale <= (1u << 13));
   std::vector<std::array<EncSym, kMaxTokens>> enc(kCtx);
   for (int ctx = 0; ctx < kCtx; ++ctx)
     for (int s = 0; s < alphabet; ++s) {
@@ -848,18 +853,20 @@ std::vector<uint8_t> finish(Pass& ps) {
       if (!f) continue;
       EncSym& e = enc[static_cast<size_t>(ctx)][static_cast<size_t>(s)];
       e.x_max = ((kRansL >> kProbBits) << 16) * f;
-      e.cmpl = kProbScale - f;
+      const uint32_t cmpl = kProbScale - f;
+      uint32_t bias;
       if (f < 2) {
         e.rcp = ~0u;
         e.shift = 0;
-        e.bias = start[static_cast<size_t>(ctx)][static_cast<size_t>(s)] + kProbScale - 1;
+        bias = start[static_cast<size_t>(ctx)][static_cast<size_t>(s)] + kProbScale - 1;
       } else {
-        int shift = 0;
+        uint32_t shift = 0;
         while (f > (1u << shift)) ++shift;
         e.rcp = static_cast<uint32_t>(((uint64_t{1} << (shift + 31)) + f - 1) / f);
         e.shift = shift - 1;
-        e.bias = start[static_cast<size_t>(ctx)][static_cast<size_t>(s)];
+        bias = start[static_cast<size_t>(ctx)][static_cast<size_t>(s)];
       }
+      e.bias_cmpl = bias | cmpl << 16;
     }
   // At most one 16-bit word per token, written from the back: the rANS coder
   // runs backwards so that the decoder reads forwards.
@@ -878,7 +885,7 @@ std::vector<uint8_t> finish(Pass& ps) {
     w -= r;
     x >>= r << 4;
     const uint32_t q = static_cast<uint32_t>((static_cast<uint64_t>(x) * e.rcp) >> 32) >> e.shift;
-    return x + e.bias + q * e.cmpl;
+    return x + (e.bias_cmpl & 0xFFFF) + q * (e.bias_cmpl >> 16);
   };
   static_assert(kLanes == 4);
   size_t n = static_cast<size_t>(ntok);
@@ -886,6 +893,63 @@ std::vector<uint8_t> finish(Pass& ps) {
     --n;
     xs[n % kLanes] = put(xs[n % kLanes], n, wp);
   }
+#if defined(__AVX2__)
+  // The four states in one vector, a group of four tokens per step: the same
+  // arithmetic lane by lane, and the words of the lanes that renormalise stored in
+  // the scalar order (lane 3's word highest) with one shuffle and one 8-byte store
+  // (what lies below the new w is overwritten later, as in the scalar loop).
+  static constexpr auto kPack = [] {
+    std::array<std::array<uint8_t, 16>, 16> t{};
+    for (int m = 0; m < 16; ++m) {
+      t[static_cast<size_t>(m)].fill(0x80);
+      int pos = 4 - std::popcount(static_cast<unsigned>(m));  // right-aligned in 4 words
+      for (int k = 0; k < 4; ++k)
+        if (m >> k & 1) {
+          t[static_cast<size_t>(m)][static_cast<size_t>(2 * pos)] = static_cast<uint8_t>(4 * k);
+          t[static_cast<size_t>(m)][static_cast<size_t>(2 * pos + 1)] = static_cast<uint8_t>(4 * k + 1);
+          ++pos;
+        }
+    }
+    return t;
+  }();
+  {
+    const __m128i sign = _mm_set1_epi32(static_cast<int>(0x80000000u));
+    const __m128i sixteen = _mm_set1_epi32(16), low16 = _mm_set1_epi32(0xFFFF);
+    __m128i X = _mm_setr_epi32(static_cast<int>(xs[0]), static_cast<int>(xs[1]), static_cast<int>(xs[2]),
+                               static_cast<int>(xs[3]));
+    uint16_t* w = wp;
+    const uint8_t* tk = tokens.data();
+    const uint8_t* cx = ctxs.data();
+    while (n) {
+      n -= kLanes;
+      auto row = [&](size_t i) {
+        return _mm_loadu_si128(reinterpret_cast<const __m128i*>(&enc[cx[i]][tk[i]]));
+      };
+      const __m128i s0 = row(n), s1 = row(n + 1), s2 = row(n + 2), s3 = row(n + 3);
+      const __m128i t0 = _mm_unpacklo_epi32(s0, s1), t1 = _mm_unpacklo_epi32(s2, s3);
+      const __m128i t2 = _mm_unpackhi_epi32(s0, s1), t3 = _mm_unpackhi_epi32(s2, s3);
+      const __m128i xmax = _mm_unpacklo_epi64(t0, t1), rcp = _mm_unpackhi_epi64(t0, t1);
+      const __m128i bc = _mm_unpacklo_epi64(t2, t3), sh = _mm_unpackhi_epi64(t2, t3);
+      // Lanes with x >= x_max (unsigned) put out their low word and shift it away.
+      const __m128i below = _mm_cmpgt_epi32(_mm_xor_si128(xmax, sign), _mm_xor_si128(X, sign));
+      const int m = ~_mm_movemask_ps(_mm_castsi128_ps(below)) & 0xF;
+      const __m128i words =
+          _mm_shuffle_epi8(X, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kPack[static_cast<size_t>(m)].data())));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(w - 4), words);
+      w -= std::popcount(static_cast<unsigned>(m));
+      X = _mm_srlv_epi32(X, _mm_andnot_si128(below, sixteen));
+      // q = (x * rcp) >> 32 >> shift, then x + bias + q * cmpl.
+      const __m128i even = _mm_srli_epi64(_mm_mul_epu32(X, rcp), 32);
+      const __m128i odd = _mm_mul_epu32(_mm_srli_epi64(X, 32), _mm_srli_epi64(rcp, 32));
+      const __m128i q = _mm_srlv_epi32(_mm_blend_epi16(even, odd, 0xCC), sh);
+      X = _mm_add_epi32(_mm_add_epi32(X, _mm_and_si128(bc, low16)), _mm_mullo_epi32(q, _mm_srli_epi32(bc, 16)));
+    }
+    wp = w;
+    alignas(16) uint32_t out[4];
+    _mm_store_si128(reinterpret_cast<__m128i*>(out), X);
+    for (int k = 0; k < kLanes; ++k) xs[k] = out[k];
+  }
+#else
   uint32_t a0 = xs[0], a1 = xs[1], a2 = xs[2], a3 = xs[3];
   uint16_t* w = wp;
   while (n) {
@@ -900,6 +964,7 @@ std::vector<uint8_t> finish(Pass& ps) {
   xs[1] = a1;
   xs[2] = a2;
   xs[3] = a3;
+#endif
   for (int k = kLanes - 1; k >= 0; --k) {  // the decoder reads state 0's high word first
     *--wp = static_cast<uint16_t>(xs[k]);
     *--wp = static_cast<uint16_t>(xs[k] >> 16);
