@@ -709,6 +709,20 @@ void plane_costs(const RefsT<T>& r, const T* cur, const T* prev, int64_t c, int6
   else block_costs<T, A, false, false>(r, cur, nullptr, nullptr, y0, y1, B, cost, keep);
 }
 
+// A row's residuals, each block's from its chosen predictor's row (rows + k * w).
+// Blocks of 8 copy as one 32-byte move (a memcpy of a run-time size would call
+// the library for every block).
+[[gnu::noinline]] void chosen_residuals(const int32_t* __restrict rows, const uint8_t* __restrict choice, int64_t B,
+                                        int64_t w, int32_t* __restrict out) {
+  int64_t x0 = 0, b = 0;
+  if (B == 8)
+    for (; x0 + 8 <= w; x0 += 8, ++b) std::memcpy(out + x0, rows + choice[b] * w + x0, 8 * sizeof(int32_t));
+  for (; x0 < w; x0 += B, ++b) {
+    const int32_t* src = rows + choice[b] * w;
+    for (int64_t x = x0; x < std::min(w, x0 + B); ++x) out[x] = src[x];
+  }
+}
+
 // One way of coding a stripe: its tokens with their contexts, the extra bits,
 // the counts, the residual magnitudes (contexts), the reconstruction (lossy) and
 // the block choices. Kept per thread and reused (reset()) so that the large
@@ -1110,10 +1124,7 @@ Result<std::vector<uint8_t>> encode_impl(const GroupConfig& g, std::span<const i
           for (int64_t y = y0; y < y1; ++y) {
             row_contexts(p->body.u, uc, y, W, ctx_row.data());
             if (from_residuals) {
-              const int32_t* rows = kept.data() + (y - y0) * kLearned * W;
-              for (int64_t x0 = 0, b = 0; x0 < W; x0 += B, ++b)
-                std::memcpy(qrow.data() + x0, rows + p->choice[static_cast<size_t>(b)] * W + x0,
-                            static_cast<size_t>(std::min(B, W - x0)) * sizeof(int32_t));
+              chosen_residuals(kept.data() + (y - y0) * kLearned * W, p->choice.data(), B, W, qrow.data());
               p->body.code_row(qrow.data(), y * W, W, ctx_row.data());
             } else if (lossless) {
               EncodeAs<false> e{p->body};

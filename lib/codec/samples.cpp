@@ -29,6 +29,16 @@ inline uint32_t float_bits(int64_t key) {
   return static_cast<uint32_t>(s < 0 ? s ^ 0x7FFFFFFF : s);
 }
 
+// Interleaved elements (pixel by pixel, kC channels; 0: c at run time) to planes.
+// A compile-time channel count lets the compiler vectorise the de-interleave.
+template <int kC, typename T, typename D, typename F>
+void planes_from(const uint8_t* __restrict src, int64_t plane, int64_t c, D* __restrict dst, F conv) {
+  const int64_t cc = kC > 0 ? kC : c;
+  for (int64_t i = 0; i < plane; ++i)
+    for (int64_t k = 0; k < cc; ++k)
+      dst[k * plane + i] = static_cast<D>(conv(load<T>(src + (i * cc + k) * static_cast<int64_t>(sizeof(T)))));
+}
+
 template <typename T, typename D, typename F>
 void each(const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, D* out, F conv,
           int64_t stride = -1) {
@@ -37,13 +47,12 @@ void each(const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, D
   for (int64_t t = 0; t < frames; ++t) {
     const uint8_t* src = raw + t * stride;
     D* dst = out + t * plane * c;
-    if (c == 1) {  // the common case, without the channel loop
-      for (int64_t i = 0; i < plane; ++i) dst[i] = static_cast<D>(conv(load<T>(src + i * static_cast<int64_t>(sizeof(T)))));
-      continue;
+    switch (c) {
+      case 1: planes_from<1, T>(src, plane, c, dst, conv); break;
+      case 3: planes_from<3, T>(src, plane, c, dst, conv); break;
+      case 4: planes_from<4, T>(src, plane, c, dst, conv); break;
+      default: planes_from<0, T>(src, plane, c, dst, conv); break;
     }
-    for (int64_t i = 0; i < plane; ++i)
-      for (int64_t k = 0; k < c; ++k)
-        dst[k * plane + i] = static_cast<D>(conv(load<T>(src + (i * c + k) * static_cast<int64_t>(sizeof(T)))));
   }
 }
 
