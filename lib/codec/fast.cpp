@@ -884,7 +884,10 @@ std::vector<uint8_t> finish(Pass& ps) {
     }
   // At most one 16-bit word per token, written from the back: the rANS coder
   // runs backwards so that the decoder reads forwards.
-  std::vector<uint16_t> rans(static_cast<size_t>(ntok) + 2 * kLanes);
+  // Kept per thread (no fresh pages, no zeroing per stripe): only [wp, end) is
+  // used, and all of it is written below.
+  thread_local HugeVector<uint16_t> rans;
+  rans.resize(static_cast<size_t>(ntok) + 2 * kLanes);
   uint16_t* const end = rans.data() + rans.size();
   uint16_t* wp = end;
   // kLanes interleaved states: symbol n uses state n % kLanes (as the decoder does).
