@@ -1406,12 +1406,32 @@ class FastBitReader {
   // (uint64), which would keep them in memory.
   FastBitReader br = *bits;
   uint64_t top = 0;
-  for (int64_t x = 0; x < w; ++x) {
-    const TokenValue tv = kTokenValues[tok[x]];
-    const uint64_t uz = tv.base | br.get(tv.bits);
-    top = std::max(top, uz);
-    u[x] = saturate(uz);
-    q[x] = unzigzag(uz);
+  int64_t wide = 0;  // tokens with extra bits in this row
+  for (int64_t x = 0; x < w; ++x) wide += tok[x] >= kDirect;
+  if (4 * wide > w) {
+    for (int64_t x = 0; x < w; ++x) {
+      const TokenValue tv = kTokenValues[tok[x]];
+      const uint64_t uz = tv.base | br.get(tv.bits);
+      top = std::max(top, uz);
+      u[x] = saturate(uz);
+      q[x] = unzigzag(uz);
+    }
+  } else {
+    // Few of them (noisy 8-bit rows): every sample as if its token were its value,
+    // then the wide ones again with their extra bits, in order. Those are larger
+    // than any direct value, so the row's largest is among them.
+    for (int64_t x = 0; x < w; ++x) {
+      u[x] = tok[x];
+      q[x] = unzigzag(tok[x]);
+    }
+    for (int64_t x = 0; x < w; ++x)
+      if (tok[x] >= kDirect) {
+        const TokenValue tv = kTokenValues[tok[x]];
+        const uint64_t uz = tv.base | br.get(tv.bits);
+        top = std::max(top, uz);
+        u[x] = saturate(uz);
+        q[x] = unzigzag(uz);
+      }
   }
   *bits = br;
   return top;
