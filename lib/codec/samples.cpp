@@ -56,6 +56,15 @@ void each(const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, D
   }
 }
 
+// Planes back to interleaved elements (the inverse of planes_from).
+template <int kC, typename T, typename F>
+void planes_to(const int64_t* __restrict src, int64_t plane, int64_t c, uint8_t* __restrict dst, F conv) {
+  const int64_t cc = kC > 0 ? kC : c;
+  for (int64_t i = 0; i < plane; ++i)
+    for (int64_t k = 0; k < cc; ++k)
+      store<T>(dst + (i * cc + k) * static_cast<int64_t>(sizeof(T)), conv(src[k * plane + i]));
+}
+
 template <typename T, typename F>
 void each_back(const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw, F conv,
                int64_t stride = -1) {
@@ -64,13 +73,12 @@ void each_back(const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t 
   for (int64_t t = 0; t < frames; ++t) {
     const int64_t* src = in + t * plane * c;
     uint8_t* dst = raw + t * stride;
-    if (c == 1) {  // the common case, without the channel loop
-      for (int64_t i = 0; i < plane; ++i) store<T>(dst + i * static_cast<int64_t>(sizeof(T)), conv(src[i]));
-      continue;
+    switch (c) {
+      case 1: planes_to<1, T>(src, plane, c, dst, conv); break;
+      case 3: planes_to<3, T>(src, plane, c, dst, conv); break;
+      case 4: planes_to<4, T>(src, plane, c, dst, conv); break;
+      default: planes_to<0, T>(src, plane, c, dst, conv); break;
     }
-    for (int64_t i = 0; i < plane; ++i)
-      for (int64_t k = 0; k < c; ++k)
-        store<T>(dst + (i * c + k) * static_cast<int64_t>(sizeof(T)), conv(src[k * plane + i]));
   }
 }
 
