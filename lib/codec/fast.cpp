@@ -452,22 +452,33 @@ struct EncodeBody {
     uint16_t* __restrict uu = u + row;
     uint8_t* __restrict tk = tok;
     uint8_t* __restrict cc = ctx;
-    uint32_t any = 0;
+    auto zz = [q](int64_t x) { return (static_cast<uint32_t>(q[x]) << 1) ^ static_cast<uint32_t>(q[x] >> 31); };
+    int64_t wide = 0;  // samples whose token is not their value (>= kDirect: extra bits)
     for (int64_t x = 0; x < w; ++x) {
-      const uint32_t uz = (static_cast<uint32_t>(q[x]) << 1) ^ static_cast<uint32_t>(q[x] >> 31);
+      const uint32_t uz = zz(x);
       uu[x] = static_cast<uint16_t>(std::min<uint32_t>(uz, 0xFFFF));
       cc[x] = static_cast<uint8_t>(cx[x]);
       tk[x] = static_cast<uint8_t>(uz);
-      any |= uz;
+      wide += uz >= kDirect;
     }
-    if (any >= kDirect) {  // some samples have tokens and extra bits beyond their value
+    if (wide > 0) {
       BitWriter b = bits;
       b.reserve(w);
-      for (int64_t x = 0; x < w; ++x) {
-        const uint32_t uz = (static_cast<uint32_t>(q[x]) << 1) ^ static_cast<uint32_t>(q[x] >> 31);
-        int nb;
-        tk[x] = static_cast<uint8_t>(token_of(uz, &nb));
-        b.put(uz & ((uint64_t{1} << nb) - 1), nb);
+      if (4 * wide > w) {  // many (16-bit data): every sample, without branches
+        for (int64_t x = 0; x < w; ++x) {
+          const uint32_t uz = zz(x);
+          int nb;
+          tk[x] = static_cast<uint8_t>(token_of(uz, &nb));
+          b.put(uz & ((uint64_t{1} << nb) - 1), nb);
+        }
+      } else {  // a few (noisy 8-bit rows): only those, in order
+        for (int64_t x = 0; x < w; ++x) {
+          const uint32_t uz = zz(x);
+          if (uz < kDirect) continue;
+          int nb;
+          tk[x] = static_cast<uint8_t>(token_of(uz, &nb));
+          b.put(uz & ((uint64_t{1} << nb) - 1), nb);
+        }
       }
       bits = b;
     }
