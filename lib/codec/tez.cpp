@@ -268,26 +268,16 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
   Status s = parallel_for(S, threads, [&](int64_t k) -> Status {
     const int64_t r0 = k * h.stripe_rows, rows = std::min(h.stripe_rows, H - r0);
     GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model, h.effort == "fast"};
-    if (cfg.fast && !grid && fast::frames_fit_int32(cfg)) {
-      // Lossless fast tier, samples that fit in 32 bits: loaded one frame at a time as int32.
-      ASSIGN_OR_RETURN(coded[static_cast<size_t>(k)],
-                       fast::encode_frames(cfg, frames,
-                                           [&](int64_t t, int32_t* frame) {
-                                             to_samples(h.dtype, raw + t * h.frame_bytes() + r0 * row_bytes, 1, rows, W, C,
-                                                        frame, h.frame_bytes());
-                                           },
-                                           &stats[static_cast<size_t>(k)]));
-      return Status::ok();
-    }
     if (cfg.fast && g.bound == 0 && !h.model && !grid) {
-      // Lossless fast tier: the coder loads the stripe's frames one at a time.
+      // Lossless fast tier: the coder loads the stripe's frames one at a time, as
+      // int32 samples where they fit (u8, i8, u16, i16).
+      auto load = [&](int64_t t, auto* frame) {
+        to_samples(h.dtype, raw + t * h.frame_bytes() + r0 * row_bytes, 1, rows, W, C, frame, h.frame_bytes());
+      };
+      GroupStats* st = &stats[static_cast<size_t>(k)];
       ASSIGN_OR_RETURN(coded[static_cast<size_t>(k)],
-                       fast::encode_frames(cfg, frames,
-                                           [&](int64_t t, int64_t* frame) {
-                                             to_samples(h.dtype, raw + t * h.frame_bytes() + r0 * row_bytes, 1, rows, W, C,
-                                                        frame, h.frame_bytes());
-                                           },
-                                           &stats[static_cast<size_t>(k)]));
+                       fast::frames_fit_int32(cfg) ? fast::encode_frames(cfg, frames, fast::FrameSource32(load), st)
+                                                   : fast::encode_frames(cfg, frames, fast::FrameSource(load), st));
       return Status::ok();
     }
     thread_local HugeVector<int64_t> part;  // kept between groups: no fresh pages per group
