@@ -37,11 +37,11 @@ void add_input_options(cli::Definition& def, CLI::App* cmd, InputOptions& o) {
 
 void add_effort_flags(CLI::App* cmd, bool& fast, bool& best) {
   auto* f = cmd->add_flag("--fast", fast,
-                          "Fast tier (default when lossless): fixed predictors per block, rANS; 3-6x the speed of "
+                          "Fast tier (default when lossless): fixed predictors per block, rANS; 6-17x the speed of "
                           "--best");
   auto* b = cmd->add_flag("--best", best,
                           "Least-squares tier (default with --abs/--rel): fitted predictors, context-adaptive binary "
-                          "coder; lossless 1-5% smaller, lossy up to 3.6x smaller, 3-6x slower (implied by --predictor)");
+                          "coder; lossless 1-5% smaller, lossy up to 3.6x smaller, 6-17x slower (implied by --predictor)");
   f->excludes(b);
 }
 
