@@ -5,6 +5,7 @@
 #include <cstring>
 #include <deque>
 #include <future>
+#include <optional>
 
 #include "codec/h5filter.hpp"
 #include "codec/samples.hpp"
@@ -147,9 +148,9 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   std::deque<Job> jobs;
   std::array<int64_t, codec::kMaxBlockCounters> blocks{};
   int64_t learned_stripes = 0, stripes = 0;
-  auto drain_one = [&]() -> Status {
+  // Writes the oldest group's record (its coding finished: `rec`) and drops it.
+  auto write_front = [&](Result<std::vector<uint8_t>> rec) -> Status {
     Job& j = jobs.front();
-    auto rec = j.done.get();
     if (!rec) return rec.status();
     RETURN_IF_ERROR(writer.write_group(*rec, j.info));
     for (int k = 0; k < codec::kMaxBlockCounters; ++k) blocks[static_cast<size_t>(k)] += j.info.stats.blocks[static_cast<size_t>(k)];
@@ -188,15 +189,20 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
       }
       ++j.frames;
     }
+    // At most `inflight` groups are coded at once: wait for the oldest, start this
+    // one, then write the oldest out while this one codes (the next group is read
+    // meanwhile too), so that reading and writing overlap the coding.
+    std::optional<Result<std::vector<uint8_t>>> oldest;
+    if (static_cast<int>(jobs.size()) >= inflight) oldest = jobs.front().done.get();
     jobs.push_back(std::move(j));
     Job& jj = jobs.back();
     jj.done = std::async(std::launch::async, [&h, &jj, per_group] {
       return codec::tez::encode_group_record(h, jj.first, jj.frames, jj.raw.data(), per_group, &jj.info);
     });
     done += jj.frames;
-    if (static_cast<int>(jobs.size()) >= inflight) RETURN_IF_ERROR(drain_one());
+    if (oldest) RETURN_IF_ERROR(write_front(std::move(*oldest)));
   }
-  while (!jobs.empty()) RETURN_IF_ERROR(drain_one());
+  while (!jobs.empty()) RETURN_IF_ERROR(write_front(jobs.front().done.get()));
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const int64_t raw_bytes = h.frames * h.frame_bytes();
   RETURN_IF_ERROR(writer.finish({{"compress_seconds", secs}, {"threads", threads}}));

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <deque>
+#include <optional>
 #include <future>
 
 #include "core/log.hpp"
@@ -90,9 +91,9 @@ Status decode_frames(codec::tez::Reader& reader, int64_t first, int64_t last, in
     std::future<Status> done;
   };
   std::deque<Job> jobs;
-  auto drain_one = [&]() -> Status {
+  // Hands the oldest group (decoded with status `s`) to the sink and drops it.
+  auto sink_front = [&](Status s) -> Status {
     Job& j = jobs.front();
-    Status s = j.done.get();
     if (s.is_ok()) {
       int64_t a = std::max(first, j.info.first_frame), b = std::min(last, j.info.first_frame + j.info.frames);
       s = sink(a, b - a, j.data.data() + (a - j.info.first_frame) * h.frame_bytes());
@@ -100,13 +101,18 @@ Status decode_frames(codec::tez::Reader& reader, int64_t first, int64_t last, in
     jobs.pop_front();
     return s;
   };
-  auto launch = [&](codec::tez::GroupInfo info, std::vector<uint8_t> payload) {
+  // At most `inflight` groups decode at once: wait for the oldest, start the new
+  // one, then hand the oldest to the sink (write it) while the new one decodes.
+  auto launch = [&](codec::tez::GroupInfo info, std::vector<uint8_t> payload) -> Status {
+    std::optional<Status> oldest;
+    if (static_cast<int>(jobs.size()) >= inflight) oldest = jobs.front().done.get();
     jobs.push_back(Job{std::move(info), {}, {}});
     Job& j = jobs.back();
     j.data.resize(static_cast<size_t>(j.info.frames * h.frame_bytes()));
     j.done = std::async(std::launch::async, [&h, &j, payload = std::move(payload), per_group] {
       return codec::tez::decode_group_record(h, j.info, payload, j.data.data(), per_group);
     });
+    return oldest ? sink_front(std::move(*oldest)) : Status::ok();
   };
   auto overlaps = [&](const codec::tez::GroupInfo& g) {
     return g.first_frame < last && g.first_frame + g.frames > first;
@@ -122,8 +128,7 @@ Status decode_frames(codec::tez::Reader& reader, int64_t first, int64_t last, in
       ASSIGN_OR_RETURN(auto info, reader.read_at(e.offset, &payload));
       if (info.first_frame != e.first_frame || info.frames != e.frames)
         return corrupt(fmt::format("'{}': index and group record at byte {} disagree", reader.name(), e.offset));
-      launch(std::move(info), std::move(payload));
-      if (static_cast<int>(jobs.size()) >= inflight) RETURN_IF_ERROR(drain_one());
+      RETURN_IF_ERROR(launch(std::move(info), std::move(payload)));
     }
   } else {
     int64_t expect = 0;
@@ -142,17 +147,14 @@ Status decode_frames(codec::tez::Reader& reader, int64_t first, int64_t last, in
       }
       expect += info.frames;
       if (!overlaps(info)) continue;
-      launch(std::move(info), std::move(payload));
-      if (static_cast<int>(jobs.size()) >= inflight) {
-        status = drain_one();
-        if (!status.is_ok()) break;
-      }
+      status = launch(std::move(info), std::move(payload));
+      if (!status.is_ok()) break;
     }
     if (status.is_ok() && h.frames > 0 && expect != h.frames)
       status = corrupt(fmt::format("'{}': {} frames, header says {}", reader.name(), expect, h.frames));
   }
   while (!jobs.empty()) {
-    Status s = drain_one();
+    Status s = sink_front(jobs.front().done.get());
     if (status.is_ok()) status = s;
   }
   return status;
