@@ -9,6 +9,7 @@
 
 #include "crypto/aead.hpp"
 #include "crypto/cert.hpp"
+#include "core/cancel.hpp"
 #include "crypto/hash.hpp"
 #include "io/file.hpp"
 
@@ -94,6 +95,26 @@ TEST_CASE("xxh3-tree: XXH3-128 leaves and root, tagged in its text, the same on 
   data[2 * kTreeLeafBytes + 5] ^= 4;
   REQUIRE(io::write_file_atomic(d + "/f.bin", data).is_ok());
   CHECK(*tree_file_text(d + "/f.bin", 2, TreeHash::kXxh3) != one);
+  fs::remove_all(d);
+}
+
+TEST_CASE("tree of a buffer: the file's tree of the same bytes; a signal stops it with kCancelled") {
+  std::string data(3 * kTreeLeafBytes + 123, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 40503u) >> 7);
+  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+  std::string d = temp_dir("tree-text");
+  REQUIRE(io::write_file_atomic(d + "/f.bin", data).is_ok());
+  for (TreeHash h : {TreeHash::kSha256, TreeHash::kXxh3}) {
+    auto from_buffer = tree_text_of(bytes, 2, h, "buffer");
+    REQUIRE(from_buffer);
+    CHECK(*from_buffer == *tree_file_text(d + "/f.bin", 1, h));
+  }
+  cancel::request();
+  auto stopped = tree_text_of(bytes, 1, TreeHash::kSha256, "buffer");
+  cancel::reset();
+  REQUIRE_FALSE(stopped);
+  CHECK(stopped.status().code() == Code::kCancelled);
+  CHECK(tree_text_of(bytes, 1, TreeHash::kSha256, "buffer").has_value());
   fs::remove_all(d);
 }
 
