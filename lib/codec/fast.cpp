@@ -464,6 +464,8 @@ struct EncodeBody {
     if (wide > 0) {
       BitWriter b = bits;
       b.reserve(w);
+      // (The two loops repeat their body on purpose: a shared lambda taking the
+      // writer by reference kept its state in memory, encode 0.75x.)
       if (4 * wide > w) {  // many (16-bit data): every sample, without branches
         for (int64_t x = 0; x < w; ++x) {
           const uint32_t uz = zz(x);
@@ -1018,12 +1020,10 @@ std::string_view predictor_name(int k) {
 
 namespace {
 
-// The encoder. Its originals are either `samples` (the whole group), or, with
-// `load` (lossless, no model), frames loaded one at a time into `window` (two
-// frames: frame t in slot t mod 2).
-// Frames come from `samples` (the whole group), from `load` into `window` (two
-// frames), or from `load32` straight into the int32 copies (lossless, no model,
-// fits_int32_costs: no int64 samples at all).
+// The encoder. Its originals come from `samples` (the whole group), from `load`
+// (lossless, no model) one frame at a time into `window` (two frames: frame t in
+// slot t mod 2), or from `load32` straight into the int32 copies (frames_fit_int32:
+// no int64 samples at all).
 Result<std::vector<uint8_t>> encode_impl(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
                                          const FrameSource* load, std::span<int64_t> window, const FrameSource32* load32,
                                          GroupStats* stats, std::vector<int64_t>* recon) {
@@ -1062,14 +1062,14 @@ Result<std::vector<uint8_t>> encode_impl(const GroupConfig& g, std::span<const i
   // int32 copies of the samples for choosing predictors, where they fit: the
   // current and the previous frame (frame t in slot t mod 2).
   const bool narrow = fits_int32_costs(g.lo, g.hi, B);
-  if (load32 && (!narrow || !lossless || g.model)) return invalid_argument("fast coder: 32-bit frames need lossless, narrow data");
+  // Lossless without a model: the cost pass keeps every predictor's residuals of a
+  // block row, and the rows are coded from them (no per-sample prediction chain).
+  const bool from_residuals = frames_fit_int32(g);
+  if (load32 && !from_residuals) return invalid_argument("fast coder: 32-bit frames need lossless, narrow data");
   thread_local HugeVector<int32_t> o32;
   if (narrow) o32.resize(static_cast<size_t>(std::min<int64_t>(frames, 2) * fs));
   std::vector<uint32_t> ctx_row(static_cast<size_t>(W));
   std::vector<std::array<uint64_t, kPredictors>> cost(static_cast<size_t>(bw));
-  // Lossless without a model: the cost pass keeps every predictor's residuals of a
-  // block row, and the rows are coded from them (no per-sample prediction chain).
-  const bool from_residuals = lossless && narrow && !g.model;
   thread_local std::vector<int32_t> kept;
   if (from_residuals) kept.resize(static_cast<size_t>(B * kLearned * W));
   std::vector<int32_t> qrow(from_residuals ? static_cast<size_t>(W) : 0);
@@ -1192,10 +1192,19 @@ Result<std::vector<uint8_t>> encode(const GroupConfig& g, std::span<const int64_
   return encode_impl(g, samples, frames, nullptr, {}, nullptr, stats, recon);
 }
 
-Result<std::vector<uint8_t>> encode_frames(const GroupConfig& g, int64_t frames, const FrameSource& load,
-                                           GroupStats* stats) {
+namespace {
+
+Status check_frames_config(const GroupConfig& g, int64_t frames) {
   if (g.channels < 1 || g.height < 1 || g.width < 1 || frames < 1 || g.lo > g.hi || g.block < 4 || g.block > 4096)
     return invalid_argument("fast coder: bad group configuration");
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> encode_frames(const GroupConfig& g, int64_t frames, const FrameSource& load,
+                                           GroupStats* stats) {
+  RETURN_IF_ERROR(check_frames_config(g, frames));
   if (g.bound != 0 || g.model) return invalid_argument("fast coder: frame by frame only lossless and without a model");
   thread_local HugeVector<int64_t> window;  // kept between groups
   window.resize(static_cast<size_t>(2 * g.channels * g.height * g.width));
@@ -1206,8 +1215,7 @@ bool frames_fit_int32(const GroupConfig& g) { return g.bound == 0 && !g.model &&
 
 Result<std::vector<uint8_t>> encode_frames(const GroupConfig& g, int64_t frames, const FrameSource32& load,
                                            GroupStats* stats) {
-  if (g.channels < 1 || g.height < 1 || g.width < 1 || frames < 1 || g.lo > g.hi || g.block < 4 || g.block > 4096)
-    return invalid_argument("fast coder: bad group configuration");
+  RETURN_IF_ERROR(check_frames_config(g, frames));
   if (!frames_fit_int32(g)) return invalid_argument("fast coder: 32-bit frames only lossless, without a model, in a narrow range");
   return encode_impl(g, {}, frames, nullptr, {}, &load, stats, nullptr);
 }
@@ -1417,16 +1425,17 @@ class FastBitReader {
   // (uint64), which would keep them in memory.
   FastBitReader br = *bits;
   uint64_t top = 0;
+  auto read = [&](int64_t x) {
+    const TokenValue tv = kTokenValues[tok[x]];
+    const uint64_t uz = tv.base | br.get(tv.bits);
+    top = std::max(top, uz);
+    u[x] = saturate(uz);
+    q[x] = unzigzag(uz);
+  };
   int64_t wide = 0;  // tokens with extra bits in this row
   for (int64_t x = 0; x < w; ++x) wide += tok[x] >= kDirect;
   if (4 * wide > w) {
-    for (int64_t x = 0; x < w; ++x) {
-      const TokenValue tv = kTokenValues[tok[x]];
-      const uint64_t uz = tv.base | br.get(tv.bits);
-      top = std::max(top, uz);
-      u[x] = saturate(uz);
-      q[x] = unzigzag(uz);
-    }
+    for (int64_t x = 0; x < w; ++x) read(x);
   } else {
     // Few of them (noisy 8-bit rows): every sample as if its token were its value,
     // then the wide ones again with their extra bits, in order. Those are larger
@@ -1436,13 +1445,7 @@ class FastBitReader {
       q[x] = unzigzag(tok[x]);
     }
     for (int64_t x = 0; x < w; ++x)
-      if (tok[x] >= kDirect) {
-        const TokenValue tv = kTokenValues[tok[x]];
-        const uint64_t uz = tv.base | br.get(tv.bits);
-        top = std::max(top, uz);
-        u[x] = saturate(uz);
-        q[x] = unzigzag(uz);
-      }
+      if (tok[x] >= kDirect) read(x);
   }
   *bits = br;
   return top;

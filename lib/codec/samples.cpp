@@ -2,9 +2,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <algorithm>
 #include <limits>
 #include <type_traits>
-#include <algorithm>
 
 namespace sciflow::codec {
 namespace {
@@ -29,6 +29,19 @@ inline uint32_t float_bits(int64_t key) {
   return static_cast<uint32_t>(s < 0 ? s ^ 0x7FFFFFFF : s);
 }
 
+// Calls f(std::integral_constant<int, kC>{}) with the channel count c as a
+// compile-time constant for the common counts (1, 3, 4; 0: any other), so that
+// the compiler vectorises the (de)interleave of each.
+template <class F>
+void with_channels(int64_t c, F&& f) {
+  switch (c) {
+    case 1: f(std::integral_constant<int, 1>{}); break;
+    case 3: f(std::integral_constant<int, 3>{}); break;
+    case 4: f(std::integral_constant<int, 4>{}); break;
+    default: f(std::integral_constant<int, 0>{}); break;
+  }
+}
+
 // Interleaved elements (pixel by pixel, kC channels; 0: c at run time) to planes.
 // A compile-time channel count lets the compiler vectorise the de-interleave.
 template <int kC, typename T, typename D, typename F>
@@ -47,12 +60,7 @@ void each(const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, D
   for (int64_t t = 0; t < frames; ++t) {
     const uint8_t* src = raw + t * stride;
     D* dst = out + t * plane * c;
-    switch (c) {
-      case 1: planes_from<1, T>(src, plane, c, dst, conv); break;
-      case 3: planes_from<3, T>(src, plane, c, dst, conv); break;
-      case 4: planes_from<4, T>(src, plane, c, dst, conv); break;
-      default: planes_from<0, T>(src, plane, c, dst, conv); break;
-    }
+    with_channels(c, [&](auto k) { planes_from<decltype(k)::value, T>(src, plane, c, dst, conv); });
   }
 }
 
@@ -73,12 +81,7 @@ void each_back(const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t 
   for (int64_t t = 0; t < frames; ++t) {
     const int64_t* src = in + t * plane * c;
     uint8_t* dst = raw + t * stride;
-    switch (c) {
-      case 1: planes_to<1, T>(src, plane, c, dst, conv); break;
-      case 3: planes_to<3, T>(src, plane, c, dst, conv); break;
-      case 4: planes_to<4, T>(src, plane, c, dst, conv); break;
-      default: planes_to<0, T>(src, plane, c, dst, conv); break;
-    }
+    with_channels(c, [&](auto k) { planes_to<decltype(k)::value, T>(src, plane, c, dst, conv); });
   }
 }
 
@@ -108,19 +111,34 @@ SampleRange lossless_range(DType t) {
 
 namespace {
 
+template <class T>
+struct ElementType {
+  using type = T;
+};
+
+// Calls f(ElementType<T>{}, conv) with the element type T of dtype t as stored in
+// files and conv, its value as a sample (float: the order-preserving key).
+template <class F>
+void with_element(DType t, F&& f) {
+  auto value = [](auto v) { return int64_t{v}; };
+  switch (t) {
+    case DType::kU8: f(ElementType<uint8_t>{}, value); break;
+    case DType::kU16: f(ElementType<uint16_t>{}, value); break;
+    case DType::kU32: f(ElementType<uint32_t>{}, value); break;
+    case DType::kI8: f(ElementType<int8_t>{}, value); break;
+    case DType::kI16: f(ElementType<int16_t>{}, value); break;
+    case DType::kI32: f(ElementType<int32_t>{}, value); break;
+    case DType::kF32: f(ElementType<uint32_t>{}, [](uint32_t v) { return float_key(v); }); break;
+    default: break;
+  }
+}
+
 template <typename D>
 void to_samples_as(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, D* out,
                    int64_t raw_frame_bytes) {
-  switch (t) {
-    case DType::kU8: each<uint8_t>(raw, frames, h, w, c, out, [](uint8_t v) { return int64_t{v}; }, raw_frame_bytes); break;
-    case DType::kU16: each<uint16_t>(raw, frames, h, w, c, out, [](uint16_t v) { return int64_t{v}; }, raw_frame_bytes); break;
-    case DType::kU32: each<uint32_t>(raw, frames, h, w, c, out, [](uint32_t v) { return int64_t{v}; }, raw_frame_bytes); break;
-    case DType::kI8: each<int8_t>(raw, frames, h, w, c, out, [](int8_t v) { return int64_t{v}; }, raw_frame_bytes); break;
-    case DType::kI16: each<int16_t>(raw, frames, h, w, c, out, [](int16_t v) { return int64_t{v}; }, raw_frame_bytes); break;
-    case DType::kI32: each<int32_t>(raw, frames, h, w, c, out, [](int32_t v) { return int64_t{v}; }, raw_frame_bytes); break;
-    case DType::kF32: each<uint32_t>(raw, frames, h, w, c, out, [](uint32_t v) { return float_key(v); }, raw_frame_bytes); break;
-    default: break;
-  }
+  with_element(t, [&](auto e, auto conv) {
+    each<typename decltype(e)::type>(raw, frames, h, w, c, out, conv, raw_frame_bytes);
+  });
 }
 
 }  // namespace
@@ -177,16 +195,9 @@ void change_sums(const uint8_t* prev, const uint8_t* cur, int64_t n, int64_t c, 
 void change_stats(DType t, const uint8_t* prev, const uint8_t* cur, int64_t n, int64_t c, int64_t* temporal,
                   int64_t* spatial) {
   *temporal = *spatial = 0;
-  switch (t) {
-    case DType::kU8: change_sums<uint8_t>(prev, cur, n, c, [](uint8_t v) { return int64_t{v}; }, temporal, spatial); break;
-    case DType::kU16: change_sums<uint16_t>(prev, cur, n, c, [](uint16_t v) { return int64_t{v}; }, temporal, spatial); break;
-    case DType::kU32: change_sums<uint32_t>(prev, cur, n, c, [](uint32_t v) { return int64_t{v}; }, temporal, spatial); break;
-    case DType::kI8: change_sums<int8_t>(prev, cur, n, c, [](int8_t v) { return int64_t{v}; }, temporal, spatial); break;
-    case DType::kI16: change_sums<int16_t>(prev, cur, n, c, [](int16_t v) { return int64_t{v}; }, temporal, spatial); break;
-    case DType::kI32: change_sums<int32_t>(prev, cur, n, c, [](int32_t v) { return int64_t{v}; }, temporal, spatial); break;
-    case DType::kF32: change_sums<uint32_t>(prev, cur, n, c, [](uint32_t v) { return float_key(v); }, temporal, spatial); break;
-    default: break;
-  }
+  with_element(t, [&](auto e, auto conv) {
+    change_sums<typename decltype(e)::type>(prev, cur, n, c, conv, temporal, spatial);
+  });
 }
 
 bool float_to_grid(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, double step,

@@ -829,7 +829,7 @@ Result<RemoteReport> push_store(const std::vector<std::string>& sources, const s
       // The manifest's hash is of the bytes sent (the same mapping). A large file
       // is hashed on a thread of its own while it is sent, so that the transfer
       // takes the longer of the two, not their sum (the server cannot hash it).
-      Result<std::string> tree = Status(Code::kInternal, "not hashed");
+      Result<std::string> tree = internal_error("not hashed");
       auto hash = [&] { tree = crypto::tree_text_of(map.data(), 1, o.hash, f.path); };
       std::thread hasher;
       if (f.size >= kOverlapHashBytes) hasher = std::thread(hash);

@@ -2,8 +2,8 @@
 #include <unistd.h>
 
 #include <deque>
-#include <optional>
 #include <future>
+#include <optional>
 
 #include "core/log.hpp"
 #include "io/file.hpp"
