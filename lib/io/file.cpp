@@ -290,14 +290,36 @@ MappedFile::~MappedFile() {
   if (addr_) ::munmap(addr_, size_);
 }
 MappedFile::MappedFile(MappedFile&& o) noexcept
-    : addr_(std::exchange(o.addr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+    : addr_(std::exchange(o.addr_, nullptr)), size_(std::exchange(o.size_, 0)), skip_(std::exchange(o.skip_, 0)) {}
 MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
   if (this != &o) {
     if (addr_) ::munmap(addr_, size_);
     addr_ = std::exchange(o.addr_, nullptr);
     size_ = std::exchange(o.size_, 0);
+    skip_ = std::exchange(o.skip_, 0);
   }
   return *this;
+}
+
+Result<MappedFile> MappedFile::open_range(int fd, int64_t offset, size_t n, std::string_view path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return errno_status(quoted("stat", path), errno);
+  if (offset < 0 || st.st_size < offset || static_cast<uint64_t>(st.st_size - offset) < n)
+    return io_error(fmt::format("read '{}': file ended before byte {} (it changed while being read?)", path,
+                                static_cast<uint64_t>(offset) + n));
+  MappedFile m;
+  if (n == 0) return m;
+  static const int64_t page = ::sysconf(_SC_PAGESIZE);
+  const int64_t start = offset / page * page;
+  m.skip_ = static_cast<size_t>(offset - start);
+  m.size_ = m.skip_ + n;
+  void* a = ::mmap(nullptr, m.size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, start);
+  if (a == MAP_FAILED) {
+    m.size_ = m.skip_ = 0;
+    return errno_status(quoted("map", path), errno);
+  }
+  m.addr_ = a;
+  return m;
 }
 
 Result<MappedFile> MappedFile::open(std::string_view path) {

@@ -148,11 +148,16 @@ class MappedFile {
   MappedFile(MappedFile&& o) noexcept;
   MappedFile& operator=(MappedFile&& o) noexcept;
   static Result<MappedFile> open(std::string_view path);
-  std::span<const uint8_t> data() const { return {static_cast<const uint8_t*>(addr_), size_}; }
+  // Bytes [offset, offset + n) of the open file `fd` (`path` names it in errors),
+  // its pages read in now (MAP_POPULATE): the read without pread's copy. kIoError
+  // when the file is shorter than offset + n.
+  static Result<MappedFile> open_range(int fd, int64_t offset, size_t n, std::string_view path);
+  std::span<const uint8_t> data() const { return {static_cast<const uint8_t*>(addr_) + skip_, size_ - skip_}; }
 
  private:
   void* addr_ = nullptr;
-  size_t size_ = 0;
+  size_t size_ = 0;  // of the mapping
+  size_t skip_ = 0;  // from the page boundary it starts at to the first byte asked for
 };
 
 }  // namespace sciflow::io

@@ -352,17 +352,26 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
       off = it.chunk * pf.enc.plain_chunk;
       n = std::min(pf.enc.plain_chunk, pf.f.size - off);
     }
-    buf.resize(static_cast<size_t>(n));
+    // The chunk is read through a mapping (no copy out of the page cache); sealing
+    // it for --encrypt writes the ciphertext into `buf`.
     Fd src(::open(pf.f.path.c_str(), O_RDONLY | O_CLOEXEC));
-    Status st = src.get() < 0 ? errno_status(fmt::format("open '{}'", pf.f.path), errno) : io::pread_all(src.get(), buf, off, pf.f.path);
+    io::MappedFile map;
+    Status st = src.get() < 0 ? errno_status(fmt::format("open '{}'", pf.f.path), errno) : Status::ok();
+    if (st.is_ok()) {
+      auto m = io::MappedFile::open_range(src.get(), off, static_cast<size_t>(n), pf.f.path);
+      if (m) map = std::move(*m);
+      else st = m.status();
+    }
+    std::span<const uint8_t> data = map.data();
     if (st.is_ok() && o.key) {
-      auto sealed = crypto::seal(*o.key, as_bytes(enc_aad(pf.path, it.chunk, pf.enc)), buf);
+      auto sealed = crypto::seal(*o.key, as_bytes(enc_aad(pf.path, it.chunk, pf.enc)), data);
       if (!sealed) st = sealed.status();
       else buf = std::move(*sealed);
+      data = buf;
       n = static_cast<int64_t>(buf.size());
     }
     std::vector<crypto::Digest256> leaves;
-    if (st.is_ok()) st = crypto::hash_leaves(buf, &leaves, o.hash);
+    if (st.is_ok()) st = crypto::hash_leaves(data, &leaves, o.hash);
     if (st.is_ok() && it.send) {
       // Fault injection for the tests: damage chunk K once after hashing it, as a
       // bad NIC or memory would; the server must refuse it and the retry fix it.
@@ -370,22 +379,25 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
       std::vector<uint8_t> packed;
       std::vector<std::string> headers = {leaves_header(leaves), "Content-Type: application/octet-stream"};
       if (o.zstd_level != 0 && !o.key) {
-        auto z = codec::zstd::compress(buf, o.zstd_level);
-        if (z && z->size() * 20 <= buf.size() * 19) {
+        auto z = codec::zstd::compress(data, o.zstd_level);
+        if (z && z->size() * 20 <= data.size() * 19) {
           packed = std::move(*z);
           headers.push_back("X-Dxfer-Encoding: zstd");
         }
       }
-      std::vector<uint8_t>& wire = packed.empty() ? buf : packed;
+      std::span<const uint8_t> wire = packed.empty() ? data : std::span<const uint8_t>(packed);
       st = limiter.take(static_cast<int64_t>(wire.size()));
+      std::vector<uint8_t> damaged;  // sent instead of `wire` by the fault injection
       bool flipped = false;
       if (const char* k = std::getenv("DXFER_TEST_FLIP_CHUNK"); k && std::atoll(k) == it.chunk && !wire.empty()) {
-        wire[wire.size() / 2] ^= 0x01;
+        damaged.assign(wire.begin(), wire.end());
+        damaged[damaged.size() / 2] ^= 0x01;
+        wire = damaged;
         flipped = true;
       }
       auto r = !st.is_ok() ? Result<HttpResponse>(st) : call(c, o, "PUT", fmt::format("{}{}upload/{}/{}", u.base, kApi, pf.id, it.chunk),
                     fmt::format("{} chunk {}", pf.path, it.chunk), headers, wire, true, nullptr, [&] {
-                      if (flipped) wire[wire.size() / 2] ^= 0x01;
+                      if (flipped) damaged[damaged.size() / 2] ^= 0x01;  // the retry sends the chunk intact
                       flipped = false;
                     });
       if (!r && r.status().code() == Code::kNotFound) {

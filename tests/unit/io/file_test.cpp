@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -168,6 +169,40 @@ TEST_CASE("mapped file: maps contents") {
   auto m = MappedFile::open(p);
   REQUIRE(m);
   CHECK(std::string(reinterpret_cast<const char*>(m->data().data()), m->data().size()) == "mapped");
+}
+
+}  // namespace sciflow::io
+
+namespace sciflow::io {
+
+TEST_CASE("mapped range: any offset, exact bytes; a file that ended early is an I/O error") {
+  const fs::path d = fs::temp_directory_path() / ("sciflow-range-" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  const std::string p = (d / "r").string();
+  std::string content(3 * 4096 + 123, '\0');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 7 + i / 4096);
+  REQUIRE(write_file_atomic(p, content).is_ok());
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  for (int64_t off : {int64_t{0}, int64_t{1}, int64_t{4095}, int64_t{4096}, int64_t{5000}}) {
+    for (size_t n : {size_t{0}, size_t{1}, size_t{4096}, content.size() - static_cast<size_t>(off)}) {
+      auto m = MappedFile::open_range(fd, off, n, p);
+      REQUIRE(m);
+      CHECK(m->data().size() == n);
+      CHECK(std::string(reinterpret_cast<const char*>(m->data().data()), n) == content.substr(static_cast<size_t>(off), n));
+    }
+  }
+  auto past = MappedFile::open_range(fd, 4096, content.size(), p);
+  REQUIRE(!past);
+  CHECK(past.status().code() == Code::kIoError);
+  CHECK(past.status().message().find("'" + p + "'") != std::string::npos);
+  // Moved-from and moved-to maps keep the range.
+  auto a = MappedFile::open_range(fd, 10, 20, p);
+  REQUIRE(a);
+  MappedFile b = std::move(*a);
+  CHECK(std::string(reinterpret_cast<const char*>(b.data().data()), 20) == content.substr(10, 20));
+  ::close(fd);
+  fs::remove_all(d);
 }
 
 }  // namespace sciflow::io
