@@ -86,10 +86,19 @@ class StreamReader : public FrameReader {
     int64_t want = std::min(max_frames, info_.frames - done_);
     if (want <= 0) return int64_t{0};
     size_t bytes = static_cast<size_t>(want * info_.frame_bytes());
-    size_t got = std::min(bytes, pending_.size());
-    std::memcpy(buf, pending_.data(), got);
-    pending_.erase(0, got);
+    size_t got = take_pending(buf, bytes);
     while (got < bytes) {
+      if (bytes - got < kReadAhead) {
+        // Small reads (a frame at a time of small frames) go through one read of
+        // kReadAhead bytes instead of a system call each.
+        pending_.resize(kReadAhead);
+        pos_ = 0;
+        ASSIGN_OR_RETURN(size_t n, in_.read(pending_.data(), kReadAhead));
+        pending_.resize(n);
+        if (n == 0) break;
+        got += take_pending(buf + got, bytes - got);
+        continue;
+      }
       ASSIGN_OR_RETURN(size_t n, in_.read(buf + got, bytes - got));
       if (n == 0) break;
       got += n;
@@ -104,8 +113,19 @@ class StreamReader : public FrameReader {
   }
 
  private:
+  static constexpr size_t kReadAhead = size_t{1} << 20;
+
+  // Copies up to n bytes read ahead (or while sniffing the format) to `out`.
+  size_t take_pending(uint8_t* out, size_t n) {
+    const size_t k = std::min(n, pending_.size() - pos_);
+    std::memcpy(out, pending_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+
   InputFile in_;
-  std::string pending_;  // bytes read while sniffing the format
+  std::string pending_;  // bytes read while sniffing the format, then read ahead
+  size_t pos_ = 0;       // the next of them to hand out
   int64_t done_ = 0;
 };
 

@@ -1,0 +1,91 @@
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "io/file.hpp"
+#include "io/frames.hpp"
+
+namespace fs = std::filesystem;
+
+namespace sciflow::io {
+namespace {
+
+// A raw series of `frames` frames of 10 x 50 u16 (1,000 bytes: reads of one frame
+// at a time cross the reader's 1 MiB read-ahead at unaligned places).
+std::string raw_series(int64_t frames) {
+  std::string s(static_cast<size_t>(frames * 1000), '\0');
+  for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>((i * 131) ^ (i >> 10));
+  return s;
+}
+
+std::string temp_path(const char* name) {
+  return (fs::temp_directory_path() / (std::string("sciflow-frames-") + std::to_string(::getpid()) + name)).string();
+}
+
+TEST_CASE("raw frames read one at a time equal the file, across read-ahead boundaries") {
+  const int64_t n = 3000;  // 3 MB
+  const std::string data = raw_series(n), p = temp_path("-ok.raw");
+  REQUIRE(write_file_atomic(p, data).is_ok());
+  ReadOptions o;
+  o.format = "raw";
+  o.shape = {n, 10, 50};
+  o.dtype = DType::kU16;
+  auto r = open_frames(p, o);
+  REQUIRE(r);
+  std::vector<uint8_t> buf(1000 * 7);
+  size_t at = 0;
+  for (int64_t want : {int64_t{1}, int64_t{7}, int64_t{1}}) {  // mixed sizes, then one at a time
+    auto got = (*r)->read(want, buf.data());
+    REQUIRE(got);
+    REQUIRE(*got == want);
+    CHECK(std::string(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(want) * 1000) == data.substr(at, static_cast<size_t>(want) * 1000));
+    at += static_cast<size_t>(want) * 1000;
+  }
+  bool same = true;
+  while (at < data.size()) {
+    auto got = (*r)->read(1, buf.data());
+    REQUIRE(got);
+    REQUIRE(*got == 1);
+    same = same && std::memcmp(buf.data(), data.data() + at, 1000) == 0;
+    at += 1000;
+  }
+  CHECK(same);
+  auto end = (*r)->read(1, buf.data());
+  REQUIRE(end);
+  CHECK(*end == 0);
+  fs::remove(p);
+}
+
+TEST_CASE("a raw file that ends inside a frame is an error naming the frame") {
+  const std::string data = raw_series(1500), p = temp_path("-short.raw");
+  REQUIRE(write_file_atomic(p, data.substr(0, 1400 * 1000 + 300)).is_ok());
+  ReadOptions o;
+  o.format = "raw";
+  o.shape = {1500, 10, 50};
+  o.dtype = DType::kU16;
+  auto r = open_frames(p, o);
+  REQUIRE(r);
+  std::vector<uint8_t> buf(1000);
+  Status st;
+  int64_t read = 0;
+  for (;;) {
+    auto got = (*r)->read(1, buf.data());
+    if (!got) {
+      st = got.status();
+      break;
+    }
+    REQUIRE(*got == 1);
+    ++read;
+  }
+  CHECK(read == 1400);
+  CHECK(st.code() == Code::kCorrupt);
+  CHECK(st.message().find("ends after 1400 of 1500 frames (300 bytes into frame 1400)") != std::string::npos);
+  fs::remove(p);
+}
+
+}  // namespace
+}  // namespace sciflow::io
