@@ -52,6 +52,11 @@ echo "reader push exit ${PIPESTATUS[0]}"
 DXFER_TEST_FLIP_CHUNK=2 dxfer push big.bin "$URL/runs/flip/" "${P[@]}" --chunk 1MiB -q; echo "flip push exit $?"
 cmp big.bin srv/runs/flip/big.bin && echo "flip copy identical"
 grep -c '"path":"/runs/flip/big.bin","status":422' srv/.dxfer/audit.log
+# chunks of several leaves (hashed by the server as each leaf arrives): the damage
+# sits in the third leaf of chunk 0; chunk 1 is one leaf and a part
+DXFER_TEST_FLIP_CHUNK=0 dxfer push big.bin "$URL/runs/flip4/" "${P[@]}" --chunk 4MiB -q; echo "flip 4 MiB push exit $?"
+cmp big.bin srv/runs/flip4/big.bin && echo "flip 4 MiB copy identical"
+grep -c '"path":"/runs/flip4/big.bin","status":422' srv/.dxfer/audit.log
 # a byte flipped on the server's disk: verify finds it, sync --checksum resends
 printf '\x00' | dd of=srv/runs/data/big.bin bs=1 seek=4000000 conv=notrunc status=none
 dxfer verify data "$URL/runs/" "${P[@]}" | sed 's/(source .*/(...)/'; echo "verify exit ${PIPESTATUS[0]}"
