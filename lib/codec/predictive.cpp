@@ -406,10 +406,11 @@ namespace {
 
 // How a lossy pass chooses each block's predictor. kSumAbs: the sum of |residual|
 // with every candidate computed from the originals (the lossless rule). kQuantised:
-// the sum of the quantised magnitudes |v| the block would code, with the temporal
-// candidates computed from the reconstruction the decoder will have; on nearly
-// static scenes at large bounds it keeps the predictor that leaves the deadband
-// alone (bulk-water at e = 4: 1.4x smaller), elsewhere it can lose a little.
+// the sum of the quantised magnitudes |v| the block would code, with candidates
+// computed from reconstructions (this pass's of earlier frames, the fitted-on
+// pass's of this frame); on nearly static scenes at large bounds it keeps the
+// predictor that leaves the deadband alone (bulk-water at e = 4: 1.5x smaller),
+// elsewhere it can lose a little.
 enum class BlockChoice { kSumAbs, kQuantised };
 
 // One encoding pass. The least-squares fits see `fit_features` (the originals, or a
@@ -524,14 +525,18 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
       Refs ro = refs_for(L, orig, t, c, mid);
       ro.pres = pres;
       ro.model = mplane;
-      if (quantised_choice) {  // earlier frames as decoded (this frame's are not decoded yet)
+      const int64_t* xo = ro.cur;
+      if (quantised_choice) {
+        // Earlier frames as decoded; this frame's neighbours are not decoded yet, so
+        // as the pass the fits came from decoded them (its reconstruction, when there
+        // is one), which is closer to what the decoder will see than the originals.
         const Refs back = refs_for(L, rec, t, c, mid);
         ro.p1 = back.p1;
         ro.p2 = back.p2;
         ro.pc1 = back.pc1;
+        if (fit_features) ro.cur = refs_for(L, fit_features, t, c, mid).cur;
       }
       std::fill(cost.begin(), cost.end(), 0);
-      const int64_t* xo = ro.cur;
       for (int64_t y = 0; y < L.h; ++y) {
         const int64_t brow = (y / B) * bw;
         for (int64_t x = 0; x < L.w; ++x) {
@@ -636,6 +641,7 @@ Result<std::vector<uint8_t>> encode_best(const GroupConfig& g, std::span<const i
   Pass* best = &p[0];
   for (Pass& q : p)
     if (q.bytes.size() < best->bytes.size()) best = &q;
+
   if (stats) *stats = best->stats;
   if (recon_out) *recon_out = std::move(best->recon);
   return std::move(best->bytes);
