@@ -1,9 +1,11 @@
 #include "cli/cli.hpp"
 
 #include <fmt/core.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <iostream>
 #include <thread>
@@ -90,6 +92,28 @@ std::vector<const CLI::App*> Definition::commands() const { return order_; }
 
 namespace {
 
+// SIGBUS: a file read through a memory map (dxfer's chunks and hashes, vindex's
+// vectors) shrank under us, or its storage failed. Say so, then die of the signal
+// as before (128+7 in a shell); outputs in progress were never made final.
+char g_sigbus_message[256];
+
+extern "C" void on_sigbus(int sig) {
+  ssize_t n = ::write(2, g_sigbus_message, std::strlen(g_sigbus_message));
+  (void)n;
+  ::signal(sig, SIG_DFL);  // the faulting access runs again and ends the process
+}
+
+void install_sigbus_message(const std::string& program) {
+  fmt::format_to_n(g_sigbus_message, sizeof g_sigbus_message - 1,
+                   "{}: error: bus error (SIGBUS) reading a memory-mapped file: it was truncated while being read, "
+                   "or its storage failed; nothing in progress was made final, run the command again\n",
+                   program);
+  struct sigaction sa {};
+  sa.sa_handler = on_sigbus;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGBUS, &sa, nullptr);
+}
+
 void print_error_lines(std::string_view tool, std::string_view message) {
   size_t start = 0;
   while (start <= message.size()) {
@@ -153,6 +177,7 @@ int run(const ToolInfo& tool, int argc, char** argv, DefineFn define) {
   // 1. Messages carry the tool's name; signals only set a flag.
   log::set_program(tool.name);
   cancel::install_signal_handlers();
+  install_sigbus_message(tool.name);
 
   // 2. One definition: shared options, then the tool's commands.
   CLI::App app(tool.summary, tool.name);
