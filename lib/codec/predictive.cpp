@@ -626,8 +626,10 @@ Result<std::vector<uint8_t>> encode_best(const GroupConfig& g, std::span<const i
   if (g.bound == 0) return encode_pass(g, samples, frames, stats, recon_out, nullptr, use_model);
   // Lossy: the decoder predicts from reconstructed samples, which carry quantisation
   // noise the originals lack. A second pass fits the predictors on the first pass's
-  // reconstruction, a third fits on the better one's and chooses blocks by their
-  // quantised cost (BlockChoice); the smallest result wins, so neither costs ratio.
+  // reconstruction and chooses blocks by their quantised cost (BlockChoice); unless
+  // that saved 5% or more, a third fits on the first reconstruction and chooses as
+  // the first did. The smallest result wins, so no pass costs ratio. (Nearly static
+  // scenes at large bounds, where the second pass wins by far, take two passes.)
   struct Pass {
     std::vector<uint8_t> bytes;
     GroupStats stats;
@@ -635,13 +637,14 @@ Result<std::vector<uint8_t>> encode_best(const GroupConfig& g, std::span<const i
   };
   Pass p[3];
   ASSIGN_OR_RETURN(p[0].bytes, encode_pass(g, samples, frames, &p[0].stats, &p[0].recon, nullptr, use_model));
-  ASSIGN_OR_RETURN(p[1].bytes, encode_pass(g, samples, frames, &p[1].stats, &p[1].recon, p[0].recon.data(), use_model));
-  const int64_t* fit = (p[1].bytes.size() < p[0].bytes.size() ? p[1] : p[0]).recon.data();
-  ASSIGN_OR_RETURN(p[2].bytes, encode_pass(g, samples, frames, &p[2].stats, &p[2].recon, fit, use_model, BlockChoice::kQuantised));
+  ASSIGN_OR_RETURN(p[1].bytes, encode_pass(g, samples, frames, &p[1].stats, &p[1].recon, p[0].recon.data(), use_model,
+                                           BlockChoice::kQuantised));
+  if (p[1].bytes.size() * 20 > p[0].bytes.size() * 19) {
+    ASSIGN_OR_RETURN(p[2].bytes, encode_pass(g, samples, frames, &p[2].stats, &p[2].recon, p[0].recon.data(), use_model));
+  }
   Pass* best = &p[0];
   for (Pass& q : p)
-    if (q.bytes.size() < best->bytes.size()) best = &q;
-
+    if (!q.bytes.empty() && q.bytes.size() < best->bytes.size()) best = &q;
   if (stats) *stats = best->stats;
   if (recon_out) *recon_out = std::move(best->recon);
   return std::move(best->bytes);

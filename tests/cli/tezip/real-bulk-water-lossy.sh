@@ -2,7 +2,7 @@
 # because lossy blocks may choose their predictor by the quantised cost they code
 # (with earlier frames as decoded), the ratios stay above 25 at e = 2 and 42 at e = 4
 # (22.9 and 37.7 when blocks were chosen by the sum of |residual| on the originals;
-# 29.1 and 47.1 now).
+# 28.0 and 47.1 now).
 tezip d $SCIFLOW_SRC/tests/data/bulk-water-crop.tez -o crop.raw -F raw -q || exit 1
 raw=$(stat -c %s crop.raw)
 for e in 2:25 4:42; do
