@@ -301,19 +301,14 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
   return *this;
 }
 
-Result<MappedFile> MappedFile::open_range(int fd, int64_t offset, size_t n, std::string_view path) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return errno_status(quoted("stat", path), errno);
-  if (offset < 0 || st.st_size < offset || static_cast<uint64_t>(st.st_size - offset) < n)
-    return io_error(fmt::format("read '{}': file ended before byte {} (it changed while being read?)", path,
-                                static_cast<uint64_t>(offset) + n));
+Result<MappedFile> MappedFile::map(int fd, int64_t offset, size_t n, int flags, std::string_view path) {
   MappedFile m;
   if (n == 0) return m;
   static const int64_t page = ::sysconf(_SC_PAGESIZE);
   const int64_t start = offset / page * page;
   m.skip_ = static_cast<size_t>(offset - start);
   m.size_ = m.skip_ + n;
-  void* a = ::mmap(nullptr, m.size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, start);
+  void* a = ::mmap(nullptr, m.size_, PROT_READ, MAP_PRIVATE | flags, fd, start);
   if (a == MAP_FAILED) {
     m.size_ = m.skip_ = 0;
     return errno_status(quoted("map", path), errno);
@@ -322,34 +317,23 @@ Result<MappedFile> MappedFile::open_range(int fd, int64_t offset, size_t n, std:
   return m;
 }
 
+Result<MappedFile> MappedFile::open_range(int fd, int64_t offset, size_t n, std::string_view path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return errno_status(quoted("stat", path), errno);
+  if (offset < 0 || st.st_size < offset || static_cast<uint64_t>(st.st_size - offset) < n)
+    return io_error(fmt::format("read '{}': file ended before byte {} (it changed while being read?)", path,
+                                static_cast<uint64_t>(offset) + n));
+  return map(fd, offset, n, MAP_POPULATE, path);
+}
+
 Result<MappedFile> MappedFile::open(std::string_view path) {
   std::string p(path);
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno_status(quoted("open", path), errno);
+  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return errno_status(quoted("open", path), errno);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int e = errno;
-    ::close(fd);
-    return errno_status(quoted("stat", path), e);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return invalid_argument(fmt::format("map '{}': not a regular file", path));
-  }
-  MappedFile m;
-  m.size_ = static_cast<size_t>(st.st_size);
-  if (m.size_ > 0) {
-    void* a = ::mmap(nullptr, m.size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (a == MAP_FAILED) {
-      int e = errno;
-      ::close(fd);
-      m.size_ = 0;
-      return errno_status(quoted("map", path), e);
-    }
-    m.addr_ = a;
-  }
-  ::close(fd);
-  return m;
+  if (::fstat(fd.get(), &st) != 0) return errno_status(quoted("stat", path), errno);
+  if (!S_ISREG(st.st_mode)) return invalid_argument(fmt::format("map '{}': not a regular file", path));
+  return map(fd.get(), 0, static_cast<size_t>(st.st_size), 0, path);  // pages on first touch: files can be large
 }
 
 }  // namespace sciflow::io

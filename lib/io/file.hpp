@@ -155,6 +155,9 @@ class MappedFile {
   std::span<const uint8_t> data() const { return {static_cast<const uint8_t*>(addr_) + skip_, size_ - skip_}; }
 
  private:
+  // Maps n bytes from `offset` (any offset: the mapping starts at its page).
+  static Result<MappedFile> map(int fd, int64_t offset, size_t n, int flags, std::string_view path);
+
   void* addr_ = nullptr;
   size_t size_ = 0;  // of the mapping
   size_t skip_ = 0;  // from the page boundary it starts at to the first byte asked for
