@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <future>
+#include <limits>
 
 #include "codec/samples.hpp"
 #include "core/huge_pages.hpp"
@@ -110,6 +111,7 @@ Status parallel_for(int64_t n, int threads, F fn) {
 
 int64_t stripes_of(const Header& h) { return (h.height + h.stripe_rows - 1) / h.stripe_rows; }
 
+
 // Predictor counts in a group record. Best tier: four classical ones, or with a
 // learned model five and the number of stripes that used it. Fast tier: its six.
 int stat_words(const Header& h) {
@@ -127,7 +129,7 @@ bool looks_like_tez(std::string_view head) {
 Json Header::to_json() const {
   Json attrs = Json::object();
   for (const auto& [k, v] : attributes) attrs[k] = v;
-  return {{"dtype", dtype_name(dtype)},
+  Json j = {{"dtype", dtype_name(dtype)},
           {"frames", frames},
           {"height", height},
           {"width", width},
@@ -142,6 +144,8 @@ Json Header::to_json() const {
           {"model_hash", model_hash},
           {"source", {{"format", source_format}, {"dataset", dataset}, {"attributes", attrs}}},
           {"created_by", created_by}};
+  if (colour_transform) j["colour_transform"] = "rct";
+  return j;
 }
 
 Result<Header> Header::from_json(const Json& j) {
@@ -171,6 +175,9 @@ Result<Header> Header::from_json(const Json& j) {
     if (src.contains("attributes"))
       for (const auto& [k, v] : src.at("attributes").items()) h.attributes.emplace_back(k, v.get<std::string>());
     h.created_by = j.value("created_by", "");
+    const std::string colour = j.value("colour_transform", "none");
+    if (colour != "none" && colour != "rct") return unsupported(fmt::format("header: colour transform '{}'", colour));
+    h.colour_transform = colour == "rct";
   } catch (const Json::exception& e) {
     return corrupt(fmt::format("header: {}", e.what()));
   }
@@ -180,7 +187,33 @@ Result<Header> Header::from_json(const Json& j) {
     return corrupt("header: values out of range");
   if (h.frame_bytes() * std::min<int64_t>(h.group_frames, std::max<int64_t>(h.frames, 1)) > kMaxGroupRawBytes)
     return unsupported("header: groups larger than 4 GiB");
+  if (h.colour_transform && !colour_transform_fits(h))
+    return corrupt("header: a colour transform for data it does not apply to");
   return h;
+}
+
+bool colour_transform_pays(const Header& h, const uint8_t* raw, int64_t frames) {
+  const int64_t W = h.width, C = h.channels, fb = h.frame_bytes(), n = std::min<int64_t>(frames, 4);
+  const int64_t rows = std::min<int64_t>(h.height, 32), r0 = (h.height - rows) / 2;
+  const int64_t row_bytes = W * C * dtype_size(h.dtype), band = rows * row_bytes;
+  std::vector<uint8_t> bytes(static_cast<size_t>(n * band));
+  for (int64_t t = 0; t < n; ++t)
+    std::memcpy(bytes.data() + t * band, raw + t * fb + r0 * row_bytes, static_cast<size_t>(band));
+  const SampleRange range = lossless_range(h.dtype);
+  const GroupConfig cfg{C, rows, W, range.lo, range.hi, 0, Predictor::kAuto, h.block, nullptr, true};
+  std::vector<int64_t> samples(static_cast<size_t>(n * C * rows * W));
+  auto coded_size = [&] {
+    to_samples(h.dtype, bytes.data(), n, rows, W, C, samples.data());
+    auto coded = encode_group(cfg, samples, n, nullptr, nullptr);
+    return coded ? static_cast<int64_t>(coded->size()) : std::numeric_limits<int64_t>::max();
+  };
+  const int64_t plain = coded_size();
+  colour_forward(h.dtype, bytes.data(), n * rows * W);
+  return coded_size() < plain;
+}
+
+bool colour_transform_fits(const Header& h) {
+  return h.mode == "lossless" && h.channels == 3 && colour_transform_supports(h.dtype) && h.model_hash.empty();
 }
 
 ThreadSplit split_threads(const Header& h, int threads) {
@@ -255,9 +288,20 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
     g.bound = lossy ? static_cast<int64_t>(std::floor(e_units)) : 0;
   }
   const bool grid = !samples.empty();
-  const int64_t row_bytes = W * C * dtype_size(h.dtype);
+  const int64_t row_bytes = W * C * dtype_size(h.dtype), fb = h.frame_bytes();
   g.lo = range.lo;
   g.hi = range.hi;
+  if (h.colour_transform && !lossy && !grid && colour_transform_pays(h, raw, frames)) g.flags |= kFlagColour;
+  const bool colour = (g.flags & kFlagColour) != 0;
+  // Rows r0.. of frame t as the stripes code them: `raw` itself, or with the colour
+  // transform a copy in `scratch` (per thread, one frame's band at a time).
+  auto band = [&](int64_t t, int64_t r0, int64_t rows, std::vector<uint8_t>* scratch) -> const uint8_t* {
+    const uint8_t* p = raw + t * fb + r0 * row_bytes;
+    if (!colour) return p;
+    scratch->assign(p, p + rows * row_bytes);
+    colour_forward(h.dtype, scratch->data(), rows * W);
+    return scratch->data();
+  };
 
   const int64_t S = stripes_of(h);
   std::vector<std::vector<uint8_t>> coded(static_cast<size_t>(S));
@@ -271,8 +315,9 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
     if (cfg.fast && g.bound == 0 && !h.model && !grid) {
       // Lossless fast tier: the coder loads the stripe's frames one at a time, as
       // int32 samples where they fit (u8, i8, u16, i16).
+      std::vector<uint8_t> scratch;
       auto load = [&](int64_t t, auto* frame) {
-        to_samples(h.dtype, raw + t * h.frame_bytes() + r0 * row_bytes, 1, rows, W, C, frame, h.frame_bytes());
+        to_samples(h.dtype, band(t, r0, rows, &scratch), 1, rows, W, C, frame, fb);
       };
       GroupStats* st = &stats[static_cast<size_t>(k)];
       ASSIGN_OR_RETURN(coded[static_cast<size_t>(k)],
@@ -287,8 +332,12 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
         for (int64_t c = 0; c < C; ++c)
           std::memcpy(&part[static_cast<size_t>(((t * C + c) * rows) * W)], &samples[static_cast<size_t>(((t * C + c) * H + r0) * W)],
                       static_cast<size_t>(rows * W) * sizeof(int64_t));
+    } else if (colour) {
+      std::vector<uint8_t> scratch;
+      for (int64_t t = 0; t < frames; ++t)
+        to_samples(h.dtype, band(t, r0, rows, &scratch), 1, rows, W, C, part.data() + t * C * rows * W, fb);
     } else {
-      to_samples(h.dtype, raw + r0 * row_bytes, frames, rows, W, C, part.data(), h.frame_bytes());
+      to_samples(h.dtype, raw + r0 * row_bytes, frames, rows, W, C, part.data(), fb);
     }
     std::vector<int64_t> rec;
     ASSIGN_OR_RETURN(coded[static_cast<size_t>(k)],
@@ -348,7 +397,13 @@ Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const 
   // are scaled back once the whole group is in `samples`.
   const bool grid = (g.flags & kFlagFloatGrid) != 0;
   std::vector<int64_t> samples(grid ? static_cast<size_t>(g.frames * C * H * W) : 0);
-  const int64_t row_bytes = W * C * dtype_size(h.dtype);
+  const int64_t row_bytes = W * C * dtype_size(h.dtype), fb = h.frame_bytes();
+  // Decoded rows r0.. of frames t0..t0+n-1 into `raw`, undoing the colour transform.
+  auto put_rows = [&](const int64_t* in, int64_t t0, int64_t n, int64_t r0, int64_t rows) {
+    from_samples(h.dtype, in, n, rows, W, C, raw + t0 * fb + r0 * row_bytes, fb);
+    if (g.flags & kFlagColour)
+      for (int64_t t = t0; t < t0 + n; ++t) colour_inverse(h.dtype, raw + t * fb + r0 * row_bytes, rows * W);
+  };
   std::vector<size_t> offsets(static_cast<size_t>(S) + 1, 0);
   for (int64_t k = 0; k < S; ++k) offsets[static_cast<size_t>(k) + 1] = offsets[static_cast<size_t>(k)] + g.stripe_bytes[static_cast<size_t>(k)];
   if (offsets.back() != payload.size()) return corrupt(fmt::format("{}: stripe sizes do not add up", label));
@@ -363,9 +418,7 @@ Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const 
       part.resize(static_cast<size_t>(std::min<int64_t>(g.frames, 2) * C * rows * W));
       Status d = fast::decode_frames(
           cfg, payload.subspan(offsets[static_cast<size_t>(k)], g.stripe_bytes[static_cast<size_t>(k)]), g.frames, part,
-          [&](int64_t t, const int64_t* frame) {
-            from_samples(h.dtype, frame, 1, rows, W, C, raw + t * h.frame_bytes() + r0 * row_bytes, h.frame_bytes());
-          });
+          [&](int64_t t, const int64_t* frame) { put_rows(frame, t, 1, r0, rows); });
       return d.is_ok() ? d : where(d);
     }
     part.resize(static_cast<size_t>(g.frames * C * rows * W));
@@ -373,7 +426,7 @@ Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const 
                             g.frames, part);
     if (!d.is_ok()) return where(d);
     if (!grid) {
-      from_samples(h.dtype, part.data(), g.frames, rows, W, C, raw + r0 * row_bytes, h.frame_bytes());
+      put_rows(part.data(), 0, g.frames, r0, rows);
       return Status::ok();
     }
     for (int64_t t = 0; t < g.frames; ++t)
@@ -395,7 +448,7 @@ Status Writer::write_header(const Header& h) {
   std::string json = to_json_line(h.to_json());
   Bytes b;
   b.raw(kMagic, 8);
-  b.put<uint16_t>(version_major_of(h.effort));
+  b.put<uint16_t>(version_major_of(h.effort, h.colour_transform));
   b.put<uint16_t>(kVersionMinor);
   b.put<uint32_t>(static_cast<uint32_t>(json.size()));
   b.raw(json.data(), json.size());
@@ -500,7 +553,7 @@ Result<Reader> Reader::finish_open() {
   auto h = Header::from_json(j);
   if (!h) return h.status().with_context(fmt::format("'{}'", r.name_));
   h->format_major = major;
-  if (version_major_of(h->effort) != major && !(h->effort == "fast" && major == 2))
+  if (version_major_of(h->effort, h->colour_transform) != major && !(h->effort == "fast" && major == 2))
     return corrupt(fmt::format("'{}': header says tier '{}' in a version {} file", r.name_, h->effort, major));
   r.header_ = std::move(*h);
   r.pos_ = static_cast<int64_t>(all.size());
@@ -606,6 +659,9 @@ Result<GroupInfo> Reader::read_record(std::vector<uint8_t>* payload, int64_t off
   if (g.frames < 1 || g.frames > header_.group_frames || g.lo > g.hi || g.bound < 0 ||
       (header_.frames > 0 && g.first_frame + g.frames > header_.frames))
     return corrupt(fmt::format("'{}': {}: inconsistent record", name_, label));
+  if ((g.flags & ~(kFlagFloatGrid | kFlagColour)) != 0 ||
+      ((g.flags & kFlagColour) && (!header_.colour_transform || (g.flags & kFlagFloatGrid) || g.bound != 0)))
+    return corrupt(fmt::format("'{}': {}: unknown or inconsistent flags {:#x}", name_, label, g.flags));
   // A damaged size must not make us allocate without bound: coded data never needs
   // more than a few times the raw size.
   const uint64_t limit = static_cast<uint64_t>(g.frames * header_.frame_bytes()) * 4 + (1 << 20);

@@ -126,6 +126,7 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
     h.effort = "best";
   }
   if (!o.to_h5.empty()) return write_filtered_h5(o, h, *reader, ctx);
+  h.colour_transform = codec::tez::colour_transform_fits(h);
 
   // 3. Stream groups through the encoder, several at a time, in order.
   io::OutputOptions oo;
@@ -133,7 +134,7 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   oo.allow_tty = o.force;
   ASSIGN_OR_RETURN(io::AtomicOutput out, io::AtomicOutput::create(output, oo));
   codec::tez::Writer writer(&out);
-  RETURN_IF_ERROR(writer.write_header(h));
+  bool header_written = false;
   const int threads = ctx.threads();
   const codec::tez::ThreadSplit split = codec::tez::split_threads(h, threads);
   const int inflight = split.groups_in_flight, per_group = split.threads_per_group;
@@ -192,6 +193,11 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
     // At most `inflight` groups are coded at once: wait for the oldest, start this
     // one, then write the oldest out while this one codes (the next group is read
     // meanwhile too), so that reading and writing overlap the coding.
+    if (!header_written) {  // once the first group is read: whether the colour transform pays
+      if (h.colour_transform) h.colour_transform = codec::tez::colour_transform_pays(h, j.raw.data(), j.frames);
+      RETURN_IF_ERROR(writer.write_header(h));
+      header_written = true;
+    }
     std::optional<Result<std::vector<uint8_t>>> oldest;
     if (static_cast<int>(jobs.size()) >= inflight) oldest = jobs.front().done.get();
     jobs.push_back(std::move(j));
@@ -203,6 +209,7 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
     if (oldest) RETURN_IF_ERROR(write_front(std::move(*oldest)));
   }
   while (!jobs.empty()) RETURN_IF_ERROR(write_front(jobs.front().done.get()));
+  if (!header_written) RETURN_IF_ERROR(writer.write_header(h));
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const int64_t raw_bytes = h.frames * h.frame_bytes();
   RETURN_IF_ERROR(writer.finish({{"compress_seconds", secs}, {"threads", threads}}));

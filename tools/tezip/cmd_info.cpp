@@ -10,7 +10,7 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
   ASSIGN_OR_RETURN(auto reader, codec::tez::Reader::open(o.input));
   const codec::tez::Header& h = reader.header();
   std::array<int64_t, codec::kMaxBlockCounters> blocks{};
-  int64_t groups = 0, frames = 0, coded = 0, lossless_groups = 0, stripes = 0, learned_stripes = 0;
+  int64_t groups = 0, frames = 0, coded = 0, lossless_groups = 0, stripes = 0, learned_stripes = 0, colour_groups = 0;
   Json starts = Json::array();
   for (;;) {
     std::vector<uint8_t> payload;
@@ -21,6 +21,7 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
     frames += next->frames;
     coded += static_cast<int64_t>(payload.size());
     if (next->bound == 0 && !(next->flags & codec::tez::kFlagFloatGrid)) ++lossless_groups;
+    if (next->flags & codec::tez::kFlagColour) ++colour_groups;
     for (int k = 0; k < codec::kMaxBlockCounters; ++k) blocks[static_cast<size_t>(k)] += next->stats.blocks[static_cast<size_t>(k)];
     stripes += static_cast<int64_t>(next->stripe_bytes.size());
     learned_stripes += next->stats.learned_stripes;
@@ -48,6 +49,7 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
     j["ratio"] = ratio;
     j["predictor_use"] = use;
     j["lossless_groups"] = lossless_groups;
+    j["colour_transform_groups"] = colour_groups;
     if (learned && h.effort != "fast") j["stripes_using_model"] = learned_stripes;
     j["stripes"] = stripes;
     j["compress_seconds"] = secs;
@@ -74,6 +76,9 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
   text += "predictors ";
   for (const auto& [k, v] : use.items()) text += fmt::format(" {} {:.1f}%", k, v.get<double>() * 100);
   text += "\n";
+  if (h.colour_transform)
+    text += fmt::format("colour      channels 0 and 2 coded as differences from channel 1 in {} of {} groups\n",
+                        colour_groups, groups);
   if (learned && h.effort == "fast") text += fmt::format("model       {} (a predictor chosen per block)\n", h.model_hash);
   else if (learned) text += fmt::format("model       {} (used by {} of {} stripes)\n", h.model_hash, learned_stripes, stripes);
   if (secs > 0) text += fmt::format("compressed  in {:.3f} s with {} threads ({})\n", secs, threads, units::format_rate(raw / secs));

@@ -44,6 +44,7 @@ Status run_plan(const PlanOptions& o, cli::Context& ctx) {
   int64_t frames = std::min<int64_t>(o.sample_frames, si.frames);
   h.frames = frames;
   codec::tez::choose_layout(&h, 0);
+  h.colour_transform = codec::tez::colour_transform_fits(h);
   std::vector<uint8_t> raw(static_cast<size_t>(frames * h.frame_bytes()));
   ASSIGN_OR_RETURN(int64_t got, reader->read(frames, raw.data()));
   if (got != frames) return corrupt(fmt::format("'{}': ended after {} frames", o.input, got));
