@@ -167,6 +167,7 @@ AtomicOutput::AtomicOutput(AtomicOutput&& o) noexcept
       direct_(o.direct_),
       mode_(o.mode_),
       written_(o.written_),
+      started_(o.started_),
       path_(std::move(o.path_)),
       temp_(std::move(o.temp_)) {}
 
@@ -179,6 +180,7 @@ AtomicOutput& AtomicOutput::operator=(AtomicOutput&& o) noexcept {
     direct_ = o.direct_;
     mode_ = o.mode_;
     written_ = o.written_;
+    started_ = o.started_;
     path_ = std::move(o.path_);
     temp_ = std::move(o.temp_);
   }
@@ -229,6 +231,13 @@ Status AtomicOutput::write(std::span<const uint8_t> data) {
   RETURN_IF_ERROR(cancel::check_cancelled());
   RETURN_IF_ERROR(write_all(fd_, data, is_stdout_ ? "<stdout>" : path_));
   written_ += static_cast<int64_t>(data.size());
+  // Start writing what is done to disk now, while the caller computes the rest, so
+  // that the fsync in commit() has little left to wait for (bulk-water decompress,
+  // 244 MB: fsync 0.42 s otherwise). Advisory: commit()'s fsync reports errors.
+  if (!is_stdout_ && !direct_ && written_ - started_ >= kWritebackBytes) {
+    ::sync_file_range(fd_, started_, written_ - started_, SYNC_FILE_RANGE_WRITE);
+    started_ = written_;
+  }
   return Status::ok();
 }
 

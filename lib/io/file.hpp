@@ -133,6 +133,8 @@ class AtomicOutput {
   bool direct_ = false;  // a device or FIFO, written in place
   mode_t mode_ = 0644;
   int64_t written_ = 0;
+  int64_t started_ = 0;  // bytes whose writeback has been started (sync_file_range)
+  static constexpr int64_t kWritebackBytes = 8 << 20;
   std::string path_;
   std::string temp_;
 };
