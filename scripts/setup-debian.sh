@@ -13,7 +13,7 @@ PACKAGES=(
   # libraries (docs/ARCHITECTURE.md, "Dependencies")
   libcli11-dev libzstd-dev zstd libssl-dev libcurl4-openssl-dev libyaml-cpp-dev
   libhdf5-dev hdf5-tools doctest-dev nlohmann-json3-dev libfmt-dev
-  libtiff-dev libpng-dev libsqlite3-dev libcpp-httplib-dev
+  libtiff-dev libpng-dev libsqlite3-dev libcpp-httplib-dev libdeflate-dev
   # dxfer's optional xxh3-tree (--hash xxh3)
   libxxhash-dev
   # vindex engines; libtorch for TorchScript models (vindex embed, the tezip learned predictor)

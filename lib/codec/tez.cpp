@@ -5,7 +5,7 @@
 #include <fmt/core.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -32,16 +32,8 @@ constexpr int64_t kMaxGroupFrames = 64;
 constexpr int64_t kMinGroupFrames = 8;
 constexpr int64_t kStripePixels = 131072;
 
-uint32_t crc32_of(std::span<const uint8_t> d) {
-  size_t off = 0;
-  uLong c = ::crc32(0, nullptr, 0);
-  while (off < d.size()) {
-    uInt n = static_cast<uInt>(std::min<size_t>(d.size() - off, 1u << 30));
-    c = ::crc32(c, d.data() + off, n);
-    off += n;
-  }
-  return static_cast<uint32_t>(c);
-}
+// CRC-32 as zlib and gzip define it (libdeflate's: the same values, 3-4x as fast).
+uint32_t crc32_of(std::span<const uint8_t> d) { return libdeflate_crc32(0, d.data(), d.size()); }
 
 // Little-endian byte building and parsing.
 struct Bytes {
