@@ -233,10 +233,10 @@ namespace {
 
 // In U, the unsigned type of the element's width: x0 - x1 + off and x2 - x1 + off
 // (forward), x0 + x1 - off and x2 + x1 - off (inverse), all modulo 2^bits.
-template <typename U, bool kForward>
+template <typename U, bool kForward, int kC>
 void colour_pass(uint8_t* raw, int64_t pixels, U off) {
   for (int64_t i = 0; i < pixels; ++i) {
-    uint8_t* p = raw + 3 * i * static_cast<int64_t>(sizeof(U));
+    uint8_t* p = raw + kC * i * static_cast<int64_t>(sizeof(U));
     const U a = load<U>(p), g = load<U>(p + sizeof(U)), b = load<U>(p + 2 * sizeof(U));
     if constexpr (kForward) {
       store<U>(p, static_cast<U>(a - g + off));
@@ -248,26 +248,36 @@ void colour_pass(uint8_t* raw, int64_t pixels, U off) {
   }
 }
 
-template <bool kForward>
+template <bool kForward, int kC>
 void colour_apply(DType t, uint8_t* raw, int64_t pixels) {
   switch (t) {
-    case DType::kU8: colour_pass<uint8_t, kForward>(raw, pixels, 0x80); break;
-    case DType::kU16: colour_pass<uint16_t, kForward>(raw, pixels, 0x8000); break;
-    case DType::kU32: colour_pass<uint32_t, kForward>(raw, pixels, 0x80000000u); break;
+    case DType::kU8: colour_pass<uint8_t, kForward, kC>(raw, pixels, 0x80); break;
+    case DType::kU16: colour_pass<uint16_t, kForward, kC>(raw, pixels, 0x8000); break;
+    case DType::kU32: colour_pass<uint32_t, kForward, kC>(raw, pixels, 0x80000000u); break;
     // Signed: the sample is the element plus half the range (modulo 2^bits), so the
     // offsets cancel and the difference is the plain wrapping one.
-    case DType::kI8: colour_pass<uint8_t, kForward>(raw, pixels, 0); break;
-    case DType::kI16: colour_pass<uint16_t, kForward>(raw, pixels, 0); break;
-    case DType::kI32: colour_pass<uint32_t, kForward>(raw, pixels, 0); break;
+    case DType::kI8: colour_pass<uint8_t, kForward, kC>(raw, pixels, 0); break;
+    case DType::kI16: colour_pass<uint16_t, kForward, kC>(raw, pixels, 0); break;
+    case DType::kI32: colour_pass<uint32_t, kForward, kC>(raw, pixels, 0); break;
     default: break;
   }
+}
+
+template <bool kForward>
+void colour_channels(DType t, uint8_t* raw, int64_t pixels, int64_t channels) {
+  if (channels == 3) colour_apply<kForward, 3>(t, raw, pixels);
+  else if (channels == 4) colour_apply<kForward, 4>(t, raw, pixels);
 }
 
 }  // namespace
 
 bool colour_transform_supports(DType t) { return codec_supports(t) && !dtype_is_float(t); }
-void colour_forward(DType t, uint8_t* raw, int64_t pixels) { colour_apply<true>(t, raw, pixels); }
-void colour_inverse(DType t, uint8_t* raw, int64_t pixels) { colour_apply<false>(t, raw, pixels); }
+void colour_forward(DType t, uint8_t* raw, int64_t pixels, int64_t channels) {
+  colour_channels<true>(t, raw, pixels, channels);
+}
+void colour_inverse(DType t, uint8_t* raw, int64_t pixels, int64_t channels) {
+  colour_channels<false>(t, raw, pixels, channels);
+}
 
 void value_range(DType t, const uint8_t* raw, int64_t count, double* lo, double* hi) {
   double a = std::numeric_limits<double>::infinity(), b = -a;

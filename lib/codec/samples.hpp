@@ -52,16 +52,17 @@ bool float_to_grid(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64
 void grid_to_float(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, double step,
                    uint8_t* raw);
 
-// The reversible colour transform of three-channel integer frames (FFV1's and
+// The reversible colour transform of RGB and RGBA integer frames (FFV1's and
 // JPEG-LS's "RCT" kind): channels 0 and 2 become their difference from channel 1
 // in the element type's own wrapping arithmetic, plus half the type's range for
 // unsigned types (so that equal channels give the middle of the range); channel 1
-// stays. For data decoded from video with subsampled chroma the differences are
-// constant over 2x2 pixels. In place on `pixels` interleaved pixels (3 elements
-// each); colour_inverse undoes colour_forward exactly, for every input.
+// and a fourth channel stay. For data decoded from video with subsampled chroma the
+// differences are constant over 2x2 pixels. In place on `pixels` interleaved pixels
+// of `channels` (3 or 4; other counts are left as they are) elements each;
+// colour_inverse undoes colour_forward exactly, for every input.
 bool colour_transform_supports(DType t);  // the integer dtypes
-void colour_forward(DType t, uint8_t* raw, int64_t pixels);
-void colour_inverse(DType t, uint8_t* raw, int64_t pixels);
+void colour_forward(DType t, uint8_t* raw, int64_t pixels, int64_t channels);
+void colour_inverse(DType t, uint8_t* raw, int64_t pixels, int64_t channels);
 
 // Smallest and largest element value of a raw block (as double; NaN ignored).
 void value_range(DType t, const uint8_t* raw, int64_t count, double* lo, double* hi);

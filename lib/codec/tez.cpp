@@ -200,12 +200,12 @@ bool colour_transform_pays(const Header& h, const uint8_t* raw, int64_t frames) 
     return coded ? static_cast<int64_t>(coded->size()) : std::numeric_limits<int64_t>::max();
   };
   const int64_t plain = coded_size();
-  colour_forward(h.dtype, bytes.data(), n * rows * W);
+  colour_forward(h.dtype, bytes.data(), n * rows * W, C);
   return coded_size() < plain;
 }
 
 bool colour_transform_fits(const Header& h) {
-  return h.mode == "lossless" && h.channels == 3 && colour_transform_supports(h.dtype) && h.model_hash.empty();
+  return h.mode == "lossless" && (h.channels == 3 || h.channels == 4) && colour_transform_supports(h.dtype) && h.model_hash.empty();
 }
 
 ThreadSplit split_threads(const Header& h, int threads) {
@@ -291,7 +291,7 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
     const uint8_t* p = raw + t * fb + r0 * row_bytes;
     if (!colour) return p;
     scratch->assign(p, p + rows * row_bytes);
-    colour_forward(h.dtype, scratch->data(), rows * W);
+    colour_forward(h.dtype, scratch->data(), rows * W, C);
     return scratch->data();
   };
 
@@ -394,7 +394,7 @@ Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const 
   auto put_rows = [&](const int64_t* in, int64_t t0, int64_t n, int64_t r0, int64_t rows) {
     from_samples(h.dtype, in, n, rows, W, C, raw + t0 * fb + r0 * row_bytes, fb);
     if (g.flags & kFlagColour)
-      for (int64_t t = t0; t < t0 + n; ++t) colour_inverse(h.dtype, raw + t * fb + r0 * row_bytes, rows * W);
+      for (int64_t t = t0; t < t0 + n; ++t) colour_inverse(h.dtype, raw + t * fb + r0 * row_bytes, rows * W, C);
   };
   std::vector<size_t> offsets(static_cast<size_t>(S) + 1, 0);
   for (int64_t k = 0; k < S; ++k) offsets[static_cast<size_t>(k) + 1] = offsets[static_cast<size_t>(k)] + g.stripe_bytes[static_cast<size_t>(k)];

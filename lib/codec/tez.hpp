@@ -82,12 +82,12 @@ struct GroupInfo {
   int64_t record_bytes = 0;     // record header + payload + CRCs
 };
 inline constexpr uint32_t kFlagFloatGrid = 1;
-// The group's frames were coded after codec::colour_forward (lossless three-channel
+// The group's frames were coded after codec::colour_forward (lossless RGB or RGBA
 // integer data, in files whose header allows it); the decoder applies colour_inverse.
 inline constexpr uint32_t kFlagColour = 2;
 
 // Whether groups of a series with this header may use the colour transform: lossless
-// three-channel integer data without a learned model (whose planes are the
+// integer data of three or four channels without a learned model (whose planes are the
 // untransformed ones). The encoder then tries it per group and keeps it where a
 // sample of the group codes smaller with it.
 bool colour_transform_fits(const Header& h);

@@ -18,16 +18,18 @@ constexpr int64_t kT = 12, kH = 48, kW = 40;
 // RGB u8 frames. `subsampled`: as decoded from video with 4:2:0 chroma (R - G and
 // B - G constant over aligned 2x2 pixels, G a moving pattern with noise); otherwise
 // three independent noisy patterns, where differences between channels only add noise.
-std::vector<uint8_t> frames(bool subsampled, uint32_t seed) {
+// With `channels` 4 an alpha channel of 255 follows.
+std::vector<uint8_t> frames(bool subsampled, uint32_t seed, int64_t channels = 3) {
   std::mt19937 rng(seed);
-  std::vector<uint8_t> raw(static_cast<size_t>(kT * kH * kW * 3));
+  std::vector<uint8_t> raw(static_cast<size_t>(kT * kH * kW * channels));
   auto pattern = [](int64_t t, int64_t y, int64_t x, int k) {
     return 120.0 + 40.0 * std::sin(0.21 * (x + t) + k) * std::cos(0.17 * y - 0.5 * k);
   };
   for (int64_t t = 0; t < kT; ++t)
     for (int64_t y = 0; y < kH; ++y)
       for (int64_t x = 0; x < kW; ++x) {
-        uint8_t* p = raw.data() + ((t * kH + y) * kW + x) * 3;
+        uint8_t* p = raw.data() + ((t * kH + y) * kW + x) * channels;
+        if (channels == 4) p[3] = 255;
         const int noise = static_cast<int>(rng() % 5) - 2;
         if (subsampled) {
           const int64_t by = y / 2 * 2, bx = x / 2 * 2;
@@ -45,13 +47,13 @@ std::vector<uint8_t> frames(bool subsampled, uint32_t seed) {
   return raw;
 }
 
-Header header(const std::string& effort) {
+Header header(const std::string& effort, int64_t channels = 3) {
   Header h;
   h.dtype = DType::kU8;
   h.frames = kT;
   h.height = kH;
   h.width = kW;
-  h.channels = 3;
+  h.channels = channels;
   h.effort = effort;
   choose_layout(&h, 6);
   h.colour_transform = colour_transform_fits(h);
@@ -110,6 +112,17 @@ TEST_CASE("tez: lossless RGB decoded from 4:2:0 video codes channel differences,
     CHECK(p.colour_groups == 0);
     CHECK(p.raw == raw);
   }
+}
+
+TEST_CASE("tez: RGBA keeps its alpha channel and codes colour differences too") {
+  const std::vector<uint8_t> raw = frames(true, 4, 4);
+  Header h = header("fast", 4);
+  REQUIRE(h.colour_transform);
+  auto file = encode_buffer(h, raw.data(), 1);
+  REQUIRE(file);
+  const Decoded d = decode_all(*file);
+  CHECK(d.colour_groups == 2);
+  CHECK(d.raw == raw);
 }
 
 TEST_CASE("tez: channels that differences would only make noisier keep their values") {
