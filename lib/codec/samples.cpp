@@ -52,14 +52,36 @@ void planes_from(const uint8_t* __restrict src, int64_t plane, int64_t c, D* __r
       dst[k * plane + i] = static_cast<D>(conv(load<T>(src + (i * cc + k) * static_cast<int64_t>(sizeof(T)))));
 }
 
+// planes_from with colour_forward on the way (integer T, kC 3 or 4).
+template <int kC, typename T, typename D, typename F>
+void planes_from_colour(const uint8_t* __restrict src, int64_t plane, D* __restrict dst, F conv) {
+  constexpr int64_t es = sizeof(T);
+  constexpr T off = std::is_signed_v<T> ? T{0} : static_cast<T>(T{1} << (8 * sizeof(T) - 1));
+  for (int64_t i = 0; i < plane; ++i) {
+    const uint8_t* p = src + i * kC * es;
+    const T g = load<T>(p + es);
+    dst[i] = static_cast<D>(conv(static_cast<T>(load<T>(p) - g + off)));
+    dst[plane + i] = static_cast<D>(conv(g));
+    dst[2 * plane + i] = static_cast<D>(conv(static_cast<T>(load<T>(p + 2 * es) - g + off)));
+    if constexpr (kC == 4) dst[3 * plane + i] = static_cast<D>(conv(load<T>(p + 3 * es)));
+  }
+}
+
 template <typename T, typename D, typename F>
 void each(const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, D* out, F conv,
-          int64_t stride = -1) {
+          int64_t stride = -1, bool colour = false) {
   const int64_t plane = h * w;
   if (stride < 0) stride = plane * c * static_cast<int64_t>(sizeof(T));
   for (int64_t t = 0; t < frames; ++t) {
     const uint8_t* src = raw + t * stride;
     D* dst = out + t * plane * c;
+    if constexpr (std::is_integral_v<T>) {
+      if (colour && (c == 3 || c == 4)) {
+        if (c == 3) planes_from_colour<3, T>(src, plane, dst, conv);
+        else planes_from_colour<4, T>(src, plane, dst, conv);
+        continue;
+      }
+    }
     with_channels(c, [&](auto k) { planes_from<decltype(k)::value, T>(src, plane, c, dst, conv); });
   }
 }
@@ -73,15 +95,33 @@ void planes_to(const int64_t* __restrict src, int64_t plane, int64_t c, uint8_t*
       store<T>(dst + (i * cc + k) * static_cast<int64_t>(sizeof(T)), conv(src[k * plane + i]));
 }
 
+// planes_to for RGB(A) samples coded after colour_forward (kC 3 or 4): channels 0
+// and 2 get channel 1 added back, minus the offset `off`, wrapping in T.
+template <int kC, typename T, typename F>
+void planes_to_colour(const int64_t* __restrict src, int64_t plane, uint8_t* __restrict dst, F conv, int64_t off) {
+  constexpr int64_t es = sizeof(T);
+  for (int64_t i = 0; i < plane; ++i) {
+    const int64_t g = src[plane + i];
+    uint8_t* p = dst + i * kC * es;
+    store<T>(p, conv(src[i] + g - off));
+    store<T>(p + es, conv(g));
+    store<T>(p + 2 * es, conv(src[2 * plane + i] + g - off));
+    if constexpr (kC == 4) store<T>(p + 3 * es, conv(src[3 * plane + i]));
+  }
+}
+
+// `colour_off` >= 0: undo the colour transform with that offset on the way (3 or 4 channels).
 template <typename T, typename F>
 void each_back(const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw, F conv,
-               int64_t stride = -1) {
+               int64_t stride = -1, int64_t colour_off = -1) {
   const int64_t plane = h * w;
   if (stride < 0) stride = plane * c * static_cast<int64_t>(sizeof(T));
   for (int64_t t = 0; t < frames; ++t) {
     const int64_t* src = in + t * plane * c;
     uint8_t* dst = raw + t * stride;
-    with_channels(c, [&](auto k) { planes_to<decltype(k)::value, T>(src, plane, c, dst, conv); });
+    if (colour_off >= 0 && c == 3) planes_to_colour<3, T>(src, plane, dst, conv, colour_off);
+    else if (colour_off >= 0 && c == 4) planes_to_colour<4, T>(src, plane, dst, conv, colour_off);
+    else with_channels(c, [&](auto k) { planes_to<decltype(k)::value, T>(src, plane, c, dst, conv); });
   }
 }
 
@@ -135,33 +175,36 @@ void with_element(DType t, F&& f) {
 
 template <typename D>
 void to_samples_as(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, D* out,
-                   int64_t raw_frame_bytes) {
+                   int64_t raw_frame_bytes, bool apply_colour) {
   with_element(t, [&](auto e, auto conv) {
-    each<typename decltype(e)::type>(raw, frames, h, w, c, out, conv, raw_frame_bytes);
+    each<typename decltype(e)::type>(raw, frames, h, w, c, out, conv, raw_frame_bytes,
+                                     apply_colour && colour_transform_supports(t));
   });
 }
 
 }  // namespace
 
 void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int64_t* out,
-                int64_t raw_frame_bytes) {
-  to_samples_as(t, raw, frames, h, w, c, out, raw_frame_bytes);
+                int64_t raw_frame_bytes, bool apply_colour) {
+  to_samples_as(t, raw, frames, h, w, c, out, raw_frame_bytes, apply_colour);
 }
 
 void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int32_t* out,
-                int64_t raw_frame_bytes) {
-  to_samples_as(t, raw, frames, h, w, c, out, raw_frame_bytes);
+                int64_t raw_frame_bytes, bool apply_colour) {
+  to_samples_as(t, raw, frames, h, w, c, out, raw_frame_bytes, apply_colour);
 }
 
 void from_samples(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw,
-                  int64_t raw_frame_bytes) {
+                  int64_t raw_frame_bytes, bool undo_colour) {
+  // colour_forward's offsets: half the range for unsigned types, 0 for signed ones.
+  auto off = [&](int64_t half) -> int64_t { return undo_colour ? half : -1; };
   switch (t) {
-    case DType::kU8: each_back<uint8_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint8_t>(v); }, raw_frame_bytes); break;
-    case DType::kU16: each_back<uint16_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint16_t>(v); }, raw_frame_bytes); break;
-    case DType::kU32: each_back<uint32_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint32_t>(v); }, raw_frame_bytes); break;
-    case DType::kI8: each_back<int8_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int8_t>(v); }, raw_frame_bytes); break;
-    case DType::kI16: each_back<int16_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int16_t>(v); }, raw_frame_bytes); break;
-    case DType::kI32: each_back<int32_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int32_t>(v); }, raw_frame_bytes); break;
+    case DType::kU8: each_back<uint8_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint8_t>(v); }, raw_frame_bytes, off(0x80)); break;
+    case DType::kU16: each_back<uint16_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint16_t>(v); }, raw_frame_bytes, off(0x8000)); break;
+    case DType::kU32: each_back<uint32_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint32_t>(v); }, raw_frame_bytes, off(0x80000000LL)); break;
+    case DType::kI8: each_back<int8_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int8_t>(v); }, raw_frame_bytes, off(0)); break;
+    case DType::kI16: each_back<int16_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int16_t>(v); }, raw_frame_bytes, off(0)); break;
+    case DType::kI32: each_back<int32_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int32_t>(v); }, raw_frame_bytes, off(0)); break;
     case DType::kF32: each_back<uint32_t>(in, frames, h, w, c, raw, [](int64_t v) { return float_bits(v); }, raw_frame_bytes); break;
     default: break;
   }

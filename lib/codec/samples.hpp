@@ -29,14 +29,19 @@ SampleRange lossless_range(DType t);
 // `frames` frames of `h` x `w` x `c` elements of `t` -> planar samples
 // (frame, channel, row, column). `raw_frame_bytes` is the distance between frames in
 // `raw` (default: h x w x c elements; larger for a band of rows of taller frames).
+// `apply_colour` (integer dtypes, 3 or 4 channels): the samples of the elements after
+// colour_forward (below), in the same pass; `raw` is not changed.
 void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int64_t* out,
-                int64_t raw_frame_bytes = -1);
+                int64_t raw_frame_bytes = -1, bool apply_colour = false);
+// With `undo_colour` (integer dtypes, 3 or 4 channels) the samples are those of
+// colour_forward'ed elements, and the elements written are colour_inverse's, in the
+// same pass.
 void from_samples(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw,
-                  int64_t raw_frame_bytes = -1);
+                  int64_t raw_frame_bytes = -1, bool undo_colour = false);
 // The same into int32 samples, for data whose samples fit in 32 bits (the caller
 // checks: u8, i8, u16, i16).
 void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int32_t* out,
-                int64_t raw_frame_bytes = -1);
+                int64_t raw_frame_bytes = -1, bool apply_colour = false);
 
 // For a row of n interleaved elements with c channels in two frames: the sum of
 // |cur - prev| over the row and of |cur - the same channel's west neighbour|, in

@@ -187,21 +187,16 @@ Result<Header> Header::from_json(const Json& j) {
 bool colour_transform_pays(const Header& h, const uint8_t* raw, int64_t frames) {
   const int64_t W = h.width, C = h.channels, fb = h.frame_bytes(), n = std::min<int64_t>(frames, 4);
   const int64_t rows = std::min<int64_t>(h.height, 32), r0 = (h.height - rows) / 2;
-  const int64_t row_bytes = W * C * dtype_size(h.dtype), band = rows * row_bytes;
-  std::vector<uint8_t> bytes(static_cast<size_t>(n * band));
-  for (int64_t t = 0; t < n; ++t)
-    std::memcpy(bytes.data() + t * band, raw + t * fb + r0 * row_bytes, static_cast<size_t>(band));
+  const int64_t row_bytes = W * C * dtype_size(h.dtype);
   const SampleRange range = lossless_range(h.dtype);
   const GroupConfig cfg{C, rows, W, range.lo, range.hi, 0, Predictor::kAuto, h.block, nullptr, true};
   std::vector<int64_t> samples(static_cast<size_t>(n * C * rows * W));
-  auto coded_size = [&] {
-    to_samples(h.dtype, bytes.data(), n, rows, W, C, samples.data());
+  auto coded_size = [&](bool colour) {
+    to_samples(h.dtype, raw + r0 * row_bytes, n, rows, W, C, samples.data(), fb, colour);
     auto coded = encode_group(cfg, samples, n, nullptr, nullptr);
     return coded ? static_cast<int64_t>(coded->size()) : std::numeric_limits<int64_t>::max();
   };
-  const int64_t plain = coded_size();
-  colour_forward(h.dtype, bytes.data(), n * rows * W, C);
-  return coded_size() < plain;
+  return coded_size(true) < coded_size(false);
 }
 
 bool colour_transform_fits(const Header& h) {
@@ -284,16 +279,7 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
   g.lo = range.lo;
   g.hi = range.hi;
   if (h.colour_transform && !lossy && !grid && colour_transform_pays(h, raw, frames)) g.flags |= kFlagColour;
-  const bool colour = (g.flags & kFlagColour) != 0;
-  // Rows r0.. of frame t as the stripes code them: `raw` itself, or with the colour
-  // transform a copy in `scratch` (per thread, one frame's band at a time).
-  auto band = [&](int64_t t, int64_t r0, int64_t rows, std::vector<uint8_t>* scratch) -> const uint8_t* {
-    const uint8_t* p = raw + t * fb + r0 * row_bytes;
-    if (!colour) return p;
-    scratch->assign(p, p + rows * row_bytes);
-    colour_forward(h.dtype, scratch->data(), rows * W, C);
-    return scratch->data();
-  };
+  const bool colour = (g.flags & kFlagColour) != 0;  // applied as the rows become samples
 
   const int64_t S = stripes_of(h);
   std::vector<std::vector<uint8_t>> coded(static_cast<size_t>(S));
@@ -307,9 +293,8 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
     if (cfg.fast && g.bound == 0 && !h.model && !grid) {
       // Lossless fast tier: the coder loads the stripe's frames one at a time, as
       // int32 samples where they fit (u8, i8, u16, i16).
-      std::vector<uint8_t> scratch;
       auto load = [&](int64_t t, auto* frame) {
-        to_samples(h.dtype, band(t, r0, rows, &scratch), 1, rows, W, C, frame, fb);
+        to_samples(h.dtype, raw + t * fb + r0 * row_bytes, 1, rows, W, C, frame, fb, colour);
       };
       GroupStats* st = &stats[static_cast<size_t>(k)];
       ASSIGN_OR_RETURN(coded[static_cast<size_t>(k)],
@@ -324,12 +309,8 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
         for (int64_t c = 0; c < C; ++c)
           std::memcpy(&part[static_cast<size_t>(((t * C + c) * rows) * W)], &samples[static_cast<size_t>(((t * C + c) * H + r0) * W)],
                       static_cast<size_t>(rows * W) * sizeof(int64_t));
-    } else if (colour) {
-      std::vector<uint8_t> scratch;
-      for (int64_t t = 0; t < frames; ++t)
-        to_samples(h.dtype, band(t, r0, rows, &scratch), 1, rows, W, C, part.data() + t * C * rows * W, fb);
     } else {
-      to_samples(h.dtype, raw + r0 * row_bytes, frames, rows, W, C, part.data(), fb);
+      to_samples(h.dtype, raw + r0 * row_bytes, frames, rows, W, C, part.data(), fb, colour);
     }
     std::vector<int64_t> rec;
     ASSIGN_OR_RETURN(coded[static_cast<size_t>(k)],
@@ -392,9 +373,7 @@ Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const 
   const int64_t row_bytes = W * C * dtype_size(h.dtype), fb = h.frame_bytes();
   // Decoded rows r0.. of frames t0..t0+n-1 into `raw`, undoing the colour transform.
   auto put_rows = [&](const int64_t* in, int64_t t0, int64_t n, int64_t r0, int64_t rows) {
-    from_samples(h.dtype, in, n, rows, W, C, raw + t0 * fb + r0 * row_bytes, fb);
-    if (g.flags & kFlagColour)
-      for (int64_t t = t0; t < t0 + n; ++t) colour_inverse(h.dtype, raw + t * fb + r0 * row_bytes, rows * W, C);
+    from_samples(h.dtype, in, n, rows, W, C, raw + t0 * fb + r0 * row_bytes, fb, (g.flags & kFlagColour) != 0);
   };
   std::vector<size_t> offsets(static_cast<size_t>(S) + 1, 0);
   for (int64_t k = 0; k < S; ++k) offsets[static_cast<size_t>(k) + 1] = offsets[static_cast<size_t>(k)] + g.stripe_bytes[static_cast<size_t>(k)];

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -94,6 +95,19 @@ TEST_CASE("samples: the colour transform is the wrapped difference from channel 
         for (int64_t k : {0, 2}) REQUIRE(at(b, k, i) == wrap(at(a, k, i) - at(a, 1, i) + half));
         if (i < 50) CHECK(at(b, 0, i) == r.lo + half);  // equal channels: the middle of the range
       }
+      // to_samples applying the transform on the way gives the same samples, as int32 too.
+      std::vector<int64_t> b2(b.size());
+      to_samples(t, orig.data(), 1, 1, pixels, c, b2.data(), -1, true);
+      CHECK(b2 == b);
+      if (es <= 2) {
+        std::vector<int32_t> b32(b.size());
+        to_samples(t, orig.data(), 1, 1, pixels, c, b32.data(), -1, true);
+        CHECK(std::equal(b32.begin(), b32.end(), b.begin()));
+      }
+      // from_samples undoing the transform on the way gives the original elements too.
+      std::vector<uint8_t> back(raw.size());
+      from_samples(t, b.data(), 1, 1, pixels, c, back.data(), -1, true);
+      CHECK(back == orig);
       colour_inverse(t, raw.data(), pixels, c);
       CHECK(raw == orig);
     }
