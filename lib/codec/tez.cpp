@@ -103,7 +103,6 @@ Status parallel_for(int64_t n, int threads, F fn) {
 
 int64_t stripes_of(const Header& h) { return (h.height + h.stripe_rows - 1) / h.stripe_rows; }
 
-
 // Predictor counts in a group record. Best tier: four classical ones, or with a
 // learned model five and the number of stripes that used it. Fast tier: its six.
 int stat_words(const Header& h) {
@@ -122,20 +121,20 @@ Json Header::to_json() const {
   Json attrs = Json::object();
   for (const auto& [k, v] : attributes) attrs[k] = v;
   Json j = {{"dtype", dtype_name(dtype)},
-          {"frames", frames},
-          {"height", height},
-          {"width", width},
-          {"channels", channels},
-          {"mode", mode},
-          {"bound", bound},
-          {"predictor", predictor_name(predictor)},
-          {"effort", effort},
-          {"block", block},
-          {"group_frames", group_frames},
-          {"stripe_rows", stripe_rows},
-          {"model_hash", model_hash},
-          {"source", {{"format", source_format}, {"dataset", dataset}, {"attributes", attrs}}},
-          {"created_by", created_by}};
+             {"frames", frames},
+             {"height", height},
+             {"width", width},
+             {"channels", channels},
+             {"mode", mode},
+             {"bound", bound},
+             {"predictor", predictor_name(predictor)},
+             {"effort", effort},
+             {"block", block},
+             {"group_frames", group_frames},
+             {"stripe_rows", stripe_rows},
+             {"model_hash", model_hash},
+             {"source", {{"format", source_format}, {"dataset", dataset}, {"attributes", attrs}}},
+             {"created_by", created_by}};
   if (colour_transform) j["colour_transform"] = "rct";
   return j;
 }
