@@ -55,14 +55,16 @@ void planes_from(const uint8_t* __restrict src, int64_t plane, int64_t c, D* __r
 // planes_from with colour_forward on the way (integer T, kC 3 or 4).
 template <int kC, typename T, typename D, typename F>
 void planes_from_colour(const uint8_t* __restrict src, int64_t plane, D* __restrict dst, F conv) {
+  using U = std::make_unsigned_t<T>;  // wrapping arithmetic (signed would overflow)
   constexpr int64_t es = sizeof(T);
-  constexpr T off = std::is_signed_v<T> ? T{0} : static_cast<T>(T{1} << (8 * sizeof(T) - 1));
+  constexpr U off = std::is_signed_v<T> ? U{0} : static_cast<U>(U{1} << (8 * sizeof(T) - 1));
+  auto diff = [](U a, U g) { return static_cast<T>(static_cast<U>(a - g + off)); };
   for (int64_t i = 0; i < plane; ++i) {
     const uint8_t* p = src + i * kC * es;
     const T g = load<T>(p + es);
-    dst[i] = static_cast<D>(conv(static_cast<T>(load<T>(p) - g + off)));
+    dst[i] = static_cast<D>(conv(diff(static_cast<U>(load<T>(p)), static_cast<U>(g))));
     dst[plane + i] = static_cast<D>(conv(g));
-    dst[2 * plane + i] = static_cast<D>(conv(static_cast<T>(load<T>(p + 2 * es) - g + off)));
+    dst[2 * plane + i] = static_cast<D>(conv(diff(static_cast<U>(load<T>(p + 2 * es)), static_cast<U>(g))));
     if constexpr (kC == 4) dst[3 * plane + i] = static_cast<D>(conv(load<T>(p + 3 * es)));
   }
 }
