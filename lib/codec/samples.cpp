@@ -52,13 +52,21 @@ void planes_from(const uint8_t* __restrict src, int64_t plane, int64_t c, D* __r
       dst[k * plane + i] = static_cast<D>(conv(load<T>(src + (i * cc + k) * static_cast<int64_t>(sizeof(T)))));
 }
 
-// planes_from with colour_forward on the way (integer T, kC 3 or 4).
+// The colour transform's offset for element type T: half the range for unsigned
+// types (equal channels give the middle of the range); 0 for signed ones, whose
+// samples are the elements plus half the range, so that the halves cancel.
+template <typename T>
+constexpr std::make_unsigned_t<T> colour_offset() {
+  using U = std::make_unsigned_t<T>;
+  return std::is_signed_v<T> ? U{0} : static_cast<U>(U{1} << (8 * sizeof(T) - 1));
+}
+
+// planes_from with the colour transform on the way (integer T, kC 3 or 4).
 template <int kC, typename T, typename D, typename F>
 void planes_from_colour(const uint8_t* __restrict src, int64_t plane, D* __restrict dst, F conv) {
   using U = std::make_unsigned_t<T>;  // wrapping arithmetic (signed would overflow)
   constexpr int64_t es = sizeof(T);
-  constexpr U off = std::is_signed_v<T> ? U{0} : static_cast<U>(U{1} << (8 * sizeof(T) - 1));
-  auto diff = [](U a, U g) { return static_cast<T>(static_cast<U>(a - g + off)); };
+  auto diff = [](U a, U g) { return static_cast<T>(static_cast<U>(a - g + colour_offset<T>())); };
   for (int64_t i = 0; i < plane; ++i) {
     const uint8_t* p = src + i * kC * es;
     const T g = load<T>(p + es);
@@ -97,11 +105,11 @@ void planes_to(const int64_t* __restrict src, int64_t plane, int64_t c, uint8_t*
       store<T>(dst + (i * cc + k) * static_cast<int64_t>(sizeof(T)), conv(src[k * plane + i]));
 }
 
-// planes_to for RGB(A) samples coded after colour_forward (kC 3 or 4): channels 0
-// and 2 get channel 1 added back, minus the offset `off`, wrapping in T.
+// planes_to for RGB(A) samples of the colour transform (kC 3 or 4): channels 0 and
+// 2 get channel 1 added back, minus the offset, wrapping in T.
 template <int kC, typename T, typename F>
-void planes_to_colour(const int64_t* __restrict src, int64_t plane, uint8_t* __restrict dst, F conv, int64_t off) {
-  constexpr int64_t es = sizeof(T);
+void planes_to_colour(const int64_t* __restrict src, int64_t plane, uint8_t* __restrict dst, F conv) {
+  constexpr int64_t es = sizeof(T), off = colour_offset<T>();
   for (int64_t i = 0; i < plane; ++i) {
     const int64_t g = src[plane + i];
     uint8_t* p = dst + i * kC * es;
@@ -112,18 +120,23 @@ void planes_to_colour(const int64_t* __restrict src, int64_t plane, uint8_t* __r
   }
 }
 
-// `colour_off` >= 0: undo the colour transform with that offset on the way (3 or 4 channels).
+// `colour`: undo the colour transform on the way (integer T, 3 or 4 channels).
 template <typename T, typename F>
 void each_back(const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw, F conv,
-               int64_t stride = -1, int64_t colour_off = -1) {
+               int64_t stride = -1, bool colour = false) {
   const int64_t plane = h * w;
   if (stride < 0) stride = plane * c * static_cast<int64_t>(sizeof(T));
   for (int64_t t = 0; t < frames; ++t) {
     const int64_t* src = in + t * plane * c;
     uint8_t* dst = raw + t * stride;
-    if (colour_off >= 0 && c == 3) planes_to_colour<3, T>(src, plane, dst, conv, colour_off);
-    else if (colour_off >= 0 && c == 4) planes_to_colour<4, T>(src, plane, dst, conv, colour_off);
-    else with_channels(c, [&](auto k) { planes_to<decltype(k)::value, T>(src, plane, c, dst, conv); });
+    if constexpr (std::is_integral_v<T>) {
+      if (colour && (c == 3 || c == 4)) {
+        if (c == 3) planes_to_colour<3, T>(src, plane, dst, conv);
+        else planes_to_colour<4, T>(src, plane, dst, conv);
+        continue;
+      }
+    }
+    with_channels(c, [&](auto k) { planes_to<decltype(k)::value, T>(src, plane, c, dst, conv); });
   }
 }
 
@@ -198,15 +211,14 @@ void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t 
 
 void from_samples(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw,
                   int64_t raw_frame_bytes, bool undo_colour) {
-  // colour_forward's offsets: half the range for unsigned types, 0 for signed ones.
-  auto off = [&](int64_t half) -> int64_t { return undo_colour ? half : -1; };
+  const bool colour = undo_colour && colour_transform_supports(t);
   switch (t) {
-    case DType::kU8: each_back<uint8_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint8_t>(v); }, raw_frame_bytes, off(0x80)); break;
-    case DType::kU16: each_back<uint16_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint16_t>(v); }, raw_frame_bytes, off(0x8000)); break;
-    case DType::kU32: each_back<uint32_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint32_t>(v); }, raw_frame_bytes, off(0x80000000LL)); break;
-    case DType::kI8: each_back<int8_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int8_t>(v); }, raw_frame_bytes, off(0)); break;
-    case DType::kI16: each_back<int16_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int16_t>(v); }, raw_frame_bytes, off(0)); break;
-    case DType::kI32: each_back<int32_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int32_t>(v); }, raw_frame_bytes, off(0)); break;
+    case DType::kU8: each_back<uint8_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint8_t>(v); }, raw_frame_bytes, colour); break;
+    case DType::kU16: each_back<uint16_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint16_t>(v); }, raw_frame_bytes, colour); break;
+    case DType::kU32: each_back<uint32_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<uint32_t>(v); }, raw_frame_bytes, colour); break;
+    case DType::kI8: each_back<int8_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int8_t>(v); }, raw_frame_bytes, colour); break;
+    case DType::kI16: each_back<int16_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int16_t>(v); }, raw_frame_bytes, colour); break;
+    case DType::kI32: each_back<int32_t>(in, frames, h, w, c, raw, [](int64_t v) { return static_cast<int32_t>(v); }, raw_frame_bytes, colour); break;
     case DType::kF32: each_back<uint32_t>(in, frames, h, w, c, raw, [](int64_t v) { return float_bits(v); }, raw_frame_bytes); break;
     default: break;
   }
@@ -274,55 +286,7 @@ void grid_to_float(DType t, const int64_t* in, int64_t frames, int64_t h, int64_
                    [&](int64_t k) { return static_cast<float>(static_cast<double>(k) * step); });
 }
 
-namespace {
-
-// In U, the unsigned type of the element's width: x0 - x1 + off and x2 - x1 + off
-// (forward), x0 + x1 - off and x2 + x1 - off (inverse), all modulo 2^bits.
-template <typename U, bool kForward, int kC>
-void colour_pass(uint8_t* raw, int64_t pixels, U off) {
-  for (int64_t i = 0; i < pixels; ++i) {
-    uint8_t* p = raw + kC * i * static_cast<int64_t>(sizeof(U));
-    const U a = load<U>(p), g = load<U>(p + sizeof(U)), b = load<U>(p + 2 * sizeof(U));
-    if constexpr (kForward) {
-      store<U>(p, static_cast<U>(a - g + off));
-      store<U>(p + 2 * sizeof(U), static_cast<U>(b - g + off));
-    } else {
-      store<U>(p, static_cast<U>(a + g - off));
-      store<U>(p + 2 * sizeof(U), static_cast<U>(b + g - off));
-    }
-  }
-}
-
-template <bool kForward, int kC>
-void colour_apply(DType t, uint8_t* raw, int64_t pixels) {
-  switch (t) {
-    case DType::kU8: colour_pass<uint8_t, kForward, kC>(raw, pixels, 0x80); break;
-    case DType::kU16: colour_pass<uint16_t, kForward, kC>(raw, pixels, 0x8000); break;
-    case DType::kU32: colour_pass<uint32_t, kForward, kC>(raw, pixels, 0x80000000u); break;
-    // Signed: the sample is the element plus half the range (modulo 2^bits), so the
-    // offsets cancel and the difference is the plain wrapping one.
-    case DType::kI8: colour_pass<uint8_t, kForward, kC>(raw, pixels, 0); break;
-    case DType::kI16: colour_pass<uint16_t, kForward, kC>(raw, pixels, 0); break;
-    case DType::kI32: colour_pass<uint32_t, kForward, kC>(raw, pixels, 0); break;
-    default: break;
-  }
-}
-
-template <bool kForward>
-void colour_channels(DType t, uint8_t* raw, int64_t pixels, int64_t channels) {
-  if (channels == 3) colour_apply<kForward, 3>(t, raw, pixels);
-  else if (channels == 4) colour_apply<kForward, 4>(t, raw, pixels);
-}
-
-}  // namespace
-
 bool colour_transform_supports(DType t) { return codec_supports(t) && !dtype_is_float(t); }
-void colour_forward(DType t, uint8_t* raw, int64_t pixels, int64_t channels) {
-  colour_channels<true>(t, raw, pixels, channels);
-}
-void colour_inverse(DType t, uint8_t* raw, int64_t pixels, int64_t channels) {
-  colour_channels<false>(t, raw, pixels, channels);
-}
 
 void value_range(DType t, const uint8_t* raw, int64_t count, double* lo, double* hi) {
   double a = std::numeric_limits<double>::infinity(), b = -a;

@@ -29,13 +29,12 @@ SampleRange lossless_range(DType t);
 // `frames` frames of `h` x `w` x `c` elements of `t` -> planar samples
 // (frame, channel, row, column). `raw_frame_bytes` is the distance between frames in
 // `raw` (default: h x w x c elements; larger for a band of rows of taller frames).
-// `apply_colour` (integer dtypes, 3 or 4 channels): the samples of the elements after
-// colour_forward (below), in the same pass; `raw` is not changed.
+// `apply_colour` (integer dtypes, 3 or 4 channels): the samples after the colour
+// transform (below), in the same pass; `raw` is not changed.
 void to_samples(DType t, const uint8_t* raw, int64_t frames, int64_t h, int64_t w, int64_t c, int64_t* out,
                 int64_t raw_frame_bytes = -1, bool apply_colour = false);
-// With `undo_colour` (integer dtypes, 3 or 4 channels) the samples are those of
-// colour_forward'ed elements, and the elements written are colour_inverse's, in the
-// same pass.
+// With `undo_colour` (integer dtypes, 3 or 4 channels) the samples are those of the
+// colour transform, and the elements written the original ones, in the same pass.
 void from_samples(DType t, const int64_t* in, int64_t frames, int64_t h, int64_t w, int64_t c, uint8_t* raw,
                   int64_t raw_frame_bytes = -1, bool undo_colour = false);
 // The same into int32 samples, for data whose samples fit in 32 bits (the caller
@@ -58,16 +57,13 @@ void grid_to_float(DType t, const int64_t* in, int64_t frames, int64_t h, int64_
                    uint8_t* raw);
 
 // The reversible colour transform of RGB and RGBA integer frames (FFV1's and
-// JPEG-LS's "RCT" kind): channels 0 and 2 become their difference from channel 1
-// in the element type's own wrapping arithmetic, plus half the type's range for
-// unsigned types (so that equal channels give the middle of the range); channel 1
-// and a fourth channel stay. For data decoded from video with subsampled chroma the
-// differences are constant over 2x2 pixels. In place on `pixels` interleaved pixels
-// of `channels` (3 or 4; other counts are left as they are) elements each;
-// colour_inverse undoes colour_forward exactly, for every input.
+// JPEG-LS's "RCT" kind), applied by to_samples and undone by from_samples: channels 0
+// and 2 become their difference from channel 1 in the element type's own wrapping
+// arithmetic, plus half the type's range for unsigned types (so that equal channels
+// give the middle of the range); channel 1 and a fourth channel stay. Exact both ways
+// for every input. For data decoded from video with subsampled chroma the
+// differences are constant over 2x2 pixels.
 bool colour_transform_supports(DType t);  // the integer dtypes
-void colour_forward(DType t, uint8_t* raw, int64_t pixels, int64_t channels);
-void colour_inverse(DType t, uint8_t* raw, int64_t pixels, int64_t channels);
 
 // Smallest and largest element value of a raw block (as double; NaN ignored).
 void value_range(DType t, const uint8_t* raw, int64_t count, double* lo, double* hi);

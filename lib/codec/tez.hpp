@@ -82,8 +82,9 @@ struct GroupInfo {
   int64_t record_bytes = 0;     // record header + payload + CRCs
 };
 inline constexpr uint32_t kFlagFloatGrid = 1;
-// The group's frames were coded after codec::colour_forward (lossless RGB or RGBA
-// integer data, in files whose header allows it); the decoder applies colour_inverse.
+// The group's frames were coded after the colour transform of codec::to_samples
+// (lossless RGB or RGBA integer data, in files whose header allows it), which the
+// decoder's from_samples undoes.
 inline constexpr uint32_t kFlagColour = 2;
 
 // Whether groups of a series with this header may use the colour transform: lossless

@@ -80,11 +80,9 @@ TEST_CASE("samples: the colour transform is the wrapped difference from channel 
       for (int64_t i = 0; i < 50; ++i)
         for (int64_t k = 1; k < 3; ++k)
           std::memcpy(raw.data() + (c * i + k) * es, raw.data() + c * i * es, static_cast<size_t>(es));
-      const std::vector<uint8_t> orig = raw;
-      colour_forward(t, raw.data(), pixels, c);
       std::vector<int64_t> a(static_cast<size_t>(c * pixels)), b(a.size());
-      to_samples(t, orig.data(), 1, 1, pixels, c, a.data());
-      to_samples(t, raw.data(), 1, 1, pixels, c, b.data());
+      to_samples(t, raw.data(), 1, 1, pixels, c, a.data());
+      to_samples(t, raw.data(), 1, 1, pixels, c, b.data(), -1, true);
       const SampleRange r = lossless_range(t);
       const int64_t n = r.hi - r.lo + 1, half = n / 2;
       auto wrap = [&](int64_t v) { return r.lo + (((v % n) + n) % n); };
@@ -95,21 +93,16 @@ TEST_CASE("samples: the colour transform is the wrapped difference from channel 
         for (int64_t k : {0, 2}) REQUIRE(at(b, k, i) == wrap(at(a, k, i) - at(a, 1, i) + half));
         if (i < 50) CHECK(at(b, 0, i) == r.lo + half);  // equal channels: the middle of the range
       }
-      // to_samples applying the transform on the way gives the same samples, as int32 too.
-      std::vector<int64_t> b2(b.size());
-      to_samples(t, orig.data(), 1, 1, pixels, c, b2.data(), -1, true);
-      CHECK(b2 == b);
+      // The int32 samples are the same.
       if (es <= 2) {
         std::vector<int32_t> b32(b.size());
-        to_samples(t, orig.data(), 1, 1, pixels, c, b32.data(), -1, true);
+        to_samples(t, raw.data(), 1, 1, pixels, c, b32.data(), -1, true);
         CHECK(std::equal(b32.begin(), b32.end(), b.begin()));
       }
-      // from_samples undoing the transform on the way gives the original elements too.
+      // from_samples undoing the transform gives the original elements.
       std::vector<uint8_t> back(raw.size());
       from_samples(t, b.data(), 1, 1, pixels, c, back.data(), -1, true);
-      CHECK(back == orig);
-      colour_inverse(t, raw.data(), pixels, c);
-      CHECK(raw == orig);
+      CHECK(back == raw);
     }
   CHECK_FALSE(colour_transform_supports(DType::kF32));
 }

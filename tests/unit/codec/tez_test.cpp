@@ -85,6 +85,13 @@ Decoded decode_all(const std::vector<uint8_t>& file) {
   return d;
 }
 
+// encode_buffer, then decode_all.
+Decoded round_trip(const Header& h, const std::vector<uint8_t>& raw) {
+  auto file = encode_buffer(h, raw.data(), 1);
+  REQUIRE(file);
+  return decode_all(*file);
+}
+
 }  // namespace
 
 TEST_CASE("tez: lossless RGB decoded from 4:2:0 video codes channel differences, smaller and exact, in both tiers") {
@@ -118,9 +125,7 @@ TEST_CASE("tez: RGBA keeps its alpha channel and codes colour differences too") 
   const std::vector<uint8_t> raw = frames(true, 4, 4);
   Header h = header("fast", 4);
   REQUIRE(h.colour_transform);
-  auto file = encode_buffer(h, raw.data(), 1);
-  REQUIRE(file);
-  const Decoded d = decode_all(*file);
+  const Decoded d = round_trip(h, raw);
   CHECK(d.colour_groups == 2);
   CHECK(d.raw == raw);
 }
@@ -129,9 +134,7 @@ TEST_CASE("tez: channels that differences would only make noisier keep their val
   const std::vector<uint8_t> raw = frames(false, 2);
   Header h = header("fast");
   CHECK_FALSE(colour_transform_pays(h, raw.data(), kT));
-  auto file = encode_buffer(h, raw.data(), 1);
-  REQUIRE(file);
-  const Decoded d = decode_all(*file);
+  const Decoded d = round_trip(h, raw);
   CHECK(d.colour_groups == 0);
   CHECK(d.raw == raw);
 }
