@@ -28,7 +28,8 @@ constexpr int kCtx = kResidCtx + 1;
 constexpr int kDirect = 16;            // tokens below this are the value itself
 constexpr int kMaxTokens = 256;
 
-constexpr int kLanes = 4;              // interleaved rANS states (version 2 files: 2)
+constexpr int kLanes = 16;             // interleaved rANS states (version 3 and 4 files: 4, version 2: 2)
+constexpr int kLanesV3 = 4;
 constexpr int kMed = 0, kPrev = 1, kTmed = 2, kMean = 3, kChan = 4, kLearned = 5;
 
 inline uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
@@ -400,6 +401,9 @@ void run_row(const Refs& refs, const uint8_t* choice, int64_t B, int64_t y, cons
 template <int K, class Body>
 [[gnu::always_inline]] inline void run_inner2(const Refs& r, int64_t row, int64_t x0, int64_t x1, Body& body) {
   const int64_t w = r.w;
+  if constexpr (K == kPrev) {  // no chain: the body may do the run at once
+    if (body.from_prev(r.p1, row, w, x0, x1)) return;
+  }
   int64_t wa = r.cur[row + x0 - 1], wb = r.cur[row + w + x0 - 1];
   for (int64_t x = x0; x < x1; ++x) {
     wa = body(row + x, predict_inner<K>(r, row + x, wa), 0);
@@ -413,9 +417,13 @@ void run_two_rows(const Refs& refs, const uint8_t* choice, int64_t B, int64_t y,
   const int64_t w = r.w, row = y * w;
   Body body = coder;
   body.start_row(row, w);
-  for (int64_t x0 = 0, blk = 0; x0 < w; x0 += B, ++blk) {
+  const int64_t bw = (w + B - 1) / B;
+  for (int64_t x0 = 0, blk = 0; x0 < w;) {
+    // A run of blocks with the same predictor at once.
     const int k = choice[blk];
-    const int64_t x1 = std::min(w, x0 + B);
+    int64_t end = blk + 1;
+    while (end < bw && choice[end] == k) ++end;
+    const int64_t x1 = std::min(w, end * B);
     int64_t a = x0;
     if (x0 == 0) {
       body(row, predict(k, r, row, 0, y), 0);
@@ -423,6 +431,8 @@ void run_two_rows(const Refs& refs, const uint8_t* choice, int64_t B, int64_t y,
       a = 1;
     }
     if (a < x1) with_predictor(k, [&](auto p) { run_inner2<decltype(p)::value>(r, row, a, x1, body); });
+    x0 = x1;
+    blk = end;
   }
   coder = body;
 }
@@ -904,7 +914,8 @@ std::vector<uint8_t> finish(Pass& ps) {
   uint16_t* const end = rans.data() + rans.size();
   uint16_t* wp = end;
   // kLanes interleaved states: symbol n uses state n % kLanes (as the decoder does).
-  uint32_t xs[kLanes] = {kRansL, kRansL, kRansL, kRansL};
+  uint32_t xs[kLanes];
+  std::fill(std::begin(xs), std::end(xs), kRansL);
   // Renormalises (at most once: afterwards x < 2^15) without a branch: the word is
   // stored every time and kept when needed (the buffer has room below wp: at most
   // one word per token is written before the final states).
@@ -917,14 +928,14 @@ std::vector<uint8_t> finish(Pass& ps) {
     const uint32_t q = static_cast<uint32_t>((static_cast<uint64_t>(x) * e.rcp) >> 32) >> e.shift;
     return x + (e.bias_cmpl & 0xFFFF) + q * (e.bias_cmpl >> 16);
   };
-  static_assert(kLanes == 4);
+  static_assert(kLanes % 4 == 0);
   size_t n = static_cast<size_t>(ntok);
   while (n % kLanes) {
     --n;
     xs[n % kLanes] = put(xs[n % kLanes], n, wp);
   }
 #if defined(__AVX2__)
-  // The four states in one vector, a group of four tokens per step: the same
+  // Four states in one vector, a group of four tokens per step: the same
   // arithmetic lane by lane, and the words of the lanes that renormalise stored in
   // the scalar order (lane 3's word highest) with one shuffle and one 8-byte store
   // (what lies below the new w is overwritten later, as in the scalar loop).
@@ -943,57 +954,49 @@ std::vector<uint8_t> finish(Pass& ps) {
     return t;
   }();
   {
+    constexpr int kVecs = kLanes / 4;
     const __m128i sign = _mm_set1_epi32(static_cast<int>(0x80000000u));
     const __m128i sixteen = _mm_set1_epi32(16), low16 = _mm_set1_epi32(0xFFFF);
-    __m128i X = _mm_setr_epi32(static_cast<int>(xs[0]), static_cast<int>(xs[1]), static_cast<int>(xs[2]),
-                               static_cast<int>(xs[3]));
+    __m128i X[kVecs];
+    for (int v = 0; v < kVecs; ++v) X[v] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(xs + 4 * v));
     uint16_t* w = wp;
     const uint8_t* tk = tokens.data();
     const uint8_t* cx = ctxs.data();
-    while (n) {
-      n -= kLanes;
-      auto row = [&](size_t i) {
-        return _mm_loadu_si128(reinterpret_cast<const __m128i*>(&enc[cx[i]][tk[i]]));
-      };
-      const __m128i s0 = row(n), s1 = row(n + 1), s2 = row(n + 2), s3 = row(n + 3);
+    auto step = [&](__m128i& x, size_t i0) {  // tokens i0..i0+3, their states in x
+      auto row = [&](size_t i) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(&enc[cx[i]][tk[i]])); };
+      const __m128i s0 = row(i0), s1 = row(i0 + 1), s2 = row(i0 + 2), s3 = row(i0 + 3);
       const __m128i t0 = _mm_unpacklo_epi32(s0, s1), t1 = _mm_unpacklo_epi32(s2, s3);
       const __m128i t2 = _mm_unpackhi_epi32(s0, s1), t3 = _mm_unpackhi_epi32(s2, s3);
       const __m128i xmax = _mm_unpacklo_epi64(t0, t1), rcp = _mm_unpackhi_epi64(t0, t1);
       const __m128i bc = _mm_unpacklo_epi64(t2, t3), sh = _mm_unpackhi_epi64(t2, t3);
       // Lanes with x >= x_max (unsigned) put out their low word and shift it away.
-      const __m128i below = _mm_cmpgt_epi32(_mm_xor_si128(xmax, sign), _mm_xor_si128(X, sign));
+      const __m128i below = _mm_cmpgt_epi32(_mm_xor_si128(xmax, sign), _mm_xor_si128(x, sign));
       const int m = ~_mm_movemask_ps(_mm_castsi128_ps(below)) & 0xF;
       const __m128i words =
-          _mm_shuffle_epi8(X, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kPack[static_cast<size_t>(m)].data())));
+          _mm_shuffle_epi8(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kPack[static_cast<size_t>(m)].data())));
       _mm_storel_epi64(reinterpret_cast<__m128i*>(w - 4), words);
       w -= std::popcount(static_cast<unsigned>(m));
-      X = _mm_srlv_epi32(X, _mm_andnot_si128(below, sixteen));
+      x = _mm_srlv_epi32(x, _mm_andnot_si128(below, sixteen));
       // q = (x * rcp) >> 32 >> shift, then x + bias + q * cmpl.
-      const __m128i even = _mm_srli_epi64(_mm_mul_epu32(X, rcp), 32);
-      const __m128i odd = _mm_mul_epu32(_mm_srli_epi64(X, 32), _mm_srli_epi64(rcp, 32));
+      const __m128i even = _mm_srli_epi64(_mm_mul_epu32(x, rcp), 32);
+      const __m128i odd = _mm_mul_epu32(_mm_srli_epi64(x, 32), _mm_srli_epi64(rcp, 32));
       const __m128i q = _mm_srlv_epi32(_mm_blend_epi16(even, odd, 0xCC), sh);
-      X = _mm_add_epi32(_mm_add_epi32(X, _mm_and_si128(bc, low16)), _mm_mullo_epi32(q, _mm_srli_epi32(bc, 16)));
+      x = _mm_add_epi32(_mm_add_epi32(x, _mm_and_si128(bc, low16)), _mm_mullo_epi32(q, _mm_srli_epi32(bc, 16)));
+    };
+    while (n) {
+      n -= kLanes;
+      for (int v = kVecs - 1; v >= 0; --v) step(X[v], n + 4 * static_cast<size_t>(v));
     }
     wp = w;
-    alignas(16) uint32_t out[4];
-    _mm_store_si128(reinterpret_cast<__m128i*>(out), X);
-    for (int k = 0; k < kLanes; ++k) xs[k] = out[k];
+    for (int v = 0; v < kVecs; ++v) _mm_storeu_si128(reinterpret_cast<__m128i*>(xs + 4 * v), X[v]);
   }
 #else
-  uint32_t a0 = xs[0], a1 = xs[1], a2 = xs[2], a3 = xs[3];
   uint16_t* w = wp;
   while (n) {
     n -= kLanes;
-    a3 = put(a3, n + 3, w);
-    a2 = put(a2, n + 2, w);
-    a1 = put(a1, n + 1, w);
-    a0 = put(a0, n, w);
+    for (int k = kLanes - 1; k >= 0; --k) xs[k] = put(xs[k], n + static_cast<size_t>(k), w);
   }
   wp = w;
-  xs[0] = a0;
-  xs[1] = a1;
-  xs[2] = a2;
-  xs[3] = a3;
 #endif
   for (int k = kLanes - 1; k >= 0; --k) {  // the decoder reads state 0's high word first
     *--wp = static_cast<uint16_t>(xs[k]);
@@ -1229,6 +1232,7 @@ Status read_tables(ByteReader* br, int* alphabet_out, Freqs* freq) {
   // Token kInvalid marks the slots of unused contexts, so no stream may use it.
   if (br->bad || alphabet < kPredictors || alphabet > kInvalid) return corrupt("bad token alphabet");
   freq->assign(kCtx, {});
+  int64_t top = -1;  // the largest token any table holds
   for (int ctx = 0; ctx < kCtx; ++ctx) {
     auto& f = (*freq)[static_cast<size_t>(ctx)];
     const uint64_t nnz = br->varint();
@@ -1244,7 +1248,11 @@ Status read_tables(ByteReader* br, int* alphabet_out, Freqs* freq) {
       cum += static_cast<uint32_t>(fr);
     }
     if (nnz && cum != kProbScale) return corrupt("bad frequency table");
+    top = std::max(top, s);
   }
+  // The encoder writes the smallest alphabet that holds its tokens and every
+  // predictor choice: a larger one is damage.
+  if (static_cast<int64_t>(alphabet) > std::max<int64_t>(top + 1, kPredictors)) return corrupt("bad token alphabet");
   *alphabet_out = static_cast<int>(alphabet);
   return Status::ok();
 }
@@ -1273,9 +1281,11 @@ std::vector<uint32_t> packed_tables(const Freqs& freq) {
   return tab;
 }
 
-// The rANS decoder: kLanes states, token n decoded by state n mod kLanes.
+// The rANS decoder: `lanes` states (kLanes, or kLanesV3 in version 3 and 4 files),
+// token n decoded by state n mod lanes.
 struct Lanes {
   uint32_t x[kLanes] = {};
+  int lanes = kLanes;
   unsigned phase = 0;            // lane of the next token
   const uint8_t* rp = nullptr;   // next 16-bit word, and the end of the words
   const uint8_t* rend = nullptr;
@@ -1337,14 +1347,99 @@ void decode_tokens_impl(Lanes* L, const uint32_t* __restrict tab, const uint32_t
   L->bad |= bad;
 }
 
+// Version 5: kLanes (16) states, decoded as two vectors of eight where the CPU has
+// AVX2 and 16 bytes beyond the words the tokens may read are in the buffer (the
+// vectors read a renormalisation word for each of their lanes at once); the tokens
+// before and after whole groups of 16, and the rest, one at a time.
+template <bool kFixed>
+void decode_tokens_wide(Lanes* L, const uint32_t* __restrict tab, const uint32_t* __restrict ctx, uint32_t fixed,
+                        int64_t n, uint8_t* __restrict out) {
+  static_assert(kLanes == 16);
+  const unsigned ph = L->phase;
+  int64_t k = 0;
+  bool bad = false;
+  const uint8_t* rp = L->rp;
+  const uint8_t* const rend = L->rend;
+#if defined(__AVX2__)
+  // For each mask of lanes that renormalise, the word each such lane takes: lane i
+  // the (number of such lanes before i)-th of the next eight.
+  static constexpr auto kExpand = [] {
+    std::array<std::array<uint32_t, 8>, 256> t{};
+    for (unsigned m = 0; m < 256; ++m) {
+      uint32_t pos = 0;
+      for (unsigned i = 0; i < 8; ++i)
+        if (m >> i & 1) t[m][i] = pos++;
+    }
+    return t;
+  }();
+  if (rend - rp >= 2 * n + 16 && n >= kLanes) {
+    // Lane i of the vectors A, B is state (ph + i) mod 16, (ph + 8 + i) mod 16.
+    alignas(32) uint32_t r[kLanes];
+    for (int i = 0; i < kLanes; ++i) r[i] = L->x[(ph + static_cast<unsigned>(i)) % kLanes];
+    __m256i A = _mm256_load_si256(reinterpret_cast<const __m256i*>(r));
+    __m256i B = _mm256_load_si256(reinterpret_cast<const __m256i*>(r + 8));
+    const __m256i slot_mask = _mm256_set1_epi32(kProbScale - 1), f_mask = _mm256_set1_epi32(0xFFF);
+    const __m256i lower = _mm256_set1_epi32(static_cast<int>(kRansL));
+    const __m256i fixed_ctx = _mm256_set1_epi32(static_cast<int>(fixed << kProbBits));
+    // Byte 0 of each 32-bit entry (the symbol) to bytes 0..3 of each half, then both halves' to the low 8 bytes.
+    const __m256i low_bytes = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4, 8,
+                                               12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i join = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);
+    auto step = [&](__m256i& X, int64_t i) {
+      const __m256i c =
+          kFixed ? fixed_ctx : _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ctx + i)), kProbBits);
+      const __m256i e = _mm256_i32gather_epi32(reinterpret_cast<const int*>(tab), _mm256_or_si256(c, _mm256_and_si256(X, slot_mask)), 4);
+      X = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_and_si256(_mm256_srli_epi32(e, 8), f_mask), _mm256_srli_epi32(X, kProbBits)),
+                           _mm256_srli_epi32(e, 20));
+      // States stay below 2^31, so the signed comparison is the unsigned one.
+      const __m256i need = _mm256_cmpgt_epi32(lower, X);
+      const unsigned m = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(need)));
+      const __m256i words = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rp)));
+      const __m256i w = _mm256_permutevar8x32_epi32(words, _mm256_load_si256(reinterpret_cast<const __m256i*>(kExpand[m].data())));
+      X = _mm256_blendv_epi8(X, _mm256_or_si256(_mm256_slli_epi32(X, 16), w), need);
+      rp += 2 * std::popcount(m);
+      const __m256i sy = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(e, low_bytes), join);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), _mm256_castsi256_si128(sy));
+    };
+    for (; k + kLanes <= n; k += kLanes) {
+      step(A, k);
+      step(B, k + 8);
+    }
+    _mm256_store_si256(reinterpret_cast<__m256i*>(r), A);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(r + 8), B);
+    for (int i = 0; i < kLanes; ++i) L->x[(ph + static_cast<unsigned>(i)) % kLanes] = r[i];
+  }
+#endif
+  for (; k < n; ++k) {
+    uint32_t& x = L->x[(ph + static_cast<uint64_t>(k)) % kLanes];
+    const uint32_t c = kFixed ? fixed : ctx[k];
+    const uint32_t e = tab[(c << kProbBits) | (x & (kProbScale - 1))];
+    x = ((e >> 8) & 0xFFF) * (x >> kProbBits) + (e >> 20);
+    if (x < kRansL) {
+      if (rend - rp >= 2) {
+        x = (x << 16) | word16(rp);
+        rp += 2;
+      } else {
+        bad = true;
+        x = kRansL;
+      }
+    }
+    out[k] = static_cast<uint8_t>(e);
+  }
+  L->phase = static_cast<unsigned>((ph + static_cast<uint64_t>(n)) % kLanes);
+  L->rp = rp;
+  L->bad |= bad;
+}
+
 void decode_tokens(Lanes* L, const uint32_t* tab, const uint32_t* ctx, int64_t n, uint8_t* out) {
-  static_assert(kLanes == 4);
-  if (L->rend - L->rp >= 2 * n) decode_tokens_impl<false, false>(L, tab, ctx, 0, n, out);
+  if (L->lanes == kLanes) decode_tokens_wide<false>(L, tab, ctx, 0, n, out);
+  else if (L->rend - L->rp >= 2 * n) decode_tokens_impl<false, false>(L, tab, ctx, 0, n, out);
   else decode_tokens_impl<true, false>(L, tab, ctx, 0, n, out);
 }
 
 void decode_tokens_fixed(Lanes* L, const uint32_t* tab, uint32_t ctx, int64_t n, uint8_t* out) {
-  if (L->rend - L->rp >= 2 * n) decode_tokens_impl<false, true>(L, tab, nullptr, ctx, n, out);
+  if (L->lanes == kLanes) decode_tokens_wide<true>(L, tab, nullptr, ctx, n, out);
+  else if (L->rend - L->rp >= 2 * n) decode_tokens_impl<false, true>(L, tab, nullptr, ctx, n, out);
   else decode_tokens_impl<true, true>(L, tab, nullptr, ctx, n, out);
 }
 
@@ -1460,6 +1555,18 @@ struct DecodeBody {
   bool lossy = false;
 
   void start_row(int64_t r, int64_t) { row = r; }
+
+  // Lossless, predictor prev: samples x0..x1-1 of the rows at `r` and r + w from
+  // the previous frame's p1, without a chain (vectorised). False when lossy.
+  [[gnu::always_inline]] bool from_prev(const int64_t* p1, int64_t r, int64_t w, int64_t x0, int64_t x1) {
+    if (lossy) return false;
+    int64_t* __restrict c = cur + r;
+    const int64_t* __restrict p = p1 + r;
+    const int64_t* __restrict d = q;
+    for (int64_t x = x0; x < x1; ++x) c[x] = p[x] + d[x];
+    for (int64_t x = x0 + w; x < x1 + w; ++x) c[x] = p[x] + d[x];
+    return true;
+  }
 
   [[gnu::always_inline]] int64_t operator()(int64_t i, int64_t pred, uint32_t) {
     const int64_t r = q[i - row];
@@ -1583,7 +1690,7 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
   int alphabet = 0;
   Freqs freq;
   RETURN_IF_ERROR(read_tables(&br, &alphabet, &freq));
-  const int lanes = g.fast_version == 2 ? 2 : kLanes;
+  const int lanes = g.fast_version == 2 ? 2 : g.fast_version < 5 ? kLanesV3 : kLanes;
   const uint64_t rans_words = br.varint();
   if (br.bad || rans_words < 2u * lanes || rans_words > static_cast<uint64_t>(br.end - br.p) / 2)
     return corrupt("bad token stream size");
@@ -1600,8 +1707,9 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
 
   const std::vector<uint32_t> tab = packed_tables(freq);
   Lanes L;
-  for (int k = 0; k < kLanes; ++k) L.x[k] = word16(br.p + 4 * k) << 16 | word16(br.p + 4 * k + 2);
-  L.rp = br.p + 4 * kLanes;
+  L.lanes = lanes;
+  for (int k = 0; k < kLanes; ++k) L.x[k] = k < lanes ? word16(br.p + 4 * k) << 16 | word16(br.p + 4 * k + 2) : kRansL;
+  L.rp = br.p + 4 * lanes;
   L.rend = br.p + 2 * rans_words;
   FastBitReader bits(L.rend, br.end);
   DecodeBody d;

@@ -10,13 +10,15 @@
 // - residuals (quantised with step 2e+1 in lossy mode, predicted from the
 //   reconstruction) become a token (16 small values directly, larger ones as
 //   exponent and two leading bits) plus raw extra bits;
-// - tokens are coded with rANS (four interleaved states) under static frequency
+// - tokens are coded with rANS (sixteen interleaved states, decoded as two vectors
+//   of eight where the CPU has AVX2) under static frequency
 //   tables per context, one set per stripe; the context is the magnitude of the
 //   already coded residuals around the sample (north, north-west, north-east, the
 //   same place one frame earlier and in the previous channel), none of them in the
 //   sample's own row, so that a row's tokens decode without waiting on each other.
-//   GroupConfig::fast_version 2 decodes files of format version 2 (two states, the
-//   west neighbour in the context).
+//   GroupConfig::fast_version 3 decodes the four states of format versions 3 and
+//   4, fast_version 2 files of format version 2 (two states, the west neighbour in
+//   the context).
 //
 // Decoding is integer-only and bit-exact on every machine. The decoder never reads
 // out of its buffer and checks the rANS final state, so damage is detected.

@@ -381,7 +381,7 @@ Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const 
     const int64_t r0 = k * h.stripe_rows, rows = std::min(h.stripe_rows, H - r0);
     thread_local HugeVector<int64_t> part;  // kept between groups: no fresh pages per group
     GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model, h.effort == "fast"};
-    if (h.format_major == 2) cfg.fast_version = 2;
+    cfg.fast_version = h.format_major == 2 ? 2 : h.format_major == 3 || h.format_major == 4 ? 3 : 5;
     auto where = [&](const Status& d) { return d.with_context(fmt::format("{}, rows {}-{}", label, r0, r0 + rows - 1)); };
     if (cfg.fast && cfg.fast_version >= 3 && !h.model && !grid) {
       // Frame by frame into `raw`: two frames of samples per stripe instead of the group.
@@ -523,7 +523,7 @@ Result<Reader> Reader::finish_open() {
   auto h = Header::from_json(j);
   if (!h) return h.status().with_context(fmt::format("'{}'", r.name_));
   h->format_major = major;
-  if (version_major_of(h->effort, h->colour_transform) != major && !(h->effort == "fast" && major == 2))
+  if (!version_allows(major, h->effort, h->colour_transform))
     return corrupt(fmt::format("'{}': header says tier '{}' in a version {} file", r.name_, h->effort, major));
   r.header_ = std::move(*h);
   r.pos_ = static_cast<int64_t>(all.size());

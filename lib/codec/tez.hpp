@@ -35,14 +35,22 @@ namespace sciflow::codec::tez {
 
 // Version 1: stripes coded by codec/predictive (the "best" tier); version 2: by
 // codec/fast with contexts that include the west neighbour (read, no longer
-// written); version 3: codec/fast as it is now; version 4: either tier, with groups
-// that may carry the colour transform (kFlagColour). Each file carries the lowest
-// version that describes it, so older readers still read what they can and refuse
-// the rest by its version.
-inline constexpr uint16_t kVersionMajor = 4;  // the highest this tezip reads and writes
+// written); version 3: codec/fast with four rANS states (read, no longer written);
+// version 4: either tier, with groups that may carry the colour transform
+// (kFlagColour; fast-tier groups with four states: read, no longer written);
+// version 5: codec/fast as it is now (sixteen states), with or without the colour
+// transform. Each file carries the lowest version that describes it, so older
+// readers still read what they can and refuse the rest by its version.
+inline constexpr uint16_t kVersionMajor = 5;  // the highest this tezip reads and writes
 inline constexpr uint16_t kVersionMinor = 0;
 inline uint16_t version_major_of(const std::string& effort, bool colour_transform) {
-  return colour_transform ? 4 : effort == "fast" ? 3 : 1;
+  return effort == "fast" ? 5 : colour_transform ? 4 : 1;
+}
+// Whether a file of version `major` may hold this tier and colour transform (what
+// this and earlier tezips wrote).
+inline bool version_allows(uint16_t major, const std::string& effort, bool colour_transform) {
+  if (effort == "fast") return major == 5 || (major == 4 && colour_transform) || ((major == 2 || major == 3) && !colour_transform);
+  return major == version_major_of(effort, colour_transform);
 }
 
 struct Header {
