@@ -1349,8 +1349,9 @@ void decode_tokens_impl(Lanes* L, const uint32_t* __restrict tab, const uint32_t
 
 // Version 5: kLanes (16) states, decoded as two vectors of eight where the CPU has
 // AVX2 and 16 bytes beyond the words the tokens may read are in the buffer (the
-// vectors read a renormalisation word for each of their lanes at once); the tokens
-// before and after whole groups of 16, and the rest, one at a time.
+// vectors read a renormalisation word for each of their lanes at once), the last
+// partial group with the lanes beyond it masked; otherwise one at a time. `out`
+// has room for 16 bytes past n.
 template <bool kFixed>
 void decode_tokens_wide(Lanes* L, const uint32_t* __restrict tab, const uint32_t* __restrict ctx, uint32_t fixed,
                         int64_t n, uint8_t* __restrict out) {
@@ -1372,7 +1373,7 @@ void decode_tokens_wide(Lanes* L, const uint32_t* __restrict tab, const uint32_t
     }
     return t;
   }();
-  if (rend - rp >= 2 * n + 16 && n >= kLanes) {
+  if (rend - rp >= 2 * n + 16) {
     // Lane i of the vectors A, B is state (ph + i) mod 16, (ph + 8 + i) mod 16.
     alignas(32) uint32_t r[kLanes];
     for (int i = 0; i < kLanes; ++i) r[i] = L->x[(ph + static_cast<unsigned>(i)) % kLanes];
@@ -1385,25 +1386,42 @@ void decode_tokens_wide(Lanes* L, const uint32_t* __restrict tab, const uint32_t
     const __m256i low_bytes = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4, 8,
                                                12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
     const __m256i join = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);
-    auto step = [&](__m256i& X, int64_t i) {
-      const __m256i c =
-          kFixed ? fixed_ctx : _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ctx + i)), kProbBits);
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    // Tokens i.. with the lanes of X; kPart: only the first `count` (< 8) of them,
+    // the other lanes left as they are (out has room for eight bytes at i).
+    auto step = [&]<bool kPart>(__m256i& X, int64_t i, int64_t count) {
+      const __m256i valid = kPart ? _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), iota) : iota;
+      __m256i c = fixed_ctx;
+      if constexpr (!kFixed) {
+        const __m256i cl = kPart ? _mm256_maskload_epi32(reinterpret_cast<const int*>(ctx + i), valid)
+                                 : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ctx + i));
+        c = _mm256_slli_epi32(cl, kProbBits);
+      }
       const __m256i e = _mm256_i32gather_epi32(reinterpret_cast<const int*>(tab), _mm256_or_si256(c, _mm256_and_si256(X, slot_mask)), 4);
-      X = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_and_si256(_mm256_srli_epi32(e, 8), f_mask), _mm256_srli_epi32(X, kProbBits)),
-                           _mm256_srli_epi32(e, 20));
+      __m256i Y = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_and_si256(_mm256_srli_epi32(e, 8), f_mask), _mm256_srli_epi32(X, kProbBits)),
+                                   _mm256_srli_epi32(e, 20));
       // States stay below 2^31, so the signed comparison is the unsigned one.
-      const __m256i need = _mm256_cmpgt_epi32(lower, X);
+      __m256i need = _mm256_cmpgt_epi32(lower, Y);
+      if constexpr (kPart) need = _mm256_and_si256(need, valid);
       const unsigned m = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(need)));
       const __m256i words = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rp)));
       const __m256i w = _mm256_permutevar8x32_epi32(words, _mm256_load_si256(reinterpret_cast<const __m256i*>(kExpand[m].data())));
-      X = _mm256_blendv_epi8(X, _mm256_or_si256(_mm256_slli_epi32(X, 16), w), need);
+      Y = _mm256_blendv_epi8(Y, _mm256_or_si256(_mm256_slli_epi32(Y, 16), w), need);
+      X = kPart ? _mm256_blendv_epi8(X, Y, valid) : Y;
       rp += 2 * std::popcount(m);
       const __m256i sy = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(e, low_bytes), join);
       _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), _mm256_castsi256_si128(sy));
     };
     for (; k + kLanes <= n; k += kLanes) {
-      step(A, k);
-      step(B, k + 8);
+      step.template operator()<false>(A, k, 8);
+      step.template operator()<false>(B, k + 8, 8);
+    }
+    if (k < n) {  // the last, partial group of 16
+      const int64_t left = n - k;
+      if (left >= 8) step.template operator()<false>(A, k, 8);
+      else step.template operator()<true>(A, k, left);
+      if (left > 8) step.template operator()<true>(B, k + 8, left - 8);
+      k = n;
     }
     _mm256_store_si256(reinterpret_cast<__m256i*>(r), A);
     _mm256_store_si256(reinterpret_cast<__m256i*>(r + 8), B);
@@ -1720,12 +1738,12 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
 
   std::vector<uint16_t> ubuf(static_cast<size_t>(fs), 0);
   std::vector<uint32_t> ctx(static_cast<size_t>(W));
-  std::vector<uint8_t> tok(static_cast<size_t>(W));
+  std::vector<uint8_t> tok(static_cast<size_t>(W) + kLanes);  // decode_tokens may write past the row
   std::vector<int64_t> qrow(static_cast<size_t>(2 * W));
   std::vector<int64_t> mplane(g.model ? static_cast<size_t>(ps) : 0);
   ml::FrameNet::Scratch scratch;
   const int64_t bw = (W + B - 1) / B;
-  std::vector<uint8_t> choice(static_cast<size_t>(bw));
+  std::vector<uint8_t> choice(static_cast<size_t>(bw) + kLanes);  // decode_tokens_fixed may write past bw
   d.q = qrow.data();
   // Frame t lives in slot t mod R of the window (R = frames: the whole group).
   int64_t* rec = out.data();
