@@ -28,7 +28,9 @@ constexpr int kCtx = kResidCtx + 1;
 constexpr int kDirect = 16;            // tokens below this are the value itself
 constexpr int kMaxTokens = 256;
 
-constexpr int kLanes = 16;             // interleaved rANS states (version 3 and 4 files: 4, version 2: 2)
+constexpr int kLanes = 32;             // interleaved rANS states (version 3 and 4 files: 4, version 2: 2)
+constexpr int kStreams = 4;            // their word streams (version 5), kStreamLanes states each
+constexpr int kStreamLanes = kLanes / kStreams;
 constexpr int kLanesV3 = 4;
 constexpr int kMed = 0, kPrev = 1, kTmed = 2, kMean = 3, kChan = 4, kLearned = 5;
 
@@ -765,6 +767,7 @@ struct Pass {
     ubuf.assign(static_cast<size_t>(fs), 0);
     if (lossy) rec.resize(samples);
     choice.resize(static_cast<size_t>(bw));
+    segs.clear();
     excluded = exclude;
     body = EncodeBody{};
     body.tok = tokens.data();
@@ -772,6 +775,9 @@ struct Pass {
     body.bits = BitWriter(&extra);
     st = GroupStats{};
   }
+
+  // The next token starts a segment (what the decoder decodes in one call).
+  void mark_segment() { segs.push_back(static_cast<size_t>(body.tok - tokens.data())); }
 
   // The counts per context, from the recorded tokens (counting in the coding loop
   // would chain every sample on the previous one's increment of the same counter).
@@ -811,6 +817,7 @@ struct Pass {
   std::vector<uint16_t> ubuf;
   std::vector<int64_t> rec;
   std::vector<uint8_t> choice;
+  std::vector<size_t> segs;  // where each segment of tokens starts (a row, a row of blocks' choices)
   uint32_t excluded = 0;  // predictors this pass may not choose
   EncodeBody body;
   GroupStats st;
@@ -905,20 +912,39 @@ std::vector<uint8_t> finish(Pass& ps) {
       }
       e.bias_cmpl = bias | cmpl << 16;
     }
-  // At most one 16-bit word per token, written from the back: the rANS coder
-  // runs backwards so that the decoder reads forwards.
-  // Kept per thread (no fresh pages, no zeroing per stripe): only [wp, end) is
-  // used, and all of it is written below.
-  thread_local HugeVector<uint16_t> rans;
-  rans.resize(static_cast<size_t>(ntok) + 2 * kLanes);
-  uint16_t* const end = rans.data() + rans.size();
-  uint16_t* wp = end;
-  // kLanes interleaved states: symbol n uses state n % kLanes (as the decoder does).
+  // kLanes states in kStreams word streams: token j of a segment (a row, or a row of
+  // blocks' choices) uses state j % kLanes, whose words go to stream (j % kLanes) /
+  // kStreamLanes. At most one 16-bit word per token, written from the back of its
+  // stream: the rANS coder runs backwards so that the decoder reads forwards.
+  // Kept per thread (no fresh pages, no zeroing per stripe): only [ws[s], end[s])
+  // is used, and all of it is written below. Each stream has room for all its
+  // tokens' words, its final states, and the four words a vector step stores below
+  // its pointer.
+  static_assert(kLanes % 4 == 0 && kStreamLanes % 4 == 0);
+  // The segments' bounds.
+  std::vector<size_t> bounds(ps.segs.begin(), ps.segs.end());
+  if (bounds.empty() || bounds.front() != 0) bounds.insert(bounds.begin(), 0);
+  bounds.push_back(static_cast<size_t>(ntok));
+  // Tokens per stream (short segments use the first streams only).
+  size_t per_stream[kStreams] = {};
+  for (size_t sg = 0; sg + 1 < bounds.size(); ++sg) {
+    const size_t m = bounds[sg + 1] - bounds[sg];
+    for (int st = 0; st < kStreams; ++st) {
+      const size_t r = m % kLanes, first = static_cast<size_t>(st) * kStreamLanes;
+      per_stream[st] += m / kLanes * kStreamLanes + (r > first ? std::min<size_t>(r - first, kStreamLanes) : 0);
+    }
+  }
+  thread_local HugeVector<uint16_t> rans[kStreams];
+  uint16_t* end[kStreams];
+  uint16_t* ws[kStreams];
+  for (int st = 0; st < kStreams; ++st) {
+    rans[st].resize(per_stream[st] + 2 * kStreamLanes + 8);
+    end[st] = ws[st] = rans[st].data() + rans[st].size();
+  }
   uint32_t xs[kLanes];
   std::fill(std::begin(xs), std::end(xs), kRansL);
   // Renormalises (at most once: afterwards x < 2^15) without a branch: the word is
-  // stored every time and kept when needed (the buffer has room below wp: at most
-  // one word per token is written before the final states).
+  // stored every time and kept when needed.
   auto put = [&enc, &ctxs, &tokens](uint32_t x, size_t n, uint16_t*& w) {
     const EncSym& e = enc[ctxs[n]][tokens[n]];
     const uint32_t r = x >= e.x_max;
@@ -928,12 +954,6 @@ std::vector<uint8_t> finish(Pass& ps) {
     const uint32_t q = static_cast<uint32_t>((static_cast<uint64_t>(x) * e.rcp) >> 32) >> e.shift;
     return x + (e.bias_cmpl & 0xFFFF) + q * (e.bias_cmpl >> 16);
   };
-  static_assert(kLanes % 4 == 0);
-  size_t n = static_cast<size_t>(ntok);
-  while (n % kLanes) {
-    --n;
-    xs[n % kLanes] = put(xs[n % kLanes], n, wp);
-  }
 #if defined(__AVX2__)
   // Four states in one vector, a group of four tokens per step: the same
   // arithmetic lane by lane, and the words of the lanes that renormalise stored in
@@ -953,62 +973,83 @@ std::vector<uint8_t> finish(Pass& ps) {
     }
     return t;
   }();
-  {
-    constexpr int kVecs = kLanes / 4;
-    const __m128i sign = _mm_set1_epi32(static_cast<int>(0x80000000u));
-    const __m128i sixteen = _mm_set1_epi32(16), low16 = _mm_set1_epi32(0xFFFF);
-    __m128i X[kVecs];
-    for (int v = 0; v < kVecs; ++v) X[v] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(xs + 4 * v));
-    uint16_t* w = wp;
-    const uint8_t* tk = tokens.data();
-    const uint8_t* cx = ctxs.data();
-    auto step = [&](__m128i& x, size_t i0) {  // tokens i0..i0+3, their states in x
-      auto row = [&](size_t i) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(&enc[cx[i]][tk[i]])); };
-      const __m128i s0 = row(i0), s1 = row(i0 + 1), s2 = row(i0 + 2), s3 = row(i0 + 3);
-      const __m128i t0 = _mm_unpacklo_epi32(s0, s1), t1 = _mm_unpacklo_epi32(s2, s3);
-      const __m128i t2 = _mm_unpackhi_epi32(s0, s1), t3 = _mm_unpackhi_epi32(s2, s3);
-      const __m128i xmax = _mm_unpacklo_epi64(t0, t1), rcp = _mm_unpackhi_epi64(t0, t1);
-      const __m128i bc = _mm_unpacklo_epi64(t2, t3), sh = _mm_unpackhi_epi64(t2, t3);
-      // Lanes with x >= x_max (unsigned) put out their low word and shift it away.
-      const __m128i below = _mm_cmpgt_epi32(_mm_xor_si128(xmax, sign), _mm_xor_si128(x, sign));
-      const int m = ~_mm_movemask_ps(_mm_castsi128_ps(below)) & 0xF;
-      const __m128i words =
-          _mm_shuffle_epi8(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kPack[static_cast<size_t>(m)].data())));
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(w - 4), words);
-      w -= std::popcount(static_cast<unsigned>(m));
-      x = _mm_srlv_epi32(x, _mm_andnot_si128(below, sixteen));
-      // q = (x * rcp) >> 32 >> shift, then x + bias + q * cmpl.
-      const __m128i even = _mm_srli_epi64(_mm_mul_epu32(x, rcp), 32);
-      const __m128i odd = _mm_mul_epu32(_mm_srli_epi64(x, 32), _mm_srli_epi64(rcp, 32));
-      const __m128i q = _mm_srlv_epi32(_mm_blend_epi16(even, odd, 0xCC), sh);
-      x = _mm_add_epi32(_mm_add_epi32(x, _mm_and_si128(bc, low16)), _mm_mullo_epi32(q, _mm_srli_epi32(bc, 16)));
-    };
-    while (n) {
-      n -= kLanes;
-      for (int v = kVecs - 1; v >= 0; --v) step(X[v], n + 4 * static_cast<size_t>(v));
-    }
-    wp = w;
-    for (int v = 0; v < kVecs; ++v) _mm_storeu_si128(reinterpret_cast<__m128i*>(xs + 4 * v), X[v]);
-  }
-#else
-  uint16_t* w = wp;
-  while (n) {
-    n -= kLanes;
-    for (int k = kLanes - 1; k >= 0; --k) xs[k] = put(xs[k], n + static_cast<size_t>(k), w);
-  }
-  wp = w;
+  constexpr int kVecs = kLanes / 4;
+  const __m128i sign = _mm_set1_epi32(static_cast<int>(0x80000000u));
+  const __m128i sixteen = _mm_set1_epi32(16), low16 = _mm_set1_epi32(0xFFFF);
+  const uint8_t* tk = tokens.data();
+  const uint8_t* cx = ctxs.data();
+  auto step = [&](__m128i& x, size_t i0, uint16_t*& w) {  // tokens i0..i0+3, their states in x
+    auto row = [&](size_t i) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(&enc[cx[i]][tk[i]])); };
+    const __m128i s0 = row(i0), s1 = row(i0 + 1), s2 = row(i0 + 2), s3 = row(i0 + 3);
+    const __m128i t0 = _mm_unpacklo_epi32(s0, s1), t1 = _mm_unpacklo_epi32(s2, s3);
+    const __m128i t2 = _mm_unpackhi_epi32(s0, s1), t3 = _mm_unpackhi_epi32(s2, s3);
+    const __m128i xmax = _mm_unpacklo_epi64(t0, t1), rcp = _mm_unpackhi_epi64(t0, t1);
+    const __m128i bc = _mm_unpacklo_epi64(t2, t3), sh = _mm_unpackhi_epi64(t2, t3);
+    // Lanes with x >= x_max (unsigned) put out their low word and shift it away.
+    const __m128i below = _mm_cmpgt_epi32(_mm_xor_si128(xmax, sign), _mm_xor_si128(x, sign));
+    const int m = ~_mm_movemask_ps(_mm_castsi128_ps(below)) & 0xF;
+    const __m128i words =
+        _mm_shuffle_epi8(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kPack[static_cast<size_t>(m)].data())));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(w - 4), words);
+    w -= std::popcount(static_cast<unsigned>(m));
+    x = _mm_srlv_epi32(x, _mm_andnot_si128(below, sixteen));
+    // q = (x * rcp) >> 32 >> shift, then x + bias + q * cmpl.
+    const __m128i even = _mm_srli_epi64(_mm_mul_epu32(x, rcp), 32);
+    const __m128i odd = _mm_mul_epu32(_mm_srli_epi64(x, 32), _mm_srli_epi64(rcp, 32));
+    const __m128i q = _mm_srlv_epi32(_mm_blend_epi16(even, odd, 0xCC), sh);
+    x = _mm_add_epi32(_mm_add_epi32(x, _mm_and_si128(bc, low16)), _mm_mullo_epi32(q, _mm_srli_epi32(bc, 16)));
+  };
+  __m128i X[kVecs];
+  for (int v = 0; v < kVecs; ++v) X[v] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(xs + 4 * v));
 #endif
-  for (int k = kLanes - 1; k >= 0; --k) {  // the decoder reads state 0's high word first
-    *--wp = static_cast<uint16_t>(xs[k]);
-    *--wp = static_cast<uint16_t>(xs[k] >> 16);
+  // The segments last first, each from its last token: the partial group of
+  // kLanes one at a time, then whole groups.
+  for (size_t sg = bounds.size() - 1; sg-- > 0;) {
+    const size_t s0 = bounds[sg], s1 = bounds[sg + 1];
+    if (s1 == s0) continue;
+    const size_t full = s0 + (s1 - s0) / kLanes * kLanes;
+    if (full < s1) {
+#if defined(__AVX2__)
+      for (int v = 0; v < kVecs; ++v) _mm_storeu_si128(reinterpret_cast<__m128i*>(xs + 4 * v), X[v]);
+#endif
+      for (size_t n = s1; n-- > full;) {
+        const size_t l = n - full;
+        xs[l] = put(xs[l], n, ws[l / kStreamLanes]);
+      }
+#if defined(__AVX2__)
+      for (int v = 0; v < kVecs; ++v) X[v] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(xs + 4 * v));
+#endif
+    }
+    for (size_t n = full; n > s0;) {
+      n -= kLanes;
+#if defined(__AVX2__)
+      for (int v = kVecs - 1; v >= 0; --v) step(X[v], n + 4 * static_cast<size_t>(v), ws[v / (kStreamLanes / 4)]);
+#else
+      for (int k = kLanes - 1; k >= 0; --k) xs[k] = put(xs[k], n + static_cast<size_t>(k), ws[k / kStreamLanes]);
+#endif
+    }
   }
-  put_varint(&outb, static_cast<uint64_t>(end - wp));
+#if defined(__AVX2__)
+  for (int v = 0; v < kVecs; ++v) _mm_storeu_si128(reinterpret_cast<__m128i*>(xs + 4 * v), X[v]);
+#endif
+  // Each stream starts with its lanes' final states, the first lane's high word first.
+  for (int k = kLanes - 1; k >= 0; --k) {
+    uint16_t*& w = ws[k / kStreamLanes];
+    *--w = static_cast<uint16_t>(xs[k]);
+    *--w = static_cast<uint16_t>(xs[k] >> 16);
+  }
+  size_t words = 0;
+  for (int st = 0; st < kStreams; ++st) {
+    put_varint(&outb, static_cast<uint64_t>(end[st] - ws[st]));
+    words += static_cast<size_t>(end[st] - ws[st]);
+  }
   size_t at = outb.size();
-  outb.resize(at + 2 * static_cast<size_t>(end - wp) + extra.size());
-  for (const uint16_t* q = wp; q < end; ++q, at += 2) {
-    outb[at] = static_cast<uint8_t>(*q);
-    outb[at + 1] = static_cast<uint8_t>(*q >> 8);
-  }
+  outb.resize(at + 2 * words + extra.size());
+  for (int st = 0; st < kStreams; ++st)
+    for (const uint16_t* q = ws[st]; q < end[st]; ++q, at += 2) {
+      outb[at] = static_cast<uint8_t>(*q);
+      outb[at + 1] = static_cast<uint8_t>(*q >> 8);
+    }
   if (!extra.empty()) std::memcpy(outb.data() + at, extra.data(), extra.size());
 
   return outb;
@@ -1121,6 +1162,7 @@ Result<std::vector<uint8_t>> encode_impl(const GroupConfig& g, std::span<const i
             std::fill(p->choice.begin(), p->choice.end(), kMed);
           } else {
             const uint32_t m = mask & ~p->excluded;
+            p->mark_segment();
             for (int64_t b = 0; b < bw; ++b) {
               const auto& cb = cost[static_cast<size_t>(b)];
               int best = kMed;
@@ -1139,6 +1181,7 @@ Result<std::vector<uint8_t>> encode_impl(const GroupConfig& g, std::span<const i
           }
           const uint16_t* uc = c > 0 ? p->body.u - ps : nullptr;
           for (int64_t y = y0; y < y1; ++y) {
+            p->mark_segment();
             row_contexts(p->body.u, uc, y, W, ctx_row.data());
             if (from_residuals) {
               chosen_residuals(kept.data() + (y - y0) * kLearned * W, p->choice.data(), B, W, qrow.data());
@@ -1281,14 +1324,18 @@ std::vector<uint32_t> packed_tables(const Freqs& freq) {
   return tab;
 }
 
-// The rANS decoder: `lanes` states (kLanes, or kLanesV3 in version 3 and 4 files),
-// token n decoded by state n mod lanes.
+// The rANS decoder: `lanes` states (kLanes in kStreams word streams, or kLanesV3
+// in one stream in version 3 and 4 files). Version 5: token j of each call (a
+// segment) by state j mod kLanes; versions 3 and 4: token n of the stripe by state
+// n mod 4 (`phase`: the lane of the next token).
 struct Lanes {
   uint32_t x[kLanes] = {};
   int lanes = kLanes;
-  unsigned phase = 0;            // lane of the next token
-  const uint8_t* rp = nullptr;   // next 16-bit word, and the end of the words
+  unsigned phase = 0;
+  const uint8_t* rp = nullptr;   // next 16-bit word of stream 0, and its end
   const uint8_t* rend = nullptr;
+  const uint8_t* srp[kStreams] = {};   // version 5: each stream's next word and end
+  const uint8_t* srend[kStreams] = {};
   bool bad = false;              // the words ran out
 };
 
@@ -1347,20 +1394,19 @@ void decode_tokens_impl(Lanes* L, const uint32_t* __restrict tab, const uint32_t
   L->bad |= bad;
 }
 
-// Version 5: kLanes (16) states, decoded as two vectors of eight where the CPU has
-// AVX2 and 16 bytes beyond the words the tokens may read are in the buffer (the
-// vectors read a renormalisation word for each of their lanes at once), the last
-// partial group with the lanes beyond it masked; otherwise one at a time. `out`
-// has room for 16 bytes past n.
+// Version 5: one segment of n tokens with kLanes (32) states in kStreams (4) word
+// streams, decoded as four vectors of eight (one per stream, so that their chains
+// of gather, renormalisation and next gather run side by side) where the CPU has
+// AVX2 and every stream has 16 bytes to spare beyond the words the tokens may read
+// (a vector reads a renormalisation word for each of its lanes at once); the last
+// partial group with the lanes beyond it masked. Otherwise one at a time. `out` has
+// room for kLanes bytes past n.
 template <bool kFixed>
 void decode_tokens_wide(Lanes* L, const uint32_t* __restrict tab, const uint32_t* __restrict ctx, uint32_t fixed,
                         int64_t n, uint8_t* __restrict out) {
-  static_assert(kLanes == 16);
-  const unsigned ph = L->phase;
+  static_assert(kLanes == 32 && kStreams == 4 && kStreamLanes == 8);
   int64_t k = 0;
   bool bad = false;
-  const uint8_t* rp = L->rp;
-  const uint8_t* const rend = L->rend;
 #if defined(__AVX2__)
   // For each mask of lanes that renormalise, the word each such lane takes: lane i
   // the (number of such lanes before i)-th of the next eight.
@@ -1373,12 +1419,16 @@ void decode_tokens_wide(Lanes* L, const uint32_t* __restrict tab, const uint32_t
     }
     return t;
   }();
-  if (rend - rp >= 2 * n + 16) {
-    // Lane i of the vectors A, B is state (ph + i) mod 16, (ph + 8 + i) mod 16.
-    alignas(32) uint32_t r[kLanes];
-    for (int i = 0; i < kLanes; ++i) r[i] = L->x[(ph + static_cast<unsigned>(i)) % kLanes];
-    __m256i A = _mm256_load_si256(reinterpret_cast<const __m256i*>(r));
-    __m256i B = _mm256_load_si256(reinterpret_cast<const __m256i*>(r + 8));
+  const int64_t room = 16 * ((n + kLanes - 1) / kLanes) + 16;
+  bool vec = true;
+  for (int st = 0; st < kStreams; ++st) vec &= L->srend[st] - L->srp[st] >= room;
+  if (vec) {
+    // One variable per stream (an array indexed in a loop stayed in memory).
+    __m256i V0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(L->x));
+    __m256i V1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(L->x + 8));
+    __m256i V2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(L->x + 16));
+    __m256i V3 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(L->x + 24));
+    const uint8_t *r0 = L->srp[0], *r1 = L->srp[1], *r2 = L->srp[2], *r3 = L->srp[3];
     const __m256i slot_mask = _mm256_set1_epi32(kProbScale - 1), f_mask = _mm256_set1_epi32(0xFFF);
     const __m256i lower = _mm256_set1_epi32(static_cast<int>(kRansL));
     const __m256i fixed_ctx = _mm256_set1_epi32(static_cast<int>(fixed << kProbBits));
@@ -1387,9 +1437,9 @@ void decode_tokens_wide(Lanes* L, const uint32_t* __restrict tab, const uint32_t
                                                12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
     const __m256i join = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);
     const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    // Tokens i.. with the lanes of X; kPart: only the first `count` (< 8) of them,
-    // the other lanes left as they are (out has room for eight bytes at i).
-    auto step = [&]<bool kPart>(__m256i& X, int64_t i, int64_t count) {
+    // Tokens i.. with the lanes of X and the words at r; kPart: only the first
+    // `count` (< 8) of them, the other lanes left as they are.
+    auto step = [&]<bool kPart>(__m256i& X, const uint8_t*& r, int64_t i, int64_t count) {
       const __m256i valid = kPart ? _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), iota) : iota;
       __m256i c = fixed_ctx;
       if constexpr (!kFixed) {
@@ -1404,39 +1454,52 @@ void decode_tokens_wide(Lanes* L, const uint32_t* __restrict tab, const uint32_t
       __m256i need = _mm256_cmpgt_epi32(lower, Y);
       if constexpr (kPart) need = _mm256_and_si256(need, valid);
       const unsigned m = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(need)));
-      const __m256i words = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rp)));
+      const __m256i words = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r)));
       const __m256i w = _mm256_permutevar8x32_epi32(words, _mm256_load_si256(reinterpret_cast<const __m256i*>(kExpand[m].data())));
       Y = _mm256_blendv_epi8(Y, _mm256_or_si256(_mm256_slli_epi32(Y, 16), w), need);
       X = kPart ? _mm256_blendv_epi8(X, Y, valid) : Y;
-      rp += 2 * std::popcount(m);
+      r += 2 * std::popcount(m);
       const __m256i sy = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(e, low_bytes), join);
       _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), _mm256_castsi256_si128(sy));
     };
     for (; k + kLanes <= n; k += kLanes) {
-      step.template operator()<false>(A, k, 8);
-      step.template operator()<false>(B, k + 8, 8);
+      step.template operator()<false>(V0, r0, k, 8);
+      step.template operator()<false>(V1, r1, k + 8, 8);
+      step.template operator()<false>(V2, r2, k + 16, 8);
+      step.template operator()<false>(V3, r3, k + 24, 8);
     }
-    if (k < n) {  // the last, partial group of 16
-      const int64_t left = n - k;
-      if (left >= 8) step.template operator()<false>(A, k, 8);
-      else step.template operator()<true>(A, k, left);
-      if (left > 8) step.template operator()<true>(B, k + 8, left - 8);
+    if (k < n) {  // the last, partial group of kLanes
+      auto part = [&](__m256i& X, const uint8_t*& r, int64_t at) {
+        const int64_t left = n - at;
+        if (left >= 8) step.template operator()<false>(X, r, at, 8);
+        else if (left > 0) step.template operator()<true>(X, r, at, left);
+      };
+      part(V0, r0, k);
+      part(V1, r1, k + 8);
+      part(V2, r2, k + 16);
+      part(V3, r3, k + 24);
       k = n;
     }
-    _mm256_store_si256(reinterpret_cast<__m256i*>(r), A);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(r + 8), B);
-    for (int i = 0; i < kLanes; ++i) L->x[(ph + static_cast<unsigned>(i)) % kLanes] = r[i];
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(L->x), V0);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(L->x + 8), V1);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(L->x + 16), V2);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(L->x + 24), V3);
+    L->srp[0] = r0;
+    L->srp[1] = r1;
+    L->srp[2] = r2;
+    L->srp[3] = r3;
   }
 #endif
   for (; k < n; ++k) {
-    uint32_t& x = L->x[(ph + static_cast<uint64_t>(k)) % kLanes];
+    const int lane = static_cast<int>(k % kLanes), st = lane / kStreamLanes;
+    uint32_t& x = L->x[lane];
     const uint32_t c = kFixed ? fixed : ctx[k];
     const uint32_t e = tab[(c << kProbBits) | (x & (kProbScale - 1))];
     x = ((e >> 8) & 0xFFF) * (x >> kProbBits) + (e >> 20);
     if (x < kRansL) {
-      if (rend - rp >= 2) {
-        x = (x << 16) | word16(rp);
-        rp += 2;
+      if (L->srend[st] - L->srp[st] >= 2) {
+        x = (x << 16) | word16(L->srp[st]);
+        L->srp[st] += 2;
       } else {
         bad = true;
         x = kRansL;
@@ -1444,8 +1507,6 @@ void decode_tokens_wide(Lanes* L, const uint32_t* __restrict tab, const uint32_t
     }
     out[k] = static_cast<uint8_t>(e);
   }
-  L->phase = static_cast<unsigned>((ph + static_cast<uint64_t>(n)) % kLanes);
-  L->rp = rp;
   L->bad |= bad;
 }
 
@@ -1709,9 +1770,18 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
   Freqs freq;
   RETURN_IF_ERROR(read_tables(&br, &alphabet, &freq));
   const int lanes = g.fast_version == 2 ? 2 : g.fast_version < 5 ? kLanesV3 : kLanes;
-  const uint64_t rans_words = br.varint();
-  if (br.bad || rans_words < 2u * lanes || rans_words > static_cast<uint64_t>(br.end - br.p) / 2)
-    return corrupt("bad token stream size");
+  // Version 5: the words of each of kStreams streams (kStreamLanes states each);
+  // before: one stream.
+  std::array<uint64_t, kStreams> stream_words{};
+  uint64_t rans_words = 0;
+  for (int st = 0; st < (lanes == kLanes ? kStreams : 1); ++st) {
+    const uint64_t sw = br.varint();
+    const uint64_t least = 2u * static_cast<uint64_t>(lanes == kLanes ? kStreamLanes : lanes);
+    if (br.bad || sw < least || sw > static_cast<uint64_t>(br.end - br.p) / 2) return corrupt("bad token stream size");
+    stream_words[static_cast<size_t>(st)] = sw;
+    rans_words += sw;
+  }
+  if (rans_words > static_cast<uint64_t>(br.end - br.p) / 2) return corrupt("bad token stream size");
   const int64_t R = static_cast<int64_t>(window.size()) / fs;  // frames the window holds
   if (R < std::min<int64_t>(frames, 2) || static_cast<int64_t>(window.size()) != R * fs || R > frames ||
       ((g.model || g.fast_version == 2) && R != frames))
@@ -1726,10 +1796,22 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
   const std::vector<uint32_t> tab = packed_tables(freq);
   Lanes L;
   L.lanes = lanes;
-  for (int k = 0; k < kLanes; ++k) L.x[k] = k < lanes ? word16(br.p + 4 * k) << 16 | word16(br.p + 4 * k + 2) : kRansL;
-  L.rp = br.p + 4 * lanes;
-  L.rend = br.p + 2 * rans_words;
-  FastBitReader bits(L.rend, br.end);
+  const uint8_t* words_end = br.p + 2 * rans_words;
+  if (lanes == kLanes) {  // stream st: its states, then its words
+    const uint8_t* at = br.p;
+    for (int st = 0; st < kStreams; ++st) {
+      for (int j = 0; j < kStreamLanes; ++j)
+        L.x[st * kStreamLanes + j] = word16(at + 4 * j) << 16 | word16(at + 4 * j + 2);
+      L.srp[st] = at + 4 * kStreamLanes;
+      L.srend[st] = at + 2 * stream_words[static_cast<size_t>(st)];
+      at = L.srend[st];
+    }
+  } else {
+    for (int k = 0; k < kLanes; ++k) L.x[k] = k < lanes ? word16(br.p + 4 * k) << 16 | word16(br.p + 4 * k + 2) : kRansL;
+    L.rp = br.p + 4 * lanes;
+    L.rend = words_end;
+  }
+  FastBitReader bits(words_end, br.end);
   DecodeBody d;
   d.step = step;
   d.lo = g.lo;
@@ -1798,7 +1880,11 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
     }
     if (emit) emit(t, frame);
   }
-  bool ends = L.rp == L.rend;
+  bool ends = true;
+  if (lanes == kLanes)
+    for (int st = 0; st < kStreams; ++st) ends &= L.srp[st] == L.srend[st];
+  else
+    ends = L.rp == L.rend;
   for (uint32_t x : L.x) ends &= x == kRansL;
   if (!ends) return corrupt("damaged data (token stream does not end where it should)");
   return Status::ok();

@@ -10,8 +10,8 @@
 // - residuals (quantised with step 2e+1 in lossy mode, predicted from the
 //   reconstruction) become a token (16 small values directly, larger ones as
 //   exponent and two leading bits) plus raw extra bits;
-// - tokens are coded with rANS (sixteen interleaved states, decoded as two vectors
-//   of eight where the CPU has AVX2) under static frequency
+// - tokens are coded with rANS (32 interleaved states in four word streams, decoded
+//   as four vectors of eight where the CPU has AVX2) under static frequency
 //   tables per context, one set per stripe; the context is the magnitude of the
 //   already coded residuals around the sample (north, north-west, north-east, the
 //   same place one frame earlier and in the previous channel), none of them in the

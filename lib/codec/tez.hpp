@@ -38,7 +38,7 @@ namespace sciflow::codec::tez {
 // written); version 3: codec/fast with four rANS states (read, no longer written);
 // version 4: either tier, with groups that may carry the colour transform
 // (kFlagColour; fast-tier groups with four states: read, no longer written);
-// version 5: codec/fast as it is now (sixteen states), with or without the colour
+// version 5: codec/fast as it is now (32 states, four streams), with or without the colour
 // transform. Each file carries the lowest version that describes it, so older
 // readers still read what they can and refuse the rest by its version.
 inline constexpr uint16_t kVersionMajor = 5;  // the highest this tezip reads and writes
