@@ -97,6 +97,32 @@ TEST_CASE("fast: temporal predictors win on a static noisy scene, and the choice
   CHECK(fast::predictor_name(4) == "chan");
 }
 
+// Version 5 codes each row's tokens with 32 states in four streams of eight: rows
+// of every width up to past two groups of 32 (streams unused, partial groups in
+// each stream, whole groups), in lossless and lossy mode, and both decoders (whole
+// group, frame by frame).
+TEST_CASE("fast: every row width against the 32 states and their four streams") {
+  for (int64_t w = 1; w <= 70; ++w) {
+    CAPTURE(w);
+    const auto v = series(3, 2, 5, w, 0, 4095, 40.0, static_cast<uint32_t>(w));
+    check_lossless_group(fast_config(2, 5, w, 0, 4095, 0, 4), v, 3);
+    const GroupConfig lossy = fast_config(2, 5, w, 0, 4095, 3, 4);
+    auto enc = encode_group(lossy, v, 3, nullptr, nullptr);
+    REQUIRE(enc);
+    std::vector<int64_t> out(v.size());
+    REQUIRE(decode_group(lossy, *enc, 3, out).is_ok());
+    int64_t worst = 0;
+    for (size_t i = 0; i < v.size(); ++i) worst = std::max(worst, std::abs(out[i] - v[i]));
+    CHECK(worst <= 3);
+    std::vector<int64_t> window(static_cast<size_t>(2 * 2 * 5 * w));
+    std::vector<int64_t> streamed;
+    REQUIRE(fast::decode_frames(lossy, *enc, 3, window, [&](int64_t, const int64_t* f) {
+              streamed.insert(streamed.end(), f, f + 2 * 5 * w);
+            }).is_ok());
+    CHECK(streamed == out);
+  }
+}
+
 TEST_CASE("fast: truncated, damaged or foreign data is an error, never a crash") {
   auto v = series(4, 2, 16, 16, 0, 65535, 40.0, 9);
   const GroupConfig g = fast_config(2, 16, 16, 0, 65535, 0, 8);
