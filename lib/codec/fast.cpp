@@ -1008,26 +1008,39 @@ std::vector<uint8_t> finish(Pass& ps) {
     const size_t s0 = bounds[sg], s1 = bounds[sg + 1];
     if (s1 == s0) continue;
     const size_t full = s0 + (s1 - s0) / kLanes * kLanes;
-    if (full < s1) {
 #if defined(__AVX2__)
-      for (int v = 0; v < kVecs; ++v) _mm_storeu_si128(reinterpret_cast<__m128i*>(xs + 4 * v), X[v]);
-#endif
-      for (size_t n = s1; n-- > full;) {
-        const size_t l = n - full;
-        xs[l] = put(xs[l], n, ws[l / kStreamLanes]);
+    // (The loops over the vectors are unrolled so that X stays in registers.)
+    if (full < s1) {  // whole quads of the partial group as vectors, the last part-quad one at a time
+      const size_t r = s1 - full;
+#pragma GCC unroll 8
+      for (int v = kVecs - 1; v >= 0; --v) {
+        const size_t l0 = 4 * static_cast<size_t>(v);
+        uint16_t*& w = ws[v / (kStreamLanes / 4)];
+        if (l0 + 4 <= r) {
+          step(X[v], full + l0, w);
+        } else if (l0 < r) {
+          alignas(16) uint32_t q[4];
+          _mm_store_si128(reinterpret_cast<__m128i*>(q), X[v]);
+          for (size_t l = r; l-- > l0;) q[l - l0] = put(q[l - l0], full + l, w);
+          X[v] = _mm_load_si128(reinterpret_cast<const __m128i*>(q));
+        }
       }
-#if defined(__AVX2__)
-      for (int v = 0; v < kVecs; ++v) X[v] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(xs + 4 * v));
-#endif
     }
     for (size_t n = full; n > s0;) {
       n -= kLanes;
-#if defined(__AVX2__)
+#pragma GCC unroll 8
       for (int v = kVecs - 1; v >= 0; --v) step(X[v], n + 4 * static_cast<size_t>(v), ws[v / (kStreamLanes / 4)]);
-#else
-      for (int k = kLanes - 1; k >= 0; --k) xs[k] = put(xs[k], n + static_cast<size_t>(k), ws[k / kStreamLanes]);
-#endif
     }
+#else
+    for (size_t n = s1; n-- > full;) {
+      const size_t l = n - full;
+      xs[l] = put(xs[l], n, ws[l / kStreamLanes]);
+    }
+    for (size_t n = full; n > s0;) {
+      n -= kLanes;
+      for (int k = kLanes - 1; k >= 0; --k) xs[k] = put(xs[k], n + static_cast<size_t>(k), ws[k / kStreamLanes]);
+    }
+#endif
   }
 #if defined(__AVX2__)
   for (int v = 0; v < kVecs; ++v) _mm_storeu_si128(reinterpret_cast<__m128i*>(xs + 4 * v), X[v]);
