@@ -973,7 +973,6 @@ std::vector<uint8_t> finish(Pass& ps) {
     }
     return t;
   }();
-  constexpr int kVecs = kLanes / 4;
   const __m128i sign = _mm_set1_epi32(static_cast<int>(0x80000000u));
   const __m128i sixteen = _mm_set1_epi32(16), low16 = _mm_set1_epi32(0xFFFF);
   const uint8_t* tk = tokens.data();
@@ -999,52 +998,55 @@ std::vector<uint8_t> finish(Pass& ps) {
     const __m128i q = _mm_srlv_epi32(_mm_blend_epi16(even, odd, 0xCC), sh);
     x = _mm_add_epi32(_mm_add_epi32(x, _mm_and_si128(bc, low16)), _mm_mullo_epi32(q, _mm_srli_epi32(bc, 16)));
   };
-  __m128i X[kVecs];
-  for (int v = 0; v < kVecs; ++v) X[v] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(xs + 4 * v));
 #endif
-  // The segments last first, each from its last token: the partial group of
-  // kLanes one at a time, then whole groups.
-  for (size_t sg = bounds.size() - 1; sg-- > 0;) {
-    const size_t s0 = bounds[sg], s1 = bounds[sg + 1];
-    if (s1 == s0) continue;
-    const size_t full = s0 + (s1 - s0) / kLanes * kLanes;
+  // Stream by stream (its states and words depend on no other stream's), the
+  // segments last first, each from its last token: of the partial group of kLanes,
+  // the stream's whole quads as vectors and its last part-quad one at a time; then
+  // the stream's eight tokens of each whole group, as two vectors of four.
+  for (int st = 0; st < kStreams; ++st) {
+    uint16_t*& w = ws[st];
+    const size_t l0 = static_cast<size_t>(st) * kStreamLanes;  // the stream's first lane
 #if defined(__AVX2__)
-    // (The loops over the vectors are unrolled so that X stays in registers.)
-    if (full < s1) {  // whole quads of the partial group as vectors, the last part-quad one at a time
-      const size_t r = s1 - full;
-#pragma GCC unroll 8
-      for (int v = kVecs - 1; v >= 0; --v) {
-        const size_t l0 = 4 * static_cast<size_t>(v);
-        uint16_t*& w = ws[v / (kStreamLanes / 4)];
-        if (l0 + 4 <= r) {
-          step(X[v], full + l0, w);
-        } else if (l0 < r) {
-          alignas(16) uint32_t q[4];
-          _mm_store_si128(reinterpret_cast<__m128i*>(q), X[v]);
-          for (size_t l = r; l-- > l0;) q[l - l0] = put(q[l - l0], full + l, w);
-          X[v] = _mm_load_si128(reinterpret_cast<const __m128i*>(q));
-        }
+    __m128i X0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(xs + l0));
+    __m128i X1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(xs + l0 + 4));
+    // Lanes q0..q0+3 of the partial group `full`, of which r exist, with their states in x.
+    auto quad = [&](__m128i& x, size_t q0, size_t full, size_t r) {
+      if (q0 + 4 <= r) {
+        step(x, full + q0, w);
+      } else if (q0 < r) {
+        alignas(16) uint32_t q[4];
+        _mm_store_si128(reinterpret_cast<__m128i*>(q), x);
+        for (size_t l = r; l-- > q0;) q[l - q0] = put(q[l - q0], full + l, w);
+        x = _mm_load_si128(reinterpret_cast<const __m128i*>(q));
       }
-    }
-    for (size_t n = full; n > s0;) {
-      n -= kLanes;
-#pragma GCC unroll 8
-      for (int v = kVecs - 1; v >= 0; --v) step(X[v], n + 4 * static_cast<size_t>(v), ws[v / (kStreamLanes / 4)]);
-    }
+    };
+#endif
+    for (size_t sg = bounds.size() - 1; sg-- > 0;) {
+      const size_t s0 = bounds[sg], s1 = bounds[sg + 1];
+      const size_t full = s0 + (s1 - s0) / kLanes * kLanes, r = s1 - full;
+#if defined(__AVX2__)
+      if (r > l0) {
+        quad(X1, l0 + 4, full, r);
+        quad(X0, l0, full, r);
+      }
+      for (size_t n = full; n > s0;) {
+        n -= kLanes;
+        step(X1, n + l0 + 4, w);
+        step(X0, n + l0, w);
+      }
 #else
-    for (size_t n = s1; n-- > full;) {
-      const size_t l = n - full;
-      xs[l] = put(xs[l], n, ws[l / kStreamLanes]);
+      for (size_t l = std::min(r, l0 + kStreamLanes); l-- > l0;) xs[l] = put(xs[l], full + l, w);
+      for (size_t n = full; n > s0;) {
+        n -= kLanes;
+        for (size_t l = l0 + kStreamLanes; l-- > l0;) xs[l] = put(xs[l], n + l, w);
+      }
+#endif
     }
-    for (size_t n = full; n > s0;) {
-      n -= kLanes;
-      for (int k = kLanes - 1; k >= 0; --k) xs[k] = put(xs[k], n + static_cast<size_t>(k), ws[k / kStreamLanes]);
-    }
+#if defined(__AVX2__)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(xs + l0), X0);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(xs + l0 + 4), X1);
 #endif
   }
-#if defined(__AVX2__)
-  for (int v = 0; v < kVecs; ++v) _mm_storeu_si128(reinterpret_cast<__m128i*>(xs + 4 * v), X[v]);
-#endif
   // Each stream starts with its lanes' final states, the first lane's high word first.
   for (int k = kLanes - 1; k >= 0; --k) {
     uint16_t*& w = ws[k / kStreamLanes];
