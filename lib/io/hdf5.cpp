@@ -130,14 +130,27 @@ herr_t visit(hid_t group, const char* name, const H5L_info_t* info, void* data) 
 }  // namespace
 
 File::~File() { (void)close(); }
-File::File(File&& o) noexcept : id_(std::exchange(o.id_, -1)), path_(std::move(o.path_)) {}
+File::File(File&& o) noexcept
+    : id_(std::exchange(o.id_, -1)),
+      path_(std::move(o.path_)),
+      read_id_(std::exchange(o.read_id_, -1)),
+      read_name_(std::move(o.read_name_)),
+      read_info_(std::move(o.read_info_)) {}
 File& File::operator=(File&& o) noexcept {
   if (this != &o) {
     (void)close();
     id_ = std::exchange(o.id_, -1);
     path_ = std::move(o.path_);
+    read_id_ = std::exchange(o.read_id_, -1);
+    read_name_ = std::move(o.read_name_);
+    read_info_ = std::move(o.read_info_);
   }
   return *this;
+}
+
+void File::forget_read_dataset() {
+  if (read_id_ >= 0) H5Dclose(static_cast<hid_t>(std::exchange(read_id_, -1)));
+  read_name_.clear();
 }
 
 Result<File> File::open(std::string_view path, bool writable) {
@@ -174,6 +187,7 @@ Result<File> File::create(std::string_view path) {
 }
 
 Status File::close() {
+  forget_read_dataset();
   if (id_ < 0) return Status::ok();
   hid_t id = std::exchange(id_, -1);
   if (H5Fclose(id) < 0) return stack_status(Code::kIoError, fmt::format("close '{}'", path_));
@@ -224,7 +238,17 @@ Result<DatasetInfo> File::info(std::string_view dataset) {
 
 Status File::read(std::string_view dataset, DType dtype, void* out, int64_t bytes, int64_t first,
                   int64_t count) {
-  ASSIGN_OR_RETURN(DatasetInfo info, this->info(dataset));
+  if (read_id_ < 0 || read_name_ != dataset) {
+    forget_read_dataset();
+    ASSIGN_OR_RETURN(DatasetInfo opened, this->info(dataset));
+    std::string name(dataset);
+    const hid_t d = H5Dopen2(id_, name.c_str(), H5P_DEFAULT);
+    if (d < 0) return stack_status(Code::kCorrupt, fmt::format("open dataset '{}:{}'", path_, dataset));
+    read_id_ = d;
+    read_name_ = name;
+    read_info_ = std::move(opened);
+  }
+  const DatasetInfo& info = read_info_;
   std::string what = fmt::format("read '{}:{}'", path_, dataset);
   if (info.shape.empty()) return unsupported(fmt::format("{}: scalar dataset", what));
   int64_t n0 = info.shape[0];
@@ -236,16 +260,15 @@ Status File::read(std::string_view dataset, DType dtype, void* out, int64_t byte
   if (elems * dtype_size(dtype) != bytes)
     return internal_error(fmt::format("{}: buffer holds {} bytes, selection needs {}", what, bytes,
                                       elems * dtype_size(dtype)));
-  std::string name(dataset);
-  Handle d(H5Dopen2(id_, name.c_str(), H5P_DEFAULT), H5Dclose);
-  Handle fspace(H5Dget_space(d.get()), H5Sclose);
+  const hid_t d = static_cast<hid_t>(read_id_);
+  Handle fspace(H5Dget_space(d), H5Sclose);
   std::vector<hsize_t> start(info.shape.size(), 0), cnt(info.shape.begin(), info.shape.end());
   start[0] = static_cast<hsize_t>(first);
   cnt[0] = static_cast<hsize_t>(count);
   if (H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr) < 0)
     return stack_status(Code::kInternal, what);
   Handle mspace(H5Screate_simple(static_cast<int>(cnt.size()), cnt.data(), nullptr), H5Sclose);
-  if (H5Dread(d.get(), native_type(dtype), mspace.get(), fspace.get(), H5P_DEFAULT, out) < 0)
+  if (H5Dread(d, native_type(dtype), mspace.get(), fspace.get(), H5P_DEFAULT, out) < 0)
     return stack_status(Code::kCorrupt, what);
   return Status::ok();
 }
@@ -259,6 +282,7 @@ Status File::write(std::string_view dataset, DType dtype, const std::vector<int6
 Status File::create_dataset(std::string_view dataset, DType dtype, const std::vector<int64_t>& shape,
                             const std::vector<int64_t>& chunks, int filter_id,
                             const std::vector<unsigned>& cd_values) {
+  forget_read_dataset();  // a write may change what read() keeps open
   std::string what = fmt::format("create dataset '{}:{}'", path_, dataset);
   std::string name(dataset);
   Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
@@ -282,6 +306,7 @@ Status File::create_dataset(std::string_view dataset, DType dtype, const std::ve
 }
 
 Status File::write_rows(std::string_view dataset, DType dtype, int64_t first, int64_t count, const void* data) {
+  forget_read_dataset();  // a write may change what read() keeps open
   std::string what = fmt::format("write '{}:{}'", path_, dataset);
   std::string name(dataset);
   Handle d(H5Dopen2(id_, name.c_str(), H5P_DEFAULT), H5Dclose);
@@ -325,6 +350,7 @@ Result<std::vector<std::pair<std::string, std::string>>> File::attributes(std::s
 }
 
 Status File::set_attribute(std::string_view object, std::string_view name, std::string_view value) {
+  forget_read_dataset();  // a write may change what read() keeps open
   std::string what = fmt::format("set attribute '{}' on '{}:{}'", name, path_, object);
   std::string obj(object), n(name);
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);

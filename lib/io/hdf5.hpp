@@ -45,7 +45,10 @@ class File {
 
   // Reads `count` entries along the first dimension starting at `first` (the whole
   // dataset with count = -1) into `out`, converting to `dtype`. `bytes` is the size
-  // of `out` and must match exactly.
+  // of `out` and must match exactly. The dataset stays open for the next read of the
+  // same dataset (a series read frame by frame: opening it again for every frame
+  // re-traverses NeXus external links, which opens their file again each time) until
+  // another dataset is read, anything is written, or the file closes.
   Status read(std::string_view dataset, DType dtype, void* out, int64_t bytes,
               int64_t first = 0, int64_t count = -1);
 
@@ -72,8 +75,13 @@ class File {
   const std::string& path() const { return path_; }
 
  private:
+  void forget_read_dataset();
+
   int64_t id_ = -1;
   std::string path_;
+  int64_t read_id_ = -1;   // the dataset read() keeps open, and its name and info
+  std::string read_name_;
+  DatasetInfo read_info_;
 };
 
 // The DType of HDF5 datatype `type_id` (an hid_t); kUnsupported naming `what` otherwise.

@@ -52,6 +52,47 @@ TEST_CASE("hdf5: write, list, read a slab, attributes") {
   fs::remove_all(dir);
 }
 
+// read() keeps the dataset it read open for the next read of it (frame-by-frame
+// reading); switching datasets, writing, moving the File and reading again after a
+// write must all see what the file holds.
+TEST_CASE("hdf5: reads frame by frame, switching datasets and after writes") {
+  std::string dir = (fs::temp_directory_path() / "sciflow-h5.XXXXXX").string();
+  REQUIRE(mkdtemp(dir.data()));
+  std::string path = dir + "/two.h5";
+  std::vector<uint8_t> a(4 * 6), b(3 * 6);
+  std::iota(a.begin(), a.end(), 0);
+  std::iota(b.begin(), b.end(), 100);
+  {
+    auto f = File::create(path);
+    REQUIRE(f);
+    REQUIRE(f->write("/a", DType::kU8, {4, 2, 3}, a.data(), {1, 2, 3}).is_ok());
+    REQUIRE(f->write("/b", DType::kU8, {3, 2, 3}, b.data()).is_ok());
+  }
+  auto f = File::open(path, true);
+  REQUIRE(f);
+  std::vector<uint8_t> row(6);
+  for (int64_t t = 0; t < 4; ++t) {  // frame by frame, the other dataset in between
+    REQUIRE(f->read("/a", DType::kU8, row.data(), 6, t, 1).is_ok());
+    CHECK(row[0] == 6 * t);
+    CHECK(row[5] == 6 * t + 5);
+    REQUIRE(f->read("/b", DType::kU8, row.data(), 6, t % 3, 1).is_ok());
+    CHECK(row[0] == 100 + 6 * (t % 3));
+  }
+  REQUIRE(f->read("/a", DType::kU8, row.data(), 6, 0, 1).is_ok());
+  const std::vector<uint8_t> fresh = {9, 9, 9, 9, 9, 9};
+  REQUIRE(f->write_rows("/a", DType::kU8, 0, 1, fresh.data()).is_ok());
+  REQUIRE(f->read("/a", DType::kU8, row.data(), 6, 0, 1).is_ok());
+  CHECK(row == fresh);
+  File moved = std::move(*f);
+  REQUIRE(moved.read("/a", DType::kU8, row.data(), 6, 3, 1).is_ok());
+  CHECK(row[0] == 18);
+  CHECK(moved.read("/nope", DType::kU8, row.data(), 6, 0, 1).code() == Code::kNotFound);
+  REQUIRE(moved.read("/a", DType::kU8, row.data(), 6, 2, 1).is_ok());  // after a failed open
+  CHECK(row[0] == 12);
+  REQUIRE(moved.close().is_ok());
+  fs::remove_all(dir);
+}
+
 TEST_CASE("hdf5: missing and non-HDF5 files give clear errors") {
   auto missing = File::open("/no/such/run3.h5");
   REQUIRE_FALSE(missing);
