@@ -31,7 +31,7 @@ for spec in "4,9,11 u8" "3,6,7,3 u16" "6,5,5 i16" "2,3,4 f32" "5,12,3 u32"; do
     done
   done
 done
-# RGB decoded from 4:2:0 video: files with the colour transform (format version 4).
+# RGB decoded from 4:2:0 video: files with the colour transform (format versions 5 and 4).
 build/bin/tezip d tests/data/bulk-water-crop.tez --frames 0:4 -F raw -o "$corpus/in.raw" -q -f
 for tier in --fast --best; do
   build/bin/tezip c "$corpus/in.raw" --shape 4,64,64,3 --dtype u8 --group 2 $tier -o "$corpus/seed$i.tez" -q

@@ -1347,10 +1347,8 @@ struct Lanes {
   uint32_t x[kLanes] = {};
   int lanes = kLanes;
   unsigned phase = 0;
-  const uint8_t* rp = nullptr;   // next 16-bit word of stream 0, and its end
-  const uint8_t* rend = nullptr;
-  const uint8_t* srp[kStreams] = {};   // version 5: each stream's next word and end
-  const uint8_t* srend[kStreams] = {};
+  const uint8_t* rp[kStreams] = {};    // each stream's next 16-bit word and end (versions 3, 4: stream 0)
+  const uint8_t* rend[kStreams] = {};
   bool bad = false;              // the words ran out
 };
 
@@ -1363,8 +1361,8 @@ void decode_tokens_impl(Lanes* L, const uint32_t* __restrict tab, const uint32_t
                         uint8_t* __restrict out) {
   const unsigned ph = L->phase;
   uint32_t a0 = L->x[ph & 3], a1 = L->x[(ph + 1) & 3], a2 = L->x[(ph + 2) & 3], a3 = L->x[(ph + 3) & 3];
-  const uint8_t* rp = L->rp;
-  const uint8_t* const rend = L->rend;
+  const uint8_t* rp = L->rp[0];
+  const uint8_t* const rend = L->rend[0];
   bool bad = false;
 #define SCIFLOW_RANS_STEP(x, k)                                                              \
   do {                                                                                       \
@@ -1405,7 +1403,7 @@ void decode_tokens_impl(Lanes* L, const uint32_t* __restrict tab, const uint32_t
   L->x[(ph + 2) & 3] = a2;
   L->x[(ph + 3) & 3] = a3;
   L->phase = static_cast<unsigned>((ph + static_cast<uint64_t>(n)) & 3);
-  L->rp = rp;
+  L->rp[0] = rp;
   L->bad |= bad;
 }
 
@@ -1436,14 +1434,14 @@ void decode_tokens_wide(Lanes* L, const uint32_t* __restrict tab, const uint32_t
   }();
   const int64_t room = 16 * ((n + kLanes - 1) / kLanes) + 16;
   bool vec = true;
-  for (int st = 0; st < kStreams; ++st) vec &= L->srend[st] - L->srp[st] >= room;
+  for (int st = 0; st < kStreams; ++st) vec &= L->rend[st] - L->rp[st] >= room;
   if (vec) {
     // One variable per stream (an array indexed in a loop stayed in memory).
     __m256i V0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(L->x));
     __m256i V1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(L->x + 8));
     __m256i V2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(L->x + 16));
     __m256i V3 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(L->x + 24));
-    const uint8_t *r0 = L->srp[0], *r1 = L->srp[1], *r2 = L->srp[2], *r3 = L->srp[3];
+    const uint8_t *r0 = L->rp[0], *r1 = L->rp[1], *r2 = L->rp[2], *r3 = L->rp[3];
     const __m256i slot_mask = _mm256_set1_epi32(kProbScale - 1), f_mask = _mm256_set1_epi32(0xFFF);
     const __m256i lower = _mm256_set1_epi32(static_cast<int>(kRansL));
     const __m256i fixed_ctx = _mm256_set1_epi32(static_cast<int>(fixed << kProbBits));
@@ -1499,10 +1497,10 @@ void decode_tokens_wide(Lanes* L, const uint32_t* __restrict tab, const uint32_t
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(L->x + 8), V1);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(L->x + 16), V2);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(L->x + 24), V3);
-    L->srp[0] = r0;
-    L->srp[1] = r1;
-    L->srp[2] = r2;
-    L->srp[3] = r3;
+    L->rp[0] = r0;
+    L->rp[1] = r1;
+    L->rp[2] = r2;
+    L->rp[3] = r3;
   }
 #endif
   for (; k < n; ++k) {
@@ -1512,9 +1510,9 @@ void decode_tokens_wide(Lanes* L, const uint32_t* __restrict tab, const uint32_t
     const uint32_t e = tab[(c << kProbBits) | (x & (kProbScale - 1))];
     x = ((e >> 8) & 0xFFF) * (x >> kProbBits) + (e >> 20);
     if (x < kRansL) {
-      if (L->srend[st] - L->srp[st] >= 2) {
-        x = (x << 16) | word16(L->srp[st]);
-        L->srp[st] += 2;
+      if (L->rend[st] - L->rp[st] >= 2) {
+        x = (x << 16) | word16(L->rp[st]);
+        L->rp[st] += 2;
       } else {
         bad = true;
         x = kRansL;
@@ -1527,13 +1525,13 @@ void decode_tokens_wide(Lanes* L, const uint32_t* __restrict tab, const uint32_t
 
 void decode_tokens(Lanes* L, const uint32_t* tab, const uint32_t* ctx, int64_t n, uint8_t* out) {
   if (L->lanes == kLanes) decode_tokens_wide<false>(L, tab, ctx, 0, n, out);
-  else if (L->rend - L->rp >= 2 * n) decode_tokens_impl<false, false>(L, tab, ctx, 0, n, out);
+  else if (L->rend[0] - L->rp[0] >= 2 * n) decode_tokens_impl<false, false>(L, tab, ctx, 0, n, out);
   else decode_tokens_impl<true, false>(L, tab, ctx, 0, n, out);
 }
 
 void decode_tokens_fixed(Lanes* L, const uint32_t* tab, uint32_t ctx, int64_t n, uint8_t* out) {
   if (L->lanes == kLanes) decode_tokens_wide<true>(L, tab, nullptr, ctx, n, out);
-  else if (L->rend - L->rp >= 2 * n) decode_tokens_impl<false, true>(L, tab, nullptr, ctx, n, out);
+  else if (L->rend[0] - L->rp[0] >= 2 * n) decode_tokens_impl<false, true>(L, tab, nullptr, ctx, n, out);
   else decode_tokens_impl<true, true>(L, tab, nullptr, ctx, n, out);
 }
 
@@ -1787,11 +1785,12 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
   const int lanes = g.fast_version == 2 ? 2 : g.fast_version < 5 ? kLanesV3 : kLanes;
   // Version 5: the words of each of kStreams streams (kStreamLanes states each);
   // before: one stream.
+  const int streams = lanes == kLanes ? kStreams : 1;
   std::array<uint64_t, kStreams> stream_words{};
   uint64_t rans_words = 0;
-  for (int st = 0; st < (lanes == kLanes ? kStreams : 1); ++st) {
+  for (int st = 0; st < streams; ++st) {
     const uint64_t sw = br.varint();
-    const uint64_t least = 2u * static_cast<uint64_t>(lanes == kLanes ? kStreamLanes : lanes);
+    const uint64_t least = 2u * static_cast<uint64_t>(lanes / streams);
     if (br.bad || sw < least || sw > static_cast<uint64_t>(br.end - br.p) / 2) return corrupt("bad token stream size");
     stream_words[static_cast<size_t>(st)] = sw;
     rans_words += sw;
@@ -1811,22 +1810,16 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
   const std::vector<uint32_t> tab = packed_tables(freq);
   Lanes L;
   L.lanes = lanes;
-  const uint8_t* words_end = br.p + 2 * rans_words;
-  if (lanes == kLanes) {  // stream st: its states, then its words
-    const uint8_t* at = br.p;
-    for (int st = 0; st < kStreams; ++st) {
-      for (int j = 0; j < kStreamLanes; ++j)
-        L.x[st * kStreamLanes + j] = word16(at + 4 * j) << 16 | word16(at + 4 * j + 2);
-      L.srp[st] = at + 4 * kStreamLanes;
-      L.srend[st] = at + 2 * stream_words[static_cast<size_t>(st)];
-      at = L.srend[st];
-    }
-  } else {
-    for (int k = 0; k < kLanes; ++k) L.x[k] = k < lanes ? word16(br.p + 4 * k) << 16 | word16(br.p + 4 * k + 2) : kRansL;
-    L.rp = br.p + 4 * lanes;
-    L.rend = words_end;
+  std::fill(std::begin(L.x), std::end(L.x), kRansL);  // lanes a version does not use stay final
+  const uint8_t* at = br.p;  // stream st: its states, then its words
+  for (int st = 0; st < streams; ++st) {
+    for (int j = 0; j < lanes / streams; ++j)
+      L.x[st * (lanes / streams) + j] = word16(at + 4 * j) << 16 | word16(at + 4 * j + 2);
+    L.rp[st] = at + 4 * (lanes / streams);
+    L.rend[st] = at + 2 * stream_words[static_cast<size_t>(st)];
+    at = L.rend[st];
   }
-  FastBitReader bits(words_end, br.end);
+  FastBitReader bits(at, br.end);
   DecodeBody d;
   d.step = step;
   d.lo = g.lo;
@@ -1896,10 +1889,7 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
     if (emit) emit(t, frame);
   }
   bool ends = true;
-  if (lanes == kLanes)
-    for (int st = 0; st < kStreams; ++st) ends &= L.srp[st] == L.srend[st];
-  else
-    ends = L.rp == L.rend;
+  for (int st = 0; st < streams; ++st) ends &= L.rp[st] == L.rend[st];
   for (uint32_t x : L.x) ends &= x == kRansL;
   if (!ends) return corrupt("damaged data (token stream does not end where it should)");
   return Status::ok();

@@ -209,25 +209,30 @@ Result<std::vector<DatasetInfo>> File::list_datasets() {
 }
 
 Result<DatasetInfo> File::info(std::string_view dataset) {
-  std::string what = fmt::format("dataset '{}:{}'", path_, dataset);
   std::string name(dataset);
   Handle d(H5Dopen2(id_, name.c_str(), H5P_DEFAULT), H5Dclose);
-  if (!d.ok()) {
+  return describe(d.get(), dataset);
+}
+
+Result<DatasetInfo> File::describe(int64_t dataset_id, std::string_view dataset) {
+  const hid_t d = static_cast<hid_t>(dataset_id);
+  std::string what = fmt::format("dataset '{}:{}'", path_, dataset);
+  if (d < 0) {
     H5Eclear2(H5E_DEFAULT);
     return not_found(fmt::format("{}: no such dataset", what));
   }
-  Handle type(H5Dget_type(d.get()), H5Tclose);
-  Handle space(H5Dget_space(d.get()), H5Sclose);
+  Handle type(H5Dget_type(d), H5Tclose);
+  Handle space(H5Dget_space(d), H5Sclose);
   if (!type.ok() || !space.ok()) return stack_status(Code::kCorrupt, what);
   DatasetInfo out;
-  out.path = name;
+  out.path = std::string(dataset);
   ASSIGN_OR_RETURN(out.dtype, dtype_of_type(type.get(), what));
   int rank = H5Sget_simple_extent_ndims(space.get());
   if (rank < 0) return stack_status(Code::kCorrupt, what);
   std::vector<hsize_t> dims(static_cast<size_t>(rank));
   H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
   out.shape.assign(dims.begin(), dims.end());
-  Handle plist(H5Dget_create_plist(d.get()), H5Pclose);
+  Handle plist(H5Dget_create_plist(d), H5Pclose);
   if (plist.ok() && H5Pget_layout(plist.get()) == H5D_CHUNKED) {
     std::vector<hsize_t> ch(static_cast<size_t>(rank));
     H5Pget_chunk(plist.get(), rank, ch.data());
@@ -240,13 +245,16 @@ Status File::read(std::string_view dataset, DType dtype, void* out, int64_t byte
                   int64_t count) {
   if (read_id_ < 0 || read_name_ != dataset) {
     forget_read_dataset();
-    ASSIGN_OR_RETURN(DatasetInfo opened, this->info(dataset));
     std::string name(dataset);
     const hid_t d = H5Dopen2(id_, name.c_str(), H5P_DEFAULT);
-    if (d < 0) return stack_status(Code::kCorrupt, fmt::format("open dataset '{}:{}'", path_, dataset));
+    auto described = describe(d, dataset);
+    if (!described) {
+      if (d >= 0) H5Dclose(d);
+      return described.status();
+    }
     read_id_ = d;
-    read_name_ = name;
-    read_info_ = std::move(opened);
+    read_name_ = std::move(name);
+    read_info_ = std::move(*described);
   }
   const DatasetInfo& info = read_info_;
   std::string what = fmt::format("read '{}:{}'", path_, dataset);

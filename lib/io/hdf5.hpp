@@ -76,6 +76,8 @@ class File {
 
  private:
   void forget_read_dataset();
+  // info() of the dataset `dataset_id` (an hid_t; negative: the open failed) named `dataset`.
+  Result<DatasetInfo> describe(int64_t dataset_id, std::string_view dataset);
 
   int64_t id_ = -1;
   std::string path_;
