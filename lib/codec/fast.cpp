@@ -1597,19 +1597,22 @@ class FastBitReader {
 };
 
 // A decoded row's residuals: from its tokens and their extra bits, the zigzag
-// magnitudes (u, for the contexts after it) and the signed residuals q. Returns the
-// largest magnitude.
+// magnitudes (u, for the contexts after it) and the signed residuals: residual x
+// to q[x kStride] (kStride 8: by step for the wavefront, wave_block_row). Returns
+// the largest magnitude (above anything int32 can hold the residuals are not
+// valid: damage).
+template <class Q, int kStride>
 [[gnu::noinline]] uint64_t row_residuals(const uint8_t* __restrict tok, int64_t w, uint8_t top_token, FastBitReader* bits,
-                                         uint16_t* __restrict u, int64_t* __restrict q) {
+                                         uint16_t* __restrict u, Q* __restrict q) {
   if (top_token < kDirect) {  // no extra bits in this row
     for (int64_t x = 0; x < w; ++x) {
       u[x] = tok[x];
-      q[x] = unzigzag(tok[x]);
+      q[x * kStride] = static_cast<Q>(unzigzag(tok[x]));
     }
     return top_token;
   }
-  // A local copy of the reader: the stores to q (int64) could alias its members
-  // (uint64), which would keep them in memory.
+  // A local copy of the reader: the stores to q could alias its members, which
+  // would keep them in memory.
   FastBitReader br = *bits;
   uint64_t top = 0;
   auto read = [&](int64_t x) {
@@ -1617,7 +1620,7 @@ class FastBitReader {
     const uint64_t uz = tv.base | br.get(tv.bits);
     top = std::max(top, uz);
     u[x] = saturate(uz);
-    q[x] = unzigzag(uz);
+    q[x * kStride] = static_cast<Q>(unzigzag(uz));
   };
   int64_t wide = 0;  // tokens with extra bits in this row
   for (int64_t x = 0; x < w; ++x) wide += tok[x] >= kDirect;
@@ -1629,7 +1632,7 @@ class FastBitReader {
     // than any direct value, so the row's largest is among them.
     for (int64_t x = 0; x < w; ++x) {
       u[x] = tok[x];
-      q[x] = unzigzag(tok[x]);
+      q[x * kStride] = static_cast<Q>(unzigzag(tok[x]));
     }
     for (int64_t x = 0; x < w; ++x)
       if (tok[x] >= kDirect) read(x);
@@ -1684,6 +1687,283 @@ struct DecodeBody {
   for (int64_t x = 0; x < n; ++x) bad |= static_cast<uint64_t>(static_cast<uint64_t>(v[x] - lo) > span);
   return bad != 0;
 }
+
+// ---- wavefront reconstruction of a block row (AVX2) -----------------------------
+//
+// Each sample's prediction waits on its west neighbour, so a row is a serial chain.
+// The eight rows of a block row are eight chains, and row j + 1 at column x needs
+// only what row j decoded at x and x - 1: step s decodes row j at column s - j for
+// all eight rows at once, one row per lane of a vector of int32. The lane's west
+// neighbour is its own value from the step before, the north neighbour the lane
+// above's value from the step before (one lane shift), the north-west one the north
+// neighbour of the step before. Inputs are laid out by step (skew()): eight values
+// per step, lane j from row j at column s - j; the output goes back to the rows the
+// same way (unskew()). The predictors the block row uses are computed in every
+// lane, each lane keeps its block's. Same values as run_row / run_two_rows
+// (predict_inner), sample by sample.
+constexpr int kWaveRows = 8;
+constexpr int64_t kWavePad = 24;  // int32 rows of the chan term: room for skewed loads on both sides
+
+// Whether a block row may go through the wavefront: int32 holds every sum and
+// difference the predictors form of samples in [lo, hi] and of residual * step.
+bool wave_fits(const GroupConfig& g, int64_t step) {
+  constexpr int64_t kLim = int64_t{1} << 28;
+  return g.block == kWaveRows && g.lo >= -kLim && g.hi <= kLim && g.hi - g.lo < kLim && step < kLim;
+}
+
+#if defined(__AVX2__)
+[[gnu::always_inline]] inline void transpose8(__m256i& r0, __m256i& r1, __m256i& r2, __m256i& r3, __m256i& r4,
+                                              __m256i& r5, __m256i& r6, __m256i& r7) {
+  const __m256i a0 = _mm256_unpacklo_epi32(r0, r1), a1 = _mm256_unpackhi_epi32(r0, r1);
+  const __m256i a2 = _mm256_unpacklo_epi32(r2, r3), a3 = _mm256_unpackhi_epi32(r2, r3);
+  const __m256i a4 = _mm256_unpacklo_epi32(r4, r5), a5 = _mm256_unpackhi_epi32(r4, r5);
+  const __m256i a6 = _mm256_unpacklo_epi32(r6, r7), a7 = _mm256_unpackhi_epi32(r6, r7);
+  const __m256i b0 = _mm256_unpacklo_epi64(a0, a2), b1 = _mm256_unpackhi_epi64(a0, a2);
+  const __m256i b2 = _mm256_unpacklo_epi64(a1, a3), b3 = _mm256_unpackhi_epi64(a1, a3);
+  const __m256i b4 = _mm256_unpacklo_epi64(a4, a6), b5 = _mm256_unpackhi_epi64(a4, a6);
+  const __m256i b6 = _mm256_unpacklo_epi64(a5, a7), b7 = _mm256_unpackhi_epi64(a5, a7);
+  r0 = _mm256_permute2x128_si256(b0, b4, 0x20);
+  r1 = _mm256_permute2x128_si256(b1, b5, 0x20);
+  r2 = _mm256_permute2x128_si256(b2, b6, 0x20);
+  r3 = _mm256_permute2x128_si256(b3, b7, 0x20);
+  r4 = _mm256_permute2x128_si256(b0, b4, 0x31);
+  r5 = _mm256_permute2x128_si256(b1, b5, 0x31);
+  r6 = _mm256_permute2x128_si256(b2, b6, 0x31);
+  r7 = _mm256_permute2x128_si256(b3, b7, 0x31);
+}
+
+// Eight values of a row from column c on as int32, 0 outside [0, w).
+template <class T>
+[[gnu::always_inline]] inline __m256i row8(const T* row, int64_t c, int64_t w) {
+  if (c >= 0 && c + 8 <= w) {
+    if constexpr (std::is_same_v<T, int32_t>) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + c));
+    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);  // the low halves of four int64
+    const __m256i a = _mm256_permutevar8x32_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + c)), even);
+    const __m256i b = _mm256_permutevar8x32_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + c + 4)), even);
+    return _mm256_permute2x128_si256(a, b, 0x20);
+  }
+  alignas(32) int32_t t[8];
+  for (int i = 0; i < 8; ++i) t[i] = c + i >= 0 && c + i < w ? static_cast<int32_t>(row[c + i]) : 0;
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(t));
+}
+
+// out[8 s + j] = row j at column s - j (0 outside the row), for the steps
+// 0 <= s < S (a multiple of 8). Row j starts at rows + j * stride.
+template <class T>
+void skew(const T* rows, int64_t stride, int64_t w, int64_t S, int32_t* __restrict out) {
+  for (int64_t s0 = 0; s0 < S; s0 += 8) {
+    __m256i r0 = row8(rows, s0, w), r1 = row8(rows + stride, s0 - 1, w), r2 = row8(rows + 2 * stride, s0 - 2, w),
+            r3 = row8(rows + 3 * stride, s0 - 3, w), r4 = row8(rows + 4 * stride, s0 - 4, w),
+            r5 = row8(rows + 5 * stride, s0 - 5, w), r6 = row8(rows + 6 * stride, s0 - 6, w),
+            r7 = row8(rows + 7 * stride, s0 - 7, w);
+    transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
+    __m256i* o = reinterpret_cast<__m256i*>(out + 8 * s0);
+    _mm256_storeu_si256(o + 0, r0);
+    _mm256_storeu_si256(o + 1, r1);
+    _mm256_storeu_si256(o + 2, r2);
+    _mm256_storeu_si256(o + 3, r3);
+    _mm256_storeu_si256(o + 4, r4);
+    _mm256_storeu_si256(o + 5, r5);
+    _mm256_storeu_si256(o + 6, r6);
+    _mm256_storeu_si256(o + 7, r7);
+  }
+}
+
+// The eight values v go to row at columns c .. c + 7, those in [1, w) only.
+[[gnu::always_inline]] inline void put8(int64_t* row, int64_t c, int64_t w, __m256i v) {
+  if (c >= 1 && c + 8 <= w) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + c), _mm256_cvtepi32_epi64(_mm256_castsi256_si128(v)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + c + 4), _mm256_cvtepi32_epi64(_mm256_extracti128_si256(v, 1)));
+    return;
+  }
+  alignas(32) int32_t t[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(t), v);
+  for (int64_t i = std::max<int64_t>(0, 1 - c); i < 8 && c + i < w; ++i) row[c + i] = t[i];
+}
+
+// The inverse of skew(): row j at column c = in[8 (c + j) + j], for 1 <= c < w.
+void unskew(const int32_t* __restrict in, int64_t S, int64_t* rows, int64_t w) {
+  for (int64_t s0 = 0; s0 < S; s0 += 8) {
+    const __m256i* p = reinterpret_cast<const __m256i*>(in + 8 * s0);
+    __m256i r0 = _mm256_loadu_si256(p + 0), r1 = _mm256_loadu_si256(p + 1), r2 = _mm256_loadu_si256(p + 2),
+            r3 = _mm256_loadu_si256(p + 3), r4 = _mm256_loadu_si256(p + 4), r5 = _mm256_loadu_si256(p + 5),
+            r6 = _mm256_loadu_si256(p + 6), r7 = _mm256_loadu_si256(p + 7);
+    transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
+    put8(rows, s0, w, r0);
+    put8(rows + w, s0 - 1, w, r1);
+    put8(rows + 2 * w, s0 - 2, w, r2);
+    put8(rows + 3 * w, s0 - 3, w, r3);
+    put8(rows + 4 * w, s0 - 4, w, r4);
+    put8(rows + 5 * w, s0 - 5, w, r5);
+    put8(rows + 6 * w, s0 - 6, w, r6);
+    put8(rows + 7 * w, s0 - 7, w, r7);
+  }
+}
+
+// What the steps read: by step (skew()), the residuals, the previous frame's
+// samples and the previous channel's term of "chan" (pc - med3 of its neighbours);
+// by column, the row above the block row in this frame and in the previous one
+// (int64 rows, read as int32 from their low halves); each lane's first sample
+// (column 0, decoded before); the blocks' predictors.
+struct WaveIn {
+  const int32_t* q = nullptr;
+  const int32_t* p = nullptr;
+  const int32_t* co = nullptr;
+  const int64_t* above = nullptr;   // column 0; read to column S - 1 (into the next row)
+  const int64_t* pabove = nullptr;  // the same in the previous frame
+  const int32_t* first = nullptr;   // kWaveRows values
+  const uint8_t* choice = nullptr;
+  int64_t blocks = 0;               // entries of choice
+  int64_t S = 0;                    // steps, a multiple of 8
+  int32_t lo = 0, hi = 0, step = 1;
+};
+
+// The predictors a block row uses: kUse has bit k for predictor k (only med,
+// prev, tmed, mean and chan). Those not in kUse are neither computed nor chosen.
+template <bool kLossy, unsigned kUse>
+void wave_steps(const WaveIn& in, int32_t* __restrict out) {
+  constexpr bool kMany = (kUse & (kUse - 1)) != 0;
+  constexpr auto has = [](int k) { return (kUse >> k & 1) != 0; };
+  constexpr bool kNeedMed = has(kMed) || has(kMean) || has(kChan);
+  const __m256i lo = _mm256_set1_epi32(in.lo), hi = _mm256_set1_epi32(in.hi), step = _mm256_set1_epi32(in.step);
+  const __m256i shift = _mm256_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6);
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  auto med3v = [](__m256i w, __m256i n, __m256i nw) {
+    const __m256i mx = _mm256_max_epi32(w, n), mn = _mm256_min_epi32(w, n);
+    return _mm256_max_epi32(mn, _mm256_min_epi32(mx, _mm256_sub_epi32(_mm256_add_epi32(w, n), nw)));
+  };
+  auto clampv = [&](__m256i v) { return _mm256_min_epi32(_mm256_max_epi32(v, lo), hi); };
+  auto at = [](const int32_t* a, int64_t s) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 8 * s)); };
+  auto low = [](const int64_t* a, int64_t s) { return _mm256_set1_epi32(static_cast<int32_t>(a[s])); };
+  __m256i v = _mm256_setzero_si256(), n = v, p = v, pn = v, dn = v;
+  for (int64_t s0 = 0, b = 0; s0 < in.S; s0 += 8, ++b) {
+    // Lane j at step s0 + i is in block b when j <= i, else in block b - 1.
+    __m256i kb = v, kb1 = v;
+    if constexpr (kMany) {
+      kb = _mm256_set1_epi32(in.choice[std::min(b, in.blocks - 1)]);
+      kb1 = _mm256_set1_epi32(in.choice[b > 0 ? std::min(b - 1, in.blocks - 1) : 0]);
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) {
+      const int64_t s = s0 + i;
+      // Neighbours: north from the lane above one step back (lane 0: the row above).
+      const __m256i nw = n, pw = p, dnw = dn;
+      n = _mm256_blend_epi32(_mm256_permutevar8x32_epi32(v, shift), low(in.above, s), 1);
+      __m256i med = v, tm = v, pred = v;
+      if constexpr (kNeedMed) med = med3v(v, n, nw);
+      if constexpr (has(kPrev) || has(kTmed) || has(kMean)) p = at(in.p, s);
+      if constexpr (has(kTmed)) {
+        pn = _mm256_blend_epi32(_mm256_permutevar8x32_epi32(pw, shift), low(in.pabove, s), 1);
+        dn = _mm256_sub_epi32(n, pn);
+        tm = clampv(_mm256_add_epi32(p, med3v(_mm256_sub_epi32(v, pw), dn, dnw)));
+      }
+      if constexpr (!kMany) {
+        if constexpr (has(kMed)) pred = med;
+        else if constexpr (has(kPrev)) pred = p;
+        else if constexpr (has(kTmed)) pred = tm;
+        else if constexpr (has(kMean)) pred = _mm256_srai_epi32(_mm256_add_epi32(med, p), 1);
+        else pred = clampv(_mm256_add_epi32(med, at(in.co, s)));
+      } else {
+        const __m256i k = _mm256_blendv_epi8(kb1, kb, _mm256_cmpgt_epi32(_mm256_set1_epi32(i + 1), lane));
+        pred = med;
+        if constexpr (has(kMean))
+          pred = _mm256_blendv_epi8(pred, _mm256_srai_epi32(_mm256_add_epi32(med, p), 1),
+                                    _mm256_cmpeq_epi32(k, _mm256_set1_epi32(kMean)));
+        if constexpr (has(kChan))
+          pred = _mm256_blendv_epi8(pred, clampv(_mm256_add_epi32(med, at(in.co, s))),
+                                    _mm256_cmpeq_epi32(k, _mm256_set1_epi32(kChan)));
+        if constexpr (has(kTmed)) pred = _mm256_blendv_epi8(pred, tm, _mm256_cmpeq_epi32(k, _mm256_set1_epi32(kTmed)));
+        if constexpr (has(kPrev)) pred = _mm256_blendv_epi8(pred, p, _mm256_cmpeq_epi32(k, _mm256_set1_epi32(kPrev)));
+      }
+      if constexpr (kLossy) v = clampv(_mm256_add_epi32(pred, _mm256_mullo_epi32(at(in.q, s), step)));
+      else v = _mm256_add_epi32(pred, at(in.q, s));
+      if (s0 == 0)  // lane i starts at column 0, decoded before
+        v = _mm256_blendv_epi8(v, _mm256_set1_epi32(in.first[i]), _mm256_cmpeq_epi32(lane, _mm256_set1_epi32(i)));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8 * s), v);
+    }
+  }
+}
+
+using WaveSteps = void (*)(const WaveIn&, int32_t*);
+
+// wave_steps for the predictors of `use` (bit k: predictor k): each one alone,
+// else all of med, prev and mean with tmed and chan where used.
+template <bool kLossy>
+WaveSteps wave_kernel(unsigned use) {
+  constexpr unsigned kCheap = 1u << kMed | 1u << kPrev | 1u << kMean, T = 1u << kTmed, C = 1u << kChan;
+  switch (use) {
+    case 1u << kMed: return wave_steps<kLossy, 1u << kMed>;
+    case 1u << kPrev: return wave_steps<kLossy, 1u << kPrev>;
+    case 1u << kTmed: return wave_steps<kLossy, 1u << kTmed>;
+    case 1u << kMean: return wave_steps<kLossy, 1u << kMean>;
+    case 1u << kChan: return wave_steps<kLossy, 1u << kChan>;
+    default: break;
+  }
+  if ((use & T) && (use & C)) return wave_steps<kLossy, kCheap | T | C>;
+  if (use & T) return wave_steps<kLossy, kCheap | T>;
+  if (use & C) return wave_steps<kLossy, kCheap | C>;
+  return wave_steps<kLossy, kCheap>;
+}
+
+// Step-ordered buffers of wave_block_row, kept across block rows.
+struct WaveBuffers {
+  int64_t S = 0, stride = 0;
+  std::vector<int32_t> co;  // the chan term by row, kWavePad before column 0
+  std::vector<int32_t> dq, dp, dco, dout;
+  void reset(int64_t w) {
+    S = (w + kWaveRows - 1 + 7) / 8 * 8;
+    stride = w + 2 * kWavePad;
+    co.assign(static_cast<size_t>(kWaveRows * stride), 0);
+    for (auto* v : {&dq, &dp, &dco, &dout}) v->assign(static_cast<size_t>(8 * S), 0);
+  }
+};
+
+// Rows y0 .. y0 + 7 (0 < y0) of the plane cur (= r.cur) from their residuals, by
+// step in wb->dq (row_residuals<int32_t, 8> of row j to wb->dq + 9 j), blocks with the predictors choice[0 .. bw) (none learned):
+// the values run_row would give. Lossless samples are not range-checked here (as
+// run_row).
+void wave_block_row(const Refs& r, int64_t* cur, const uint8_t* choice, int64_t bw, int64_t y0, int64_t step,
+                    bool lossy, WaveBuffers* wb) {
+  const int64_t w = r.w;
+  int32_t first[kWaveRows];
+  for (int64_t j = 0; j < kWaveRows; ++j) {  // column 0: its own chain, down the rows
+    const int64_t i = (y0 + j) * w;
+    const int64_t pred = predict(choice[0], r, i, 0, y0 + j);
+    const int64_t q = wb->dq[static_cast<size_t>(9 * j)];
+    cur[i] = lossy ? clamp64(pred + q * step, r.lo, r.hi) : pred + q;
+    first[j] = static_cast<int32_t>(cur[i]);
+  }
+  unsigned use = 0;
+  for (int64_t b = 0; b < bw; ++b) use |= 1u << choice[b];
+  if (use & (1u << kPrev | 1u << kTmed | 1u << kMean)) skew(r.p1 + y0 * w, w, w, wb->S, wb->dp.data());
+  if (use & 1u << kChan) {
+    for (int64_t j = 0; j < kWaveRows; ++j) {
+      const int64_t* __restrict c = r.pc + (y0 + j) * w;
+      const int64_t* __restrict n = c - w;
+      int32_t* __restrict d = wb->co.data() + j * wb->stride + kWavePad;
+      for (int64_t x = 1; x < w; ++x)
+        d[x] = static_cast<int32_t>(c[x]) - med3<int32_t>(static_cast<int32_t>(c[x - 1]), static_cast<int32_t>(n[x]),
+                                                          static_cast<int32_t>(n[x - 1]));
+    }
+    skew(wb->co.data() + kWavePad, wb->stride, w, wb->S, wb->dco.data());
+  }
+  WaveIn in;
+  in.q = wb->dq.data();
+  in.p = wb->dp.data();
+  in.co = wb->dco.data();
+  in.above = cur + (y0 - 1) * w;
+  in.pabove = r.p1 ? r.p1 + (y0 - 1) * w : in.above;
+  in.first = first;
+  in.choice = choice;
+  in.blocks = bw;
+  in.S = wb->S;
+  in.lo = static_cast<int32_t>(r.lo);
+  in.hi = static_cast<int32_t>(r.hi);
+  in.step = static_cast<int32_t>(step);
+  (lossy ? wave_kernel<true>(use) : wave_kernel<false>(use))(in, wb->dout.data());
+  unskew(wb->dout.data(), wb->S, cur + y0 * w, w);
+}
+#endif
 
 // ---- version 2 decoder (files from before the version 3 contexts) --------------------
 
@@ -1829,6 +2109,13 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
   std::vector<uint16_t> ubuf(static_cast<size_t>(fs), 0);
   std::vector<uint32_t> ctx(static_cast<size_t>(W));
   std::vector<uint8_t> tok(static_cast<size_t>(W) + kLanes);  // decode_tokens may write past the row
+#if defined(__AVX2__)
+  const bool wave = wave_fits(g, step);
+  WaveBuffers wb;
+  if (wave) wb.reset(W);
+#else
+  const bool wave = false;
+#endif
   std::vector<int64_t> qrow(static_cast<size_t>(2 * W));
   std::vector<int64_t> mplane(g.model ? static_cast<size_t>(ps) : 0);
   ml::FrameNet::Scratch scratch;
@@ -1847,8 +2134,27 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
       const uint16_t* uc = c > 0 ? u - ps : nullptr;
       d.cur = cur;
       const uint32_t mask = allowed_mask(t, c, g.model != nullptr);
+      // The residuals of row y into qrow + j W, or for the wavefront (by_step), by
+      // step into wb.dq.
+      auto residuals = [&](int64_t y, int64_t j, bool by_step = false) -> Status {
+        row_contexts(u, uc, y, W, ctx.data());
+        decode_tokens(&L, tab.data(), ctx.data(), W, tok.data());
+        const uint8_t top = max_of(tok.data(), W);
+        if (top >= alphabet || L.bad) return corrupt(fmt::format("frame {} channel {}: truncated or damaged data", t, c));
+#if defined(__AVX2__)
+        const uint64_t most = by_step ? row_residuals<int32_t, kWaveRows>(tok.data(), W, top, &bits, u + y * W, wb.dq.data() + 9 * j)
+                                      : row_residuals<int64_t, 1>(tok.data(), W, top, &bits, u + y * W, qrow.data() + j * W);
+#else
+        const uint64_t most = row_residuals<int64_t, 1>(tok.data(), W, top, &bits, u + y * W, qrow.data() + j * W);
+#endif
+        if (most > max_u)
+          return corrupt(fmt::format("frame {} channel {}: sample out of range", t, c));
+        if (bits.overrun()) return corrupt(fmt::format("frame {} channel {}: truncated or damaged data", t, c));
+        return Status::ok();
+      };
       for (int64_t y0 = 0; y0 < H; y0 += B) {
         const int64_t y1 = std::min(H, y0 + B);
+        bool learned = false;
         if (mask == 1) {
           std::fill(choice.begin(), choice.end(), kMed);
         } else {
@@ -1857,25 +2163,27 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
             const int k = choice[static_cast<size_t>(b)];
             if (k >= kPredictors || !(mask >> k & 1))
               return corrupt(fmt::format("frame {} channel {}: invalid predictor choice", t, c));
+            learned |= k == kLearned;
             if (k == kLearned && !rd.model) {  // the model runs only for planes that use it
               RETURN_IF_ERROR(learned_plane(*g.model, rec, t, c, fs, ps, H, W, g.lo, g.hi, mplane.data(), &scratch));
               rd.model = mplane.data();
             }
           }
         }
+#if defined(__AVX2__)
+        // A whole block row below the first: its residuals, then its samples in a wavefront.
+        if (wave && y0 > 0 && y1 - y0 == kWaveRows && !learned) {
+          for (int64_t j = 0; j < kWaveRows; ++j) RETURN_IF_ERROR(residuals(y0 + j, j, true));
+          wave_block_row(rd, cur, choice.data(), bw, y0, step, d.lossy, &wb);
+          if (!d.lossy && outside(cur + y0 * W, kWaveRows * W, g.lo, g.hi))
+            return corrupt(fmt::format("frame {} channel {}: sample out of range", t, c));
+          continue;
+        }
+#endif
         // Rows in pairs after the first (run_two_rows): residuals of both, then samples.
         for (int64_t y = y0; y < y1;) {
           const int64_t rows = y > 0 && y + 1 < y1 ? 2 : 1;
-          for (int64_t j = 0; j < rows; ++j) {
-            row_contexts(u, uc, y + j, W, ctx.data());
-            decode_tokens(&L, tab.data(), ctx.data(), W, tok.data());
-            const uint8_t top = max_of(tok.data(), W);
-            if (top >= alphabet || L.bad)
-              return corrupt(fmt::format("frame {} channel {}: truncated or damaged data", t, c));
-            if (row_residuals(tok.data(), W, top, &bits, u + (y + j) * W, qrow.data() + j * W) > max_u)
-              return corrupt(fmt::format("frame {} channel {}: sample out of range", t, c));
-            if (bits.overrun()) return corrupt(fmt::format("frame {} channel {}: truncated or damaged data", t, c));
-          }
+          for (int64_t j = 0; j < rows; ++j) RETURN_IF_ERROR(residuals(y + j, j));
           if (rows == 2) run_two_rows(rd, choice.data(), B, y, d);
           else run_row(rd, choice.data(), B, y, ctx.data(), d);
           if (!d.lossy) {
