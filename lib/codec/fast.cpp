@@ -1702,7 +1702,6 @@ struct DecodeBody {
 // lane, each lane keeps its block's. Same values as run_row / run_two_rows
 // (predict_inner), sample by sample.
 constexpr int kWaveRows = 8;
-constexpr int64_t kWavePad = 24;  // int32 rows of the chan term: room for skewed loads on both sides
 
 // Whether a block row may go through the wavefront: int32 holds every sum and
 // difference the predictors form of samples in [lo, hi] and of residual * step.
@@ -1800,17 +1799,19 @@ void unskew(const int32_t* __restrict in, int64_t S, int64_t* rows, int64_t w) {
   }
 }
 
-// What the steps read: by step (skew()), the residuals, the previous frame's
-// samples and the previous channel's term of "chan" (pc - med3 of its neighbours);
-// by column, the row above the block row in this frame and in the previous one
-// (int64 rows, read as int32 from their low halves); each lane's first sample
-// (column 0, decoded before); the blocks' predictors.
+// What the steps read: by step (skew(), or the steps' own output for the block
+// row in the previous frame or channel), the residuals, the previous frame's
+// samples and the previous channel's; by column, the row above the block row in
+// this frame, the previous one and the previous channel (int64 rows, read as int32
+// from their low halves); each lane's first sample (column 0, decoded before); the
+// blocks' predictors.
 struct WaveIn {
   const int32_t* q = nullptr;
   const int32_t* p = nullptr;
-  const int32_t* co = nullptr;
-  const int64_t* above = nullptr;   // column 0; read to column S - 1 (into the next row)
-  const int64_t* pabove = nullptr;  // the same in the previous frame
+  const int32_t* pc = nullptr;
+  const int64_t* above = nullptr;    // column 0; read to column S - 1 (into the next row)
+  const int64_t* pabove = nullptr;   // the same in the previous frame
+  const int64_t* pcabove = nullptr;  // and in the previous channel
   const int32_t* first = nullptr;   // kWaveRows values
   const uint8_t* choice = nullptr;
   int64_t blocks = 0;               // entries of choice
@@ -1835,7 +1836,7 @@ void wave_steps(const WaveIn& in, int32_t* __restrict out) {
   auto clampv = [&](__m256i v) { return _mm256_min_epi32(_mm256_max_epi32(v, lo), hi); };
   auto at = [](const int32_t* a, int64_t s) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 8 * s)); };
   auto low = [](const int64_t* a, int64_t s) { return _mm256_set1_epi32(static_cast<int32_t>(a[s])); };
-  __m256i v = _mm256_setzero_si256(), n = v, p = v, pn = v, dn = v;
+  __m256i v = _mm256_setzero_si256(), n = v, p = v, pn = v, dn = v, c = v, cn = v;
   for (int64_t s0 = 0, b = 0; s0 < in.S; s0 += 8, ++b) {
     // Lane j at step s0 + i is in block b when j <= i, else in block b - 1.
     __m256i kb = v, kb1 = v;
@@ -1852,6 +1853,13 @@ void wave_steps(const WaveIn& in, int32_t* __restrict out) {
       __m256i med = v, tm = v, pred = v;
       if constexpr (kNeedMed) med = med3v(v, n, nw);
       if constexpr (has(kPrev) || has(kTmed) || has(kMean)) p = at(in.p, s);
+      __m256i co = v;  // chan: the previous channel minus the MED of its neighbours
+      if constexpr (has(kChan)) {
+        const __m256i cw = c, cnw = cn;
+        c = at(in.pc, s);
+        cn = _mm256_blend_epi32(_mm256_permutevar8x32_epi32(cw, shift), low(in.pcabove, s), 1);
+        co = _mm256_sub_epi32(c, med3v(cw, cn, cnw));
+      }
       if constexpr (has(kTmed)) {
         pn = _mm256_blend_epi32(_mm256_permutevar8x32_epi32(pw, shift), low(in.pabove, s), 1);
         dn = _mm256_sub_epi32(n, pn);
@@ -1862,7 +1870,7 @@ void wave_steps(const WaveIn& in, int32_t* __restrict out) {
         else if constexpr (has(kPrev)) pred = p;
         else if constexpr (has(kTmed)) pred = tm;
         else if constexpr (has(kMean)) pred = _mm256_srai_epi32(_mm256_add_epi32(med, p), 1);
-        else pred = clampv(_mm256_add_epi32(med, at(in.co, s)));
+        else pred = clampv(_mm256_add_epi32(med, co));
       } else {
         const __m256i k = _mm256_blendv_epi8(kb1, kb, _mm256_cmpgt_epi32(_mm256_set1_epi32(i + 1), lane));
         pred = med;
@@ -1870,7 +1878,7 @@ void wave_steps(const WaveIn& in, int32_t* __restrict out) {
           pred = _mm256_blendv_epi8(pred, _mm256_srai_epi32(_mm256_add_epi32(med, p), 1),
                                     _mm256_cmpeq_epi32(k, _mm256_set1_epi32(kMean)));
         if constexpr (has(kChan))
-          pred = _mm256_blendv_epi8(pred, clampv(_mm256_add_epi32(med, at(in.co, s))),
+          pred = _mm256_blendv_epi8(pred, clampv(_mm256_add_epi32(med, co)),
                                     _mm256_cmpeq_epi32(k, _mm256_set1_epi32(kChan)));
         if constexpr (has(kTmed)) pred = _mm256_blendv_epi8(pred, tm, _mm256_cmpeq_epi32(k, _mm256_set1_epi32(kTmed)));
         if constexpr (has(kPrev)) pred = _mm256_blendv_epi8(pred, p, _mm256_cmpeq_epi32(k, _mm256_set1_epi32(kPrev)));
@@ -1905,25 +1913,33 @@ WaveSteps wave_kernel(unsigned use) {
   return wave_steps<kLossy, kCheap>;
 }
 
-// Step-ordered buffers of wave_block_row, kept across block rows.
+// Step-ordered buffers of wave_block_row. Every whole block row below the first
+// is kept by step (the steps' output, or skew() of a block row decoded otherwise)
+// for the same block row in the next channel and the next frame: their previous
+// channel and frame by step.
 struct WaveBuffers {
-  int64_t S = 0, stride = 0;
-  std::vector<int32_t> co;  // the chan term by row, kWavePad before column 0
-  std::vector<int32_t> dq, dp, dco, dout;
-  void reset(int64_t w) {
+  int64_t S = 0, rows = 0;       // steps, whole block rows
+  std::vector<int32_t> dq;       // residuals
+  std::vector<int32_t> kept[2];  // by frame parity, plane and block row
+  void reset(int64_t w, int64_t h, int64_t c) {
     S = (w + kWaveRows - 1 + 7) / 8 * 8;
-    stride = w + 2 * kWavePad;
-    co.assign(static_cast<size_t>(kWaveRows * stride), 0);
-    for (auto* v : {&dq, &dp, &dco, &dout}) v->assign(static_cast<size_t>(8 * S), 0);
+    rows = h / kWaveRows;
+    dq.assign(static_cast<size_t>(8 * S), 0);
+    for (auto& k : kept) k.assign(static_cast<size_t>(c * rows * 8 * S), 0);
+  }
+  // Block row y0 / 8 (a whole one) of plane c in frame t.
+  int32_t* at(int64_t t, int64_t c, int64_t y0) {
+    return kept[t & 1].data() + static_cast<size_t>(c * rows + y0 / kWaveRows) * static_cast<size_t>(8 * S);
   }
 };
 
 // Rows y0 .. y0 + 7 (0 < y0) of the plane cur (= r.cur) from their residuals, by
 // step in wb->dq (row_residuals<int32_t, 8> of row j to wb->dq + 9 j), blocks with the predictors choice[0 .. bw) (none learned):
 // the values run_row would give. Lossless samples are not range-checked here (as
-// run_row).
+// run_row). prev and prev_chan: the same block row by step in the previous frame
+// and channel (null where there is none); out: where this one goes by step.
 void wave_block_row(const Refs& r, int64_t* cur, const uint8_t* choice, int64_t bw, int64_t y0, int64_t step,
-                    bool lossy, WaveBuffers* wb) {
+                    bool lossy, const int32_t* prev, const int32_t* prev_chan, int32_t* out, WaveBuffers* wb) {
   const int64_t w = r.w;
   int32_t first[kWaveRows];
   for (int64_t j = 0; j < kWaveRows; ++j) {  // column 0: its own chain, down the rows
@@ -1935,24 +1951,13 @@ void wave_block_row(const Refs& r, int64_t* cur, const uint8_t* choice, int64_t 
   }
   unsigned use = 0;
   for (int64_t b = 0; b < bw; ++b) use |= 1u << choice[b];
-  if (use & (1u << kPrev | 1u << kTmed | 1u << kMean)) skew(r.p1 + y0 * w, w, w, wb->S, wb->dp.data());
-  if (use & 1u << kChan) {
-    for (int64_t j = 0; j < kWaveRows; ++j) {
-      const int64_t* __restrict c = r.pc + (y0 + j) * w;
-      const int64_t* __restrict n = c - w;
-      int32_t* __restrict d = wb->co.data() + j * wb->stride + kWavePad;
-      for (int64_t x = 1; x < w; ++x)
-        d[x] = static_cast<int32_t>(c[x]) - med3<int32_t>(static_cast<int32_t>(c[x - 1]), static_cast<int32_t>(n[x]),
-                                                          static_cast<int32_t>(n[x - 1]));
-    }
-    skew(wb->co.data() + kWavePad, wb->stride, w, wb->S, wb->dco.data());
-  }
   WaveIn in;
   in.q = wb->dq.data();
-  in.p = wb->dp.data();
-  in.co = wb->dco.data();
+  in.p = prev ? prev : out;  // (out: read only by predictors the block row cannot use)
+  in.pc = prev_chan ? prev_chan : out;
   in.above = cur + (y0 - 1) * w;
   in.pabove = r.p1 ? r.p1 + (y0 - 1) * w : in.above;
+  in.pcabove = r.pc ? r.pc + (y0 - 1) * w : in.above;
   in.first = first;
   in.choice = choice;
   in.blocks = bw;
@@ -1960,8 +1965,8 @@ void wave_block_row(const Refs& r, int64_t* cur, const uint8_t* choice, int64_t 
   in.lo = static_cast<int32_t>(r.lo);
   in.hi = static_cast<int32_t>(r.hi);
   in.step = static_cast<int32_t>(step);
-  (lossy ? wave_kernel<true>(use) : wave_kernel<false>(use))(in, wb->dout.data());
-  unskew(wb->dout.data(), wb->S, cur + y0 * w, w);
+  (lossy ? wave_kernel<true>(use) : wave_kernel<false>(use))(in, out);
+  unskew(out, wb->S, cur + y0 * w, w);
 }
 #endif
 
@@ -2112,7 +2117,7 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
 #if defined(__AVX2__)
   const bool wave = wave_fits(g, step);
   WaveBuffers wb;
-  if (wave) wb.reset(W);
+  if (wave) wb.reset(W, H, C);
 #else
   const bool wave = false;
 #endif
@@ -2174,7 +2179,8 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
         // A whole block row below the first: its residuals, then its samples in a wavefront.
         if (wave && y0 > 0 && y1 - y0 == kWaveRows && !learned) {
           for (int64_t j = 0; j < kWaveRows; ++j) RETURN_IF_ERROR(residuals(y0 + j, j, true));
-          wave_block_row(rd, cur, choice.data(), bw, y0, step, d.lossy, &wb);
+          wave_block_row(rd, cur, choice.data(), bw, y0, step, d.lossy, t > 0 ? wb.at(t - 1, c, y0) : nullptr,
+                         c > 0 ? wb.at(t, c - 1, y0) : nullptr, wb.at(t, c, y0), &wb);
           if (!d.lossy && outside(cur + y0 * W, kWaveRows * W, g.lo, g.hi))
             return corrupt(fmt::format("frame {} channel {}: sample out of range", t, c));
           continue;
@@ -2192,6 +2198,11 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
           }
           y += rows;
         }
+#if defined(__AVX2__)
+        // A whole block row below the first that was not decoded in a wavefront (a
+        // learned predictor in it): kept by step all the same.
+        if (wave && y0 > 0 && y1 - y0 == kWaveRows) skew(cur + y0 * W, W, W, wb.S, wb.at(t, c, y0));
+#endif
       }
     }
     if (emit) emit(t, frame);

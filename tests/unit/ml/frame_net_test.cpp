@@ -284,3 +284,49 @@ TEST_CASE("fast tier: a model that does not pay off leaves the stripe as the cla
 }
 
 }  // namespace sciflow::ml
+
+namespace sciflow::ml {
+
+// The fast decoder takes whole block rows below the first in a wavefront, reading
+// the same block row of the frame before by step; a block row that used the
+// learned predictor was decoded row by row and is kept by step all the same. Block
+// row 1 follows a per-pixel trend until frame 3 (the model wins there) and stands
+// still after (the previous frame wins): frame 4 reads frame 3's.
+TEST_CASE("fast tier with a model: block rows with and without the learned predictor, frame after frame") {
+  const int64_t T = 7, H = 32, W = 29;
+  std::mt19937 rng(8);
+  std::uniform_int_distribution<int> slope(-20, 20), base(300, 700);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<int64_t> b0(static_cast<size_t>(H * W)), sl(static_cast<size_t>(H * W));
+  for (size_t i = 0; i < b0.size(); ++i) {
+    b0[i] = base(rng);
+    sl[i] = slope(rng);
+  }
+  std::vector<int64_t> s(static_cast<size_t>(T * H * W));
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t y = 0; y < H; ++y)
+      for (int64_t x = 0; x < W; ++x) {
+        const size_t i = static_cast<size_t>(y * W + x);
+        const int64_t v = y / 8 == 1 ? b0[i] + sl[i] * std::min<int64_t>(t, 3) : b0[i] + std::llround(noise(rng));
+        s[static_cast<size_t>(t * H * W) + i] = std::clamp<int64_t>(v, 0, 1023);
+      }
+  auto net = FrameNet::from_float(2, 500, 200, 30, trend_layers(), Json::object());
+  REQUIRE(net);
+  for (int64_t bound : {int64_t{0}, int64_t{2}}) {
+    CAPTURE(bound);
+    codec::GroupConfig g{1, H, W, 0, 1023, bound, codec::Predictor::kAuto, 8, &*net};
+    g.fast = true;
+    codec::GroupStats st;
+    std::vector<int64_t> rec;
+    auto enc = codec::encode_group(g, s, T, &st, &rec);
+    REQUIRE(enc);
+    CHECK(st.blocks[5] > 0);  // learned
+    CHECK(st.blocks[1] > 0);  // prev
+    std::vector<int64_t> out(s.size(), -1);
+    REQUIRE(codec::decode_group(g, *enc, T, out).is_ok());
+    CHECK(out == rec);
+    if (bound == 0) CHECK(out == s);
+  }
+}
+
+}  // namespace sciflow::ml
