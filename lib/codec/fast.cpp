@@ -1768,35 +1768,47 @@ void skew(const T* rows, int64_t stride, int64_t w, int64_t S, int32_t* __restri
   }
 }
 
-// The eight values v go to row at columns c .. c + 7, those in [1, w) only.
-[[gnu::always_inline]] inline void put8(int64_t* row, int64_t c, int64_t w, __m256i v) {
+// The eight values v go to row at columns c .. c + 7, those in [1, w) only; the
+// lanes of those outside [lo, hi] are set in *bad.
+[[gnu::always_inline]] inline void put8(int64_t* row, int64_t c, int64_t w, __m256i v, __m256i lo, __m256i hi,
+                                        __m256i* bad) {
   if (c >= 1 && c + 8 <= w) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + c), _mm256_cvtepi32_epi64(_mm256_castsi256_si128(v)));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + c + 4), _mm256_cvtepi32_epi64(_mm256_extracti128_si256(v, 1)));
+    *bad = _mm256_or_si256(*bad, _mm256_or_si256(_mm256_cmpgt_epi32(lo, v), _mm256_cmpgt_epi32(v, hi)));
     return;
   }
-  alignas(32) int32_t t[8];
+  alignas(32) int32_t t[8], l[8], h[8];
   _mm256_store_si256(reinterpret_cast<__m256i*>(t), v);
-  for (int64_t i = std::max<int64_t>(0, 1 - c); i < 8 && c + i < w; ++i) row[c + i] = t[i];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(l), lo);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(h), hi);
+  for (int64_t i = std::max<int64_t>(0, 1 - c); i < 8 && c + i < w; ++i) {
+    row[c + i] = t[i];
+    if (t[i] < l[0] || t[i] > h[0]) *bad = _mm256_set1_epi32(-1);
+  }
 }
 
 // The inverse of skew(): row j at column c = in[8 (c + j) + j], for 1 <= c < w.
-void unskew(const int32_t* __restrict in, int64_t S, int64_t* rows, int64_t w) {
+// Whether all of those lie in [lo, hi].
+bool unskew(const int32_t* __restrict in, int64_t S, int64_t* rows, int64_t w, int32_t lo32, int32_t hi32) {
+  const __m256i lo = _mm256_set1_epi32(lo32), hi = _mm256_set1_epi32(hi32);
+  __m256i bad = _mm256_setzero_si256();
   for (int64_t s0 = 0; s0 < S; s0 += 8) {
     const __m256i* p = reinterpret_cast<const __m256i*>(in + 8 * s0);
     __m256i r0 = _mm256_loadu_si256(p + 0), r1 = _mm256_loadu_si256(p + 1), r2 = _mm256_loadu_si256(p + 2),
             r3 = _mm256_loadu_si256(p + 3), r4 = _mm256_loadu_si256(p + 4), r5 = _mm256_loadu_si256(p + 5),
             r6 = _mm256_loadu_si256(p + 6), r7 = _mm256_loadu_si256(p + 7);
     transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
-    put8(rows, s0, w, r0);
-    put8(rows + w, s0 - 1, w, r1);
-    put8(rows + 2 * w, s0 - 2, w, r2);
-    put8(rows + 3 * w, s0 - 3, w, r3);
-    put8(rows + 4 * w, s0 - 4, w, r4);
-    put8(rows + 5 * w, s0 - 5, w, r5);
-    put8(rows + 6 * w, s0 - 6, w, r6);
-    put8(rows + 7 * w, s0 - 7, w, r7);
+    put8(rows, s0, w, r0, lo, hi, &bad);
+    put8(rows + w, s0 - 1, w, r1, lo, hi, &bad);
+    put8(rows + 2 * w, s0 - 2, w, r2, lo, hi, &bad);
+    put8(rows + 3 * w, s0 - 3, w, r3, lo, hi, &bad);
+    put8(rows + 4 * w, s0 - 4, w, r4, lo, hi, &bad);
+    put8(rows + 5 * w, s0 - 5, w, r5, lo, hi, &bad);
+    put8(rows + 6 * w, s0 - 6, w, r6, lo, hi, &bad);
+    put8(rows + 7 * w, s0 - 7, w, r7, lo, hi, &bad);
   }
+  return _mm256_testz_si256(bad, bad) != 0;
 }
 
 // What the steps read: by step (skew(), or the steps' own output for the block
@@ -1935,19 +1947,21 @@ struct WaveBuffers {
 
 // Rows y0 .. y0 + 7 (0 < y0) of the plane cur (= r.cur) from their residuals, by
 // step in wb->dq (row_residuals<int32_t, 8> of row j to wb->dq + 9 j), blocks with the predictors choice[0 .. bw) (none learned):
-// the values run_row would give. Lossless samples are not range-checked here (as
-// run_row). prev and prev_chan: the same block row by step in the previous frame
+// the values run_row would give. False when a sample lies outside [lo, hi] (lossless
+// data: damage; lossy samples are clamped). prev and prev_chan: the same block row by step in the previous frame
 // and channel (null where there is none); out: where this one goes by step.
-void wave_block_row(const Refs& r, int64_t* cur, const uint8_t* choice, int64_t bw, int64_t y0, int64_t step,
+bool wave_block_row(const Refs& r, int64_t* cur, const uint8_t* choice, int64_t bw, int64_t y0, int64_t step,
                     bool lossy, const int32_t* prev, const int32_t* prev_chan, int32_t* out, WaveBuffers* wb) {
   const int64_t w = r.w;
   int32_t first[kWaveRows];
+  bool ok = true;
   for (int64_t j = 0; j < kWaveRows; ++j) {  // column 0: its own chain, down the rows
     const int64_t i = (y0 + j) * w;
     const int64_t pred = predict(choice[0], r, i, 0, y0 + j);
     const int64_t q = wb->dq[static_cast<size_t>(9 * j)];
     cur[i] = lossy ? clamp64(pred + q * step, r.lo, r.hi) : pred + q;
     first[j] = static_cast<int32_t>(cur[i]);
+    ok &= cur[i] >= r.lo && cur[i] <= r.hi;
   }
   unsigned use = 0;
   for (int64_t b = 0; b < bw; ++b) use |= 1u << choice[b];
@@ -1966,7 +1980,7 @@ void wave_block_row(const Refs& r, int64_t* cur, const uint8_t* choice, int64_t 
   in.hi = static_cast<int32_t>(r.hi);
   in.step = static_cast<int32_t>(step);
   (lossy ? wave_kernel<true>(use) : wave_kernel<false>(use))(in, out);
-  unskew(out, wb->S, cur + y0 * w, w);
+  return unskew(out, wb->S, cur + y0 * w, w, in.lo, in.hi) && ok;
 }
 #endif
 
@@ -2179,9 +2193,8 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
         // A whole block row below the first: its residuals, then its samples in a wavefront.
         if (wave && y0 > 0 && y1 - y0 == kWaveRows && !learned) {
           for (int64_t j = 0; j < kWaveRows; ++j) RETURN_IF_ERROR(residuals(y0 + j, j, true));
-          wave_block_row(rd, cur, choice.data(), bw, y0, step, d.lossy, t > 0 ? wb.at(t - 1, c, y0) : nullptr,
-                         c > 0 ? wb.at(t, c - 1, y0) : nullptr, wb.at(t, c, y0), &wb);
-          if (!d.lossy && outside(cur + y0 * W, kWaveRows * W, g.lo, g.hi))
+          if (!wave_block_row(rd, cur, choice.data(), bw, y0, step, d.lossy, t > 0 ? wb.at(t - 1, c, y0) : nullptr,
+                              c > 0 ? wb.at(t, c - 1, y0) : nullptr, wb.at(t, c, y0), &wb))
             return corrupt(fmt::format("frame {} channel {}: sample out of range", t, c));
           continue;
         }

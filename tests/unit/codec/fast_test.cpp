@@ -161,6 +161,30 @@ TEST_CASE("fast: truncated, damaged or foreign data is an error, never a crash")
   CHECK(out == v);
 }
 
+// Decoded lossless samples outside [lo, hi] are damage: a stream coded for a wider
+// range ([0, 600]) than the one given to the decoder ([100, 500], the same middle,
+// so the first sample decodes alike). The samples grow down and to the right and
+// leave the range from row 16 on, not in column 0: in the wavefront's last block
+// row (24 rows), or in the last, partial block row decoded in pairs (21 rows).
+TEST_CASE("fast: a lossless sample outside the range is damage, below the first block row too") {
+  for (int64_t h : {int64_t{24}, int64_t{21}}) {
+    CAPTURE(h);
+    const int64_t T = 2, W = 25;
+    std::vector<int64_t> v(static_cast<size_t>(T * h * W));
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < W; ++x) v[static_cast<size_t>((t * h + y) * W + x)] = 200 + 10 * y + 6 * x + (x * 7 + t) % 5;
+    auto enc = encode_group(fast_config(1, h, W, 0, 600, 0, 8), v, T, nullptr, nullptr);
+    REQUIRE(enc);
+    std::vector<int64_t> out(v.size());
+    CHECK(decode_group(fast_config(1, h, W, 0, 600, 0, 8), *enc, T, out).is_ok());
+    CHECK(out == v);
+    Status s = decode_group(fast_config(1, h, W, 100, 500, 0, 8), *enc, T, out);
+    CHECK(s.code() == Code::kCorrupt);
+    CHECK(s.message() == "frame 0 channel 0: sample out of range");
+  }
+}
+
 TEST_CASE("fast: refuses a forced predictor") {
   auto v = series(2, 1, 8, 8, 0, 255, 1.0, 1);
   GroupConfig g = fast_config(1, 8, 8, 0, 255, 0, 8);
