@@ -1933,11 +1933,14 @@ struct WaveBuffers {
   int64_t S = 0, rows = 0;       // steps, whole block rows
   std::vector<int32_t> dq;       // residuals
   std::vector<int32_t> kept[2];  // by frame parity, plane and block row
+  // Sizes for planes of c x h x w. What a previous group left stays (grown only, not
+  // cleared): only lanes outside the rows read it, and what they compute is never used.
   void reset(int64_t w, int64_t h, int64_t c) {
     S = (w + kWaveRows - 1 + 7) / 8 * 8;
     rows = h / kWaveRows;
-    dq.assign(static_cast<size_t>(8 * S), 0);
-    for (auto& k : kept) k.assign(static_cast<size_t>(c * rows * 8 * S), 0);
+    if (dq.size() < static_cast<size_t>(8 * S)) dq.resize(static_cast<size_t>(8 * S));
+    for (auto& k : kept)
+      if (k.size() < static_cast<size_t>(c * rows * 8 * S)) k.resize(static_cast<size_t>(c * rows * 8 * S));
   }
   // Block row y0 / 8 (a whole one) of plane c in frame t.
   int32_t* at(int64_t t, int64_t c, int64_t y0) {
@@ -2130,7 +2133,7 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
   std::vector<uint8_t> tok(static_cast<size_t>(W) + kLanes);  // decode_tokens may write past the row
 #if defined(__AVX2__)
   const bool wave = wave_fits(g, step);
-  WaveBuffers wb;
+  thread_local WaveBuffers wb;  // kept for the thread's next group (ThreadPool)
   if (wave) wb.reset(W, H, C);
 #else
   const bool wave = false;

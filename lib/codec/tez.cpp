@@ -11,11 +11,11 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <future>
 #include <limits>
 
 #include "codec/samples.hpp"
 #include "core/huge_pages.hpp"
+#include "core/thread_pool.hpp"
 #include "ml/frame_net.hpp"
 
 namespace sciflow::codec::tez {
@@ -81,9 +81,9 @@ Status parallel_for(int64_t n, int threads, F fn) {
     return Status::ok();
   }
   std::atomic<int64_t> next{0};
-  std::vector<std::future<Status>> workers;
+  std::vector<TaskResult<Status>> workers;
   for (int t = 0; t < std::min<int64_t>(threads, n); ++t)
-    workers.push_back(std::async(std::launch::async, [&] {
+    workers.push_back(ThreadPool::shared().run([&] {
       for (int64_t i; (i = next.fetch_add(1)) < n;) {
         Status s = fn(i);
         if (!s.is_ok()) {

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
-#include <future>
 #include <optional>
 
 #include "codec/h5filter.hpp"
@@ -12,6 +11,7 @@
 #include "io/hdf5.hpp"
 #include "core/cancel.hpp"
 #include "core/log.hpp"
+#include "core/thread_pool.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
 #include "tools/tezip/commands.hpp"
@@ -144,7 +144,7 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
     std::vector<uint8_t> raw;
     int64_t first = 0, frames = 0;
     codec::tez::GroupInfo info;
-    std::future<Result<std::vector<uint8_t>>> done;
+    TaskResult<Result<std::vector<uint8_t>>> done;
   };
   std::deque<Job> jobs;
   std::array<int64_t, codec::kMaxBlockCounters> blocks{};
@@ -202,7 +202,7 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
     if (static_cast<int>(jobs.size()) >= inflight) oldest = jobs.front().done.get();
     jobs.push_back(std::move(j));
     Job& jj = jobs.back();
-    jj.done = std::async(std::launch::async, [&h, &jj, per_group] {
+    jj.done = ThreadPool::shared().run([&h, &jj, per_group] {
       return codec::tez::encode_group_record(h, jj.first, jj.frames, jj.raw.data(), per_group, &jj.info);
     });
     done += jj.frames;

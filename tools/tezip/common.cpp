@@ -2,10 +2,10 @@
 #include <unistd.h>
 
 #include <deque>
-#include <future>
 #include <optional>
 
 #include "core/log.hpp"
+#include "core/thread_pool.hpp"
 #include "io/file.hpp"
 #include "tools/tezip/commands.hpp"
 
@@ -88,7 +88,7 @@ Status decode_frames(codec::tez::Reader& reader, int64_t first, int64_t last, in
   struct Job {
     codec::tez::GroupInfo info;
     std::vector<uint8_t> data;
-    std::future<Status> done;
+    TaskResult<Status> done;
   };
   std::deque<Job> jobs;
   // Hands the oldest group (decoded with status `s`) to the sink and drops it.
@@ -109,7 +109,7 @@ Status decode_frames(codec::tez::Reader& reader, int64_t first, int64_t last, in
     jobs.push_back(Job{std::move(info), {}, {}});
     Job& j = jobs.back();
     j.data.resize(static_cast<size_t>(j.info.frames * h.frame_bytes()));
-    j.done = std::async(std::launch::async, [&h, &j, payload = std::move(payload), per_group] {
+    j.done = ThreadPool::shared().run([&h, &j, payload = std::move(payload), per_group] {
       return codec::tez::decode_group_record(h, j.info, payload, j.data.data(), per_group);
     });
     return oldest ? sink_front(std::move(*oldest)) : Status::ok();
