@@ -1705,7 +1705,7 @@ constexpr int kWaveRows = 8;
 
 // Whether a block row may go through the wavefront: int32 holds every sum and
 // difference the predictors form of samples in [lo, hi] and of residual * step.
-bool wave_fits(const GroupConfig& g, int64_t step) {
+[[maybe_unused]] bool wave_fits(const GroupConfig& g, int64_t step) {
   constexpr int64_t kLim = int64_t{1} << 28;
   return g.block == kWaveRows && g.lo >= -kLim && g.hi <= kLim && g.hi - g.lo < kLim && step < kLim;
 }
@@ -2136,7 +2136,7 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
   thread_local WaveBuffers wb;  // kept for the thread's next group (ThreadPool)
   if (wave) wb.reset(W, H, C);
 #else
-  const bool wave = false;
+  [[maybe_unused]] constexpr bool wave = false;
 #endif
   std::vector<int64_t> qrow(static_cast<size_t>(2 * W));
   std::vector<int64_t> mplane(g.model ? static_cast<size_t>(ps) : 0);
@@ -2158,7 +2158,7 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
       const uint32_t mask = allowed_mask(t, c, g.model != nullptr);
       // The residuals of row y into qrow + j W, or for the wavefront (by_step), by
       // step into wb.dq.
-      auto residuals = [&](int64_t y, int64_t j, bool by_step = false) -> Status {
+      auto residuals = [&](int64_t y, int64_t j, [[maybe_unused]] bool by_step = false) -> Status {
         row_contexts(u, uc, y, W, ctx.data());
         decode_tokens(&L, tab.data(), ctx.data(), W, tok.data());
         const uint8_t top = max_of(tok.data(), W);
