@@ -88,9 +88,10 @@ class StreamReader : public FrameReader {
     size_t bytes = static_cast<size_t>(want * info_.frame_bytes());
     size_t got = take_pending(buf, bytes);
     while (got < bytes) {
-      if (bytes - got < kReadAhead) {
+      if (bytes - got < kSmallRead) {
         // Small reads (a frame at a time of small frames) go through one read of
-        // kReadAhead bytes instead of a system call each.
+        // kReadAhead bytes instead of a system call each; larger ones straight
+        // into `buf` (no copy).
         pending_.resize(kReadAhead);
         pos_ = 0;
         ASSIGN_OR_RETURN(size_t n, in_.read(pending_.data(), kReadAhead));
@@ -113,7 +114,7 @@ class StreamReader : public FrameReader {
   }
 
  private:
-  static constexpr size_t kReadAhead = size_t{1} << 20;
+  static constexpr size_t kReadAhead = size_t{1} << 20, kSmallRead = size_t{64} << 10;
 
   // Copies up to n bytes read ahead (or while sniffing the format) to `out`.
   size_t take_pending(uint8_t* out, size_t n) {
