@@ -22,7 +22,9 @@ conf=$dir/etc/slurm.conf
 sock_dir=/tmp/sciflow-munge-$(printf '%s' "$dir" | md5sum | cut -c1-12)
 node=$(hostname -s)
 
-alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Whether the daemon of a pid file runs. It may remove the file while we look
+# (stopping): read it once, quietly.
+alive() { local pid; pid=$(cat "$1" 2>/dev/null) && [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; }
 
 wait_for() {  # seconds what command...
   local s=$1 what=$2; shift 2
