@@ -4,6 +4,7 @@
 #include <deque>
 #include <optional>
 
+#include "core/huge_pages.hpp"
 #include "core/log.hpp"
 #include "core/thread_pool.hpp"
 #include "io/file.hpp"
@@ -87,7 +88,7 @@ Status decode_frames(codec::tez::Reader& reader, int64_t first, int64_t last, in
   const int inflight = split.groups_in_flight, per_group = split.threads_per_group;
   struct Job {
     codec::tez::GroupInfo info;
-    std::vector<uint8_t> data;
+    HugeVector<uint8_t> data;  // written whole by the decoder: not zeroed first
     TaskResult<Status> done;
   };
   std::deque<Job> jobs;
