@@ -10,6 +10,7 @@
 #include "codec/samples.hpp"
 #include "io/hdf5.hpp"
 #include "core/cancel.hpp"
+#include "core/huge_pages.hpp"
 #include "core/log.hpp"
 #include "core/thread_pool.hpp"
 #include "core/units.hpp"
@@ -141,7 +142,7 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   term::ProgressBar bar(ctx.progress("compress", h.frames * h.frame_bytes()));
 
   struct Job {
-    std::vector<uint8_t> raw;
+    HugeVector<uint8_t> raw;  // read into: not zeroed first
     int64_t first = 0, frames = 0;
     codec::tez::GroupInfo info;
     TaskResult<Result<std::vector<uint8_t>>> done;
@@ -165,15 +166,15 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   // Groups hold up to group_frames frames, and a scene change starts a new one
   // (the frame that differs is carried over as the next group's keyframe).
   const int64_t fb = h.frame_bytes();
-  std::vector<uint8_t> carry;
+  HugeVector<uint8_t> carry;
   int64_t done = 0, read_total = 0;
   while (done < h.frames) {
     RETURN_IF_ERROR(cancel::check_cancelled());
     Job j;
     j.first = done;
     j.raw.reserve(static_cast<size_t>(std::min(h.group_frames, h.frames - done) * fb));
-    if (!carry.empty()) {
-      j.raw = std::move(carry);
+    if (!carry.empty()) {  // into the room reserved for the group (no reallocation as it grows)
+      j.raw.insert(j.raw.end(), carry.begin(), carry.end());
       carry.clear();
       j.frames = 1;
     }
