@@ -1,10 +1,14 @@
 #include "codec/samples.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
-#include <algorithm>
 #include <limits>
 #include <type_traits>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 namespace sciflow::codec {
 namespace {
@@ -107,10 +111,62 @@ void planes_to(const int64_t* __restrict src, int64_t plane, int64_t c, uint8_t*
 
 // planes_to for RGB(A) samples of the colour transform (kC 3 or 4): channels 0 and
 // 2 get channel 1 added back, minus the offset, wrapping in T.
+#if defined(__AVX2__)
+// The low bytes of in[0..16) (samples of u8 data: 0..255) in order.
+inline __m128i low_bytes16(const int64_t* in) {
+  const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in));
+  const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + 4));
+  const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + 8));
+  const __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + 12));
+  // Each int64 is one small int32 and a zero: two unsigned packs give per lane
+  // (a0 a1 b0 b1 c0 c1 d0 d1 | a2 a3 b2 b3 c2 c3 d2 d3) as 16-bit values.
+  const __m256i x = _mm256_packus_epi32(_mm256_packus_epi32(a, b), _mm256_packus_epi32(c, d));
+  const __m256i y = _mm256_packus_epi16(x, x);  // the same as bytes, twice per lane
+  const __m128i z = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(y, _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0)));
+  // (a0 a1 b0 b1 a2 a3 b2 b3 c0 c1 d0 d1 c2 c3 d2 d3) -> in order.
+  return _mm_shuffle_epi8(z, _mm_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15));
+}
+
+// Sixteen RGB u8 pixels from their three planes' bytes: 48 interleaved bytes.
+inline void interleave3(__m128i r, __m128i g, __m128i b, uint8_t* out) {
+  // Output byte k is channel k mod 3 of pixel k / 3: one shuffle per source and block.
+  static constexpr auto masks = [] {
+    std::array<std::array<int8_t, 16>, 9> m{};
+    for (int blk = 0; blk < 3; ++blk)
+      for (int ch = 0; ch < 3; ++ch)
+        for (int i = 0; i < 16; ++i) {
+          const int k = 16 * blk + i;
+          m[static_cast<size_t>(3 * blk + ch)][static_cast<size_t>(i)] = k % 3 == ch ? static_cast<int8_t>(k / 3) : int8_t{-128};
+        }
+    return m;
+  }();
+  auto mask = [](int j) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(masks[static_cast<size_t>(j)].data())); };
+  for (int blk = 0; blk < 3; ++blk) {
+    const __m128i v = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(r, mask(3 * blk)), _mm_shuffle_epi8(g, mask(3 * blk + 1))),
+                                   _mm_shuffle_epi8(b, mask(3 * blk + 2)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * blk), v);
+  }
+}
+#endif
+
 template <int kC, typename T, typename F>
 void planes_to_colour(const int64_t* __restrict src, int64_t plane, uint8_t* __restrict dst, F conv) {
   constexpr int64_t es = sizeof(T), off = colour_offset<T>();
-  for (int64_t i = 0; i < plane; ++i) {
+  int64_t i = 0;
+#if defined(__AVX2__)
+  if constexpr (kC == 3 && std::is_same_v<T, uint8_t>) {
+    // Sixteen pixels at a time: samples of u8 data lie in [0, 255], so their low
+    // bytes are the samples, and the channel sums wrap in bytes as in T.
+    const __m128i half = _mm_set1_epi8(static_cast<char>(off));
+    for (; i + 16 <= plane; i += 16) {
+      const __m128i g = low_bytes16(src + plane + i);
+      const __m128i r = _mm_add_epi8(_mm_sub_epi8(low_bytes16(src + i), half), g);
+      const __m128i b = _mm_add_epi8(_mm_sub_epi8(low_bytes16(src + 2 * plane + i), half), g);
+      interleave3(r, g, b, dst + i * 3);
+    }
+  }
+#endif
+  for (; i < plane; ++i) {
     const int64_t g = src[plane + i];
     uint8_t* p = dst + i * kC * es;
     store<T>(p, conv(src[i] + g - off));

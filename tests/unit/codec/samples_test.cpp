@@ -67,43 +67,46 @@ TEST_CASE("samples: int32 samples are the int64 ones for the narrow dtypes") {
 }
 
 TEST_CASE("samples: the colour transform is the wrapped difference from channel 1 and undoes exactly") {
+  // (Pixel counts around the sixteen pixels that u8 RGB goes back sixteen at a time.)
   for (DType t : {DType::kU8, DType::kI8, DType::kU16, DType::kI16, DType::kU32, DType::kI32})
-    for (int64_t c : {3, 4}) {
-      CAPTURE(static_cast<int>(t));
-      CAPTURE(c);
-      REQUIRE(colour_transform_supports(t));
-      const int64_t pixels = 1000, es = dtype_size(t);
-      std::vector<uint8_t> raw(static_cast<size_t>(c * pixels * es));
-      std::mt19937 rng(7);
-      for (auto& b : raw) b = static_cast<uint8_t>(rng());
-      // Some pixels with equal colour channels; the random rest wraps at the ends of the range.
-      for (int64_t i = 0; i < 50; ++i)
-        for (int64_t k = 1; k < 3; ++k)
-          std::memcpy(raw.data() + (c * i + k) * es, raw.data() + c * i * es, static_cast<size_t>(es));
-      std::vector<int64_t> a(static_cast<size_t>(c * pixels)), b(a.size());
-      to_samples(t, raw.data(), 1, 1, pixels, c, a.data());
-      to_samples(t, raw.data(), 1, 1, pixels, c, b.data(), -1, true);
-      const SampleRange r = lossless_range(t);
-      const int64_t n = r.hi - r.lo + 1, half = n / 2;
-      auto wrap = [&](int64_t v) { return r.lo + (((v % n) + n) % n); };
-      auto at = [&](const std::vector<int64_t>& v, int64_t k, int64_t i) { return v[static_cast<size_t>(k * pixels + i)]; };
-      for (int64_t i = 0; i < pixels; ++i) {
-        REQUIRE(at(b, 1, i) == at(a, 1, i));  // channel 1 stays, and so does alpha
-        if (c == 4) REQUIRE(at(b, 3, i) == at(a, 3, i));
-        for (int64_t k : {0, 2}) REQUIRE(at(b, k, i) == wrap(at(a, k, i) - at(a, 1, i) + half));
-        if (i < 50) CHECK(at(b, 0, i) == r.lo + half);  // equal channels: the middle of the range
+    for (int64_t c : {3, 4})
+      for (int64_t pixels : {1000, 15, 16, 17, 63}) {
+        CAPTURE(static_cast<int>(t));
+        CAPTURE(c);
+        CAPTURE(pixels);
+        REQUIRE(colour_transform_supports(t));
+        const int64_t es = dtype_size(t);
+        std::vector<uint8_t> raw(static_cast<size_t>(c * pixels * es));
+        std::mt19937 rng(7);
+        for (auto& b : raw) b = static_cast<uint8_t>(rng());
+        // Some pixels with equal colour channels; the random rest wraps at the ends of the range.
+        for (int64_t i = 0; i < std::min<int64_t>(50, pixels); ++i)
+          for (int64_t k = 1; k < 3; ++k)
+            std::memcpy(raw.data() + (c * i + k) * es, raw.data() + c * i * es, static_cast<size_t>(es));
+        std::vector<int64_t> a(static_cast<size_t>(c * pixels)), b(a.size());
+        to_samples(t, raw.data(), 1, 1, pixels, c, a.data());
+        to_samples(t, raw.data(), 1, 1, pixels, c, b.data(), -1, true);
+        const SampleRange r = lossless_range(t);
+        const int64_t n = r.hi - r.lo + 1, half = n / 2;
+        auto wrap = [&](int64_t v) { return r.lo + (((v % n) + n) % n); };
+        auto at = [&](const std::vector<int64_t>& v, int64_t k, int64_t i) { return v[static_cast<size_t>(k * pixels + i)]; };
+        for (int64_t i = 0; i < pixels; ++i) {
+          REQUIRE(at(b, 1, i) == at(a, 1, i));  // channel 1 stays, and so does alpha
+          if (c == 4) REQUIRE(at(b, 3, i) == at(a, 3, i));
+          for (int64_t k : {0, 2}) REQUIRE(at(b, k, i) == wrap(at(a, k, i) - at(a, 1, i) + half));
+          if (i < 50) CHECK(at(b, 0, i) == r.lo + half);  // equal channels: the middle of the range
+        }
+        // The int32 samples are the same.
+        if (es <= 2) {
+          std::vector<int32_t> b32(b.size());
+          to_samples(t, raw.data(), 1, 1, pixels, c, b32.data(), -1, true);
+          CHECK(std::equal(b32.begin(), b32.end(), b.begin()));
+        }
+        // from_samples undoing the transform gives the original elements.
+        std::vector<uint8_t> back(raw.size());
+        from_samples(t, b.data(), 1, 1, pixels, c, back.data(), -1, true);
+        CHECK(back == raw);
       }
-      // The int32 samples are the same.
-      if (es <= 2) {
-        std::vector<int32_t> b32(b.size());
-        to_samples(t, raw.data(), 1, 1, pixels, c, b32.data(), -1, true);
-        CHECK(std::equal(b32.begin(), b32.end(), b.begin()));
-      }
-      // from_samples undoing the transform gives the original elements.
-      std::vector<uint8_t> back(raw.size());
-      from_samples(t, b.data(), 1, 1, pixels, c, back.data(), -1, true);
-      CHECK(back == raw);
-    }
   CHECK_FALSE(colour_transform_supports(DType::kF32));
 }
 
