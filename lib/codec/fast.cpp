@@ -1970,8 +1970,10 @@ bool wave_block_row(const Refs& r, int64_t* cur, const uint8_t* choice, int64_t 
   for (int64_t b = 0; b < bw; ++b) use |= 1u << choice[b];
   WaveIn in;
   in.q = wb->dq.data();
-  in.p = prev ? prev : out;  // (out: read only by predictors the block row cannot use)
-  in.pc = prev_chan ? prev_chan : out;
+  // Without a previous frame or channel, any readable by-step data (read only by
+  // predictors the block row cannot use; not `out`, which the steps write).
+  in.p = prev ? prev : wb->dq.data();
+  in.pc = prev_chan ? prev_chan : wb->dq.data();
   in.above = cur + (y0 - 1) * w;
   in.pabove = r.p1 ? r.p1 + (y0 - 1) * w : in.above;
   in.pcabove = r.pc ? r.pc + (y0 - 1) * w : in.above;
