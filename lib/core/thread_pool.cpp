@@ -21,7 +21,7 @@ size_t ThreadPool::size() const {
   return threads_.size();
 }
 
-void ThreadPool::post(std::function<void()> job) {
+void ThreadPool::post(Job job) {
   std::unique_lock lock(mu_);
   jobs_.push_back(std::move(job));
   // Every queued job needs an idle worker of its own, or a new one.
@@ -35,15 +35,22 @@ void ThreadPool::post(std::function<void()> job) {
 
 void ThreadPool::work() {
   std::unique_lock lock(mu_);
+  ++idle_;
   for (;;) {
-    ++idle_;
     ready_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
-    --idle_;
-    if (jobs_.empty()) return;  // stopping, nothing left
-    std::function<void()> job = std::move(jobs_.front());
+    if (jobs_.empty()) {  // stopping, nothing left
+      --idle_;
+      return;
+    }
+    Job job = std::move(jobs_.front());
     jobs_.pop_front();
+    --idle_;
     lock.unlock();
-    job();
+    std::function<void()> hand_over = job();
+    lock.lock();
+    ++idle_;  // before the result can be seen
+    lock.unlock();
+    hand_over();
     lock.lock();
   }
 }

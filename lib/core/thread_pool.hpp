@@ -57,13 +57,28 @@ class ThreadPool {
   // The process's pool.
   static ThreadPool& shared();
 
-  // Runs f() on a worker; its result (or exception) through the TaskResult.
+  // Runs f() on a worker; its result (or exception) through the TaskResult. The
+  // worker counts as idle again before the result can be seen, so a caller that
+  // waits for each task before it starts the next keeps reusing one worker.
   template <class F>
   auto run(F&& f) -> TaskResult<std::invoke_result_t<std::decay_t<F>>> {
     using R = std::invoke_result_t<std::decay_t<F>>;
-    auto task = std::make_shared<std::packaged_task<R()>>(std::forward<F>(f));
-    TaskResult<R> done(task->get_future());
-    post([task] { (*task)(); });
+    auto promise = std::make_shared<std::promise<R>>();
+    auto fn = std::make_shared<std::decay_t<F>>(std::forward<F>(f));
+    TaskResult<R> done(promise->get_future());
+    post([promise, fn]() -> std::function<void()> {
+      try {
+        if constexpr (std::is_void_v<R>) {
+          (*fn)();
+          return [promise] { promise->set_value(); };
+        } else {
+          auto result = std::make_shared<R>((*fn)());
+          return [promise, result] { promise->set_value(std::move(*result)); };
+        }
+      } catch (...) {
+        return [promise, e = std::current_exception()] { promise->set_exception(e); };
+      }
+    });
     return done;
   }
 
@@ -71,12 +86,15 @@ class ThreadPool {
   size_t size() const;
 
  private:
-  void post(std::function<void()> job);
+  // A job runs its task and returns what hands the result over (called once the
+  // worker is idle again).
+  using Job = std::function<std::function<void()>()>;
+  void post(Job job);
   void work();
 
   mutable std::mutex mu_;
   std::condition_variable ready_;
-  std::deque<std::function<void()>> jobs_;
+  std::deque<Job> jobs_;
   std::vector<std::thread> threads_;
   size_t idle_ = 0;
   bool stop_ = false;
