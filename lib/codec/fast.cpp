@@ -1696,11 +1696,12 @@ struct DecodeBody {
 // all eight rows at once, one row per lane of a vector of int32. The lane's west
 // neighbour is its own value from the step before, the north neighbour the lane
 // above's value from the step before (one lane shift), the north-west one the north
-// neighbour of the step before. Inputs are laid out by step (skew()): eight values
-// per step, lane j from row j at column s - j; the output goes back to the rows the
-// same way (unskew()). The predictors the block row uses are computed in every
-// lane, each lane keeps its block's. Same values as run_row / run_two_rows
-// (predict_inner), sample by sample.
+// neighbour of the step before. Inputs are laid out by step, eight values per step,
+// lane j from row j at column s - j: the residuals as row_residuals writes them, the
+// previous frame and channel as their own block rows' output (WaveBuffers). The
+// output goes back to the rows (unskew()). The predictors the block row uses are
+// computed in every lane, each lane keeps its block's. Same values as run_row /
+// run_two_rows (predict_inner), sample by sample.
 constexpr int kWaveRows = 8;
 
 // Whether a block row may go through the wavefront: int32 holds every sum and
@@ -1731,11 +1732,9 @@ constexpr int kWaveRows = 8;
   r7 = _mm256_permute2x128_si256(b3, b7, 0x31);
 }
 
-// Eight values of a row from column c on as int32, 0 outside [0, w).
-template <class T>
-[[gnu::always_inline]] inline __m256i row8(const T* row, int64_t c, int64_t w) {
+// Eight samples of a row from column c on as int32, 0 outside [0, w).
+[[gnu::always_inline]] inline __m256i row8(const int64_t* row, int64_t c, int64_t w) {
   if (c >= 0 && c + 8 <= w) {
-    if constexpr (std::is_same_v<T, int32_t>) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + c));
     const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);  // the low halves of four int64
     const __m256i a = _mm256_permutevar8x32_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + c)), even);
     const __m256i b = _mm256_permutevar8x32_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + c + 4)), even);
@@ -1747,14 +1746,12 @@ template <class T>
 }
 
 // out[8 s + j] = row j at column s - j (0 outside the row), for the steps
-// 0 <= s < S (a multiple of 8). Row j starts at rows + j * stride.
-template <class T>
-void skew(const T* rows, int64_t stride, int64_t w, int64_t S, int32_t* __restrict out) {
+// 0 <= s < S (a multiple of 8), of the eight rows of w samples from `rows` on.
+void skew(const int64_t* rows, int64_t w, int64_t S, int32_t* __restrict out) {
   for (int64_t s0 = 0; s0 < S; s0 += 8) {
-    __m256i r0 = row8(rows, s0, w), r1 = row8(rows + stride, s0 - 1, w), r2 = row8(rows + 2 * stride, s0 - 2, w),
-            r3 = row8(rows + 3 * stride, s0 - 3, w), r4 = row8(rows + 4 * stride, s0 - 4, w),
-            r5 = row8(rows + 5 * stride, s0 - 5, w), r6 = row8(rows + 6 * stride, s0 - 6, w),
-            r7 = row8(rows + 7 * stride, s0 - 7, w);
+    __m256i r0 = row8(rows, s0, w), r1 = row8(rows + w, s0 - 1, w), r2 = row8(rows + 2 * w, s0 - 2, w),
+            r3 = row8(rows + 3 * w, s0 - 3, w), r4 = row8(rows + 4 * w, s0 - 4, w), r5 = row8(rows + 5 * w, s0 - 5, w),
+            r6 = row8(rows + 6 * w, s0 - 6, w), r7 = row8(rows + 7 * w, s0 - 7, w);
     transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
     __m256i* o = reinterpret_cast<__m256i*>(out + 8 * s0);
     _mm256_storeu_si256(o + 0, r0);
@@ -1772,19 +1769,19 @@ void skew(const T* rows, int64_t stride, int64_t w, int64_t S, int32_t* __restri
 // lanes of those outside [lo, hi] are set in *bad.
 [[gnu::always_inline]] inline void put8(int64_t* row, int64_t c, int64_t w, __m256i v, __m256i lo, __m256i hi,
                                         __m256i* bad) {
+  const __m256i out = _mm256_or_si256(_mm256_cmpgt_epi32(lo, v), _mm256_cmpgt_epi32(v, hi));
   if (c >= 1 && c + 8 <= w) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + c), _mm256_cvtepi32_epi64(_mm256_castsi256_si128(v)));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + c + 4), _mm256_cvtepi32_epi64(_mm256_extracti128_si256(v, 1)));
-    *bad = _mm256_or_si256(*bad, _mm256_or_si256(_mm256_cmpgt_epi32(lo, v), _mm256_cmpgt_epi32(v, hi)));
+    *bad = _mm256_or_si256(*bad, out);
     return;
   }
-  alignas(32) int32_t t[8], l[8], h[8];
+  alignas(32) int32_t t[8], o[8];
   _mm256_store_si256(reinterpret_cast<__m256i*>(t), v);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(l), lo);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(h), hi);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(o), out);
   for (int64_t i = std::max<int64_t>(0, 1 - c); i < 8 && c + i < w; ++i) {
     row[c + i] = t[i];
-    if (t[i] < l[0] || t[i] > h[0]) *bad = _mm256_set1_epi32(-1);
+    if (o[i]) *bad = _mm256_set1_epi32(-1);
   }
 }
 
@@ -1948,11 +1945,12 @@ struct WaveBuffers {
   }
 };
 
-// Rows y0 .. y0 + 7 (0 < y0) of the plane cur (= r.cur) from their residuals, by
-// step in wb->dq (row_residuals<int32_t, 8> of row j to wb->dq + 9 j), blocks with the predictors choice[0 .. bw) (none learned):
-// the values run_row would give. False when a sample lies outside [lo, hi] (lossless
-// data: damage; lossy samples are clamped). prev and prev_chan: the same block row by step in the previous frame
-// and channel (null where there is none); out: where this one goes by step.
+// Rows y0 .. y0 + 7 (0 < y0) of the plane cur (= r.cur) from their residuals by
+// step in wb->dq (row_residuals<int32_t, 8> of row j to wb->dq + 9 j), blocks with
+// the predictors choice[0 .. bw) (none learned): the values run_row would give.
+// False when a sample lies outside [lo, hi] (lossless data: damage; lossy samples
+// are clamped). prev and prev_chan: the same block row by step in the previous
+// frame and channel (null where there is none); out: where this one goes by step.
 bool wave_block_row(const Refs& r, int64_t* cur, const uint8_t* choice, int64_t bw, int64_t y0, int64_t step,
                     bool lossy, const int32_t* prev, const int32_t* prev_chan, int32_t* out, WaveBuffers* wb) {
   const int64_t w = r.w;
@@ -2195,8 +2193,10 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
           }
         }
 #if defined(__AVX2__)
-        // A whole block row below the first: its residuals, then its samples in a wavefront.
-        if (wave && y0 > 0 && y1 - y0 == kWaveRows && !learned) {
+        // A whole block row below the first: kept by step (WaveBuffers); without a
+        // learned predictor its residuals, then its samples in a wavefront.
+        const bool whole = wave && y0 > 0 && y1 - y0 == kWaveRows;
+        if (whole && !learned) {
           for (int64_t j = 0; j < kWaveRows; ++j) RETURN_IF_ERROR(residuals(y0 + j, j, true));
           if (!wave_block_row(rd, cur, choice.data(), bw, y0, step, d.lossy, t > 0 ? wb.at(t - 1, c, y0) : nullptr,
                               c > 0 ? wb.at(t, c - 1, y0) : nullptr, wb.at(t, c, y0), &wb))
@@ -2217,9 +2217,7 @@ Status decode_frames(const GroupConfig& g, std::span<const uint8_t> data, int64_
           y += rows;
         }
 #if defined(__AVX2__)
-        // A whole block row below the first that was not decoded in a wavefront (a
-        // learned predictor in it): kept by step all the same.
-        if (wave && y0 > 0 && y1 - y0 == kWaveRows) skew(cur + y0 * W, W, W, wb.S, wb.at(t, c, y0));
+        if (whole) skew(cur + y0 * W, W, wb.S, wb.at(t, c, y0));  // (one with a learned predictor)
 #endif
       }
     }

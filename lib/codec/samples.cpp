@@ -109,8 +109,6 @@ void planes_to(const int64_t* __restrict src, int64_t plane, int64_t c, uint8_t*
       store<T>(dst + (i * cc + k) * static_cast<int64_t>(sizeof(T)), conv(src[k * plane + i]));
 }
 
-// planes_to for RGB(A) samples of the colour transform (kC 3 or 4): channels 0 and
-// 2 get channel 1 added back, minus the offset, wrapping in T.
 #if defined(__AVX2__)
 // The low bytes of in[0..16) (samples of u8 data: 0..255) in order.
 inline __m128i low_bytes16(const int64_t* in) {
@@ -149,6 +147,8 @@ inline void interleave3(__m128i r, __m128i g, __m128i b, uint8_t* out) {
 }
 #endif
 
+// planes_to for RGB(A) samples of the colour transform (kC 3 or 4): channels 0 and
+// 2 get channel 1 added back, minus the offset, wrapping in T.
 template <int kC, typename T, typename F>
 void planes_to_colour(const int64_t* __restrict src, int64_t plane, uint8_t* __restrict dst, F conv) {
   constexpr int64_t es = sizeof(T), off = colour_offset<T>();

@@ -8,7 +8,6 @@
 // Thread safety: all members may be called from any thread.
 #pragma once
 
-
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -37,7 +36,6 @@ class TaskResult {
     return *this;
   }
   ~TaskResult() { wait(); }
-  bool valid() const { return f_.valid(); }
   void wait() const {
     if (f_.valid()) f_.wait();
   }
