@@ -134,13 +134,13 @@ std::string one_line(std::string s) {
 }
 
 Status print_version(const ToolInfo& tool, const Context& ctx) {
+  std::string text = fmt::format("{} (sciflow) {}\n", tool.name, kVersion);
+  if (!ctx.json() && ctx.shared().verbose == 0) return ctx.print(text);  // without loading the HDF5 module
   Json libs = {{"zstd", codec::zstd::library_version()},
                {"openssl", crypto::library_version()},
                {"hdf5", io::h5::library_version()}};
   if (ctx.json()) return ctx.print_json({{"tool", tool.name}, {"version", kVersion}, {"libraries", libs}});
-  std::string text = fmt::format("{} (sciflow) {}\n", tool.name, kVersion);
-  if (ctx.shared().verbose > 0)
-    for (const auto& [k, v] : libs.items()) text += fmt::format("  {}\n", v.get<std::string>());
+  for (const auto& [k, v] : libs.items()) text += fmt::format("  {}\n", v.get<std::string>());
   return ctx.print(text);
 }
 

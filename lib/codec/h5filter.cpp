@@ -9,7 +9,7 @@
 #include "codec/samples.hpp"
 #include "codec/tez.hpp"
 #include "core/log.hpp"
-#include "io/hdf5.hpp"
+#include "io/hdf5_native.hpp"
 
 namespace sciflow::codec::h5filter {
 namespace {

@@ -24,7 +24,8 @@ inline constexpr unsigned kCdValues = 8;
 // The H5Z_class2_t describing the filter (as `const void*`, to keep HDF5 headers out).
 const void* filter_class();
 
-// Registers the filter in this process (for writing without the plugin path).
+// Registers the filter in this process. Only the modules that link HDF5 have it:
+// libsciflow_hdf5.so calls it when it loads (io/hdf5_module.hpp).
 Status register_filter();
 
 }  // namespace sciflow::codec::h5filter

@@ -1,13 +1,18 @@
 // io/hdf5: the HDF5 adapter. Opens files, lists, reads and writes datasets and
 // string attributes, and turns HDF5's error stack into Status messages that name
 // the file and the dataset ("open dataset 'a.h5:/entry/data': object not found").
-// HDF5 types (hid_t) stay inside hdf5.cpp.
+// Every HDF5 call is in libsciflow_hdf5.so (io/hdf5_native.cpp), which the first
+// File::open() or create() loads (io/hdf5_module.hpp): a tool run that never
+// touches an HDF5 file does not load HDF5. The module also registers the tezip
+// filter, so every File reads and writes tezip-compressed datasets. Without the
+// module, open() and create() return kUnavailable naming where it was looked for.
 //
 // Thread safety: Debian's HDF5 is built without thread safety; use one File from
 // one thread, and do not use the HDF5 library from two threads at once.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +21,10 @@
 #include "core/status.hpp"
 
 namespace sciflow::io::h5 {
+
+namespace detail {
+class FileImpl;
+}
 
 struct DatasetInfo {
   std::string path;             // "/entry/data/data"
@@ -75,21 +84,12 @@ class File {
   const std::string& path() const { return path_; }
 
  private:
-  void forget_read_dataset();
-  // info() of the dataset `dataset_id` (an hid_t; negative: the open failed) named `dataset`.
-  Result<DatasetInfo> describe(int64_t dataset_id, std::string_view dataset);
-
-  int64_t id_ = -1;
+  explicit File(std::unique_ptr<detail::FileImpl> impl, std::string path);
+  std::unique_ptr<detail::FileImpl> impl_;  // null once closed or moved from
   std::string path_;
-  int64_t read_id_ = -1;   // the dataset read() keeps open, and its name and info
-  std::string read_name_;
-  DatasetInfo read_info_;
 };
 
-// The DType of HDF5 datatype `type_id` (an hid_t); kUnsupported naming `what` otherwise.
-Result<DType> dtype_of_type(int64_t type_id, std::string_view what);
-
-// "HDF5 1.10.8"
+// "HDF5 1.10.8" (loads the module; "HDF5 (module not found)" without it).
 std::string library_version();
 
 }  // namespace sciflow::io::h5

@@ -1,13 +1,12 @@
 #include "ml/script_model.hpp"
 
 #include <dlfcn.h>
-#include <unistd.h>
 
 #include <fmt/core.h>
 
-#include <cstdlib>
 #include <mutex>
 
+#include "core/plugin.hpp"
 #include "ml/backend.hpp"
 
 namespace sciflow::ml {
@@ -23,49 +22,24 @@ struct Plugin {
   Status status;
 };
 
-std::string exe_dir() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return ".";
-  std::string p(buf, static_cast<size_t>(n));
-  return p.substr(0, p.rfind('/'));
-}
-
-// $SCIFLOW_ML_PLUGIN, else beside the executable (a build tree), else the
-// installed ../lib/sciflow and ../lib/<multiarch>/sciflow.
+// $SCIFLOW_ML_PLUGIN, else beside the executable, else installed (core/plugin.hpp).
 const Plugin& plugin() {
   static Plugin p;
   static std::once_flag once;
   std::call_once(once, [] {
-    std::vector<std::string> candidates;
-    if (const char* env = std::getenv("SCIFLOW_ML_PLUGIN"); env && *env) candidates.push_back(env);
-    std::string dir = exe_dir();
-    candidates.push_back(dir + "/" + kPluginName);
-    candidates.push_back(dir + "/../lib/sciflow/" + kPluginName);
-    candidates.push_back(dir + "/../lib/x86_64-linux-gnu/sciflow/" + kPluginName);
-    candidates.push_back(dir + "/../lib/aarch64-linux-gnu/sciflow/" + kPluginName);
-    std::string tried;
-    for (const auto& c : candidates) {
-      if (::access(c.c_str(), R_OK) != 0) {
-        tried += " " + c;
-        continue;
-      }
-      p.handle = ::dlopen(c.c_str(), RTLD_NOW | RTLD_LOCAL);
-      if (!p.handle) {
-        p.status = Status(Code::kUnavailable, fmt::format("{}: cannot load the libtorch plugin: {}", c, ::dlerror()));
-        return;
-      }
-      p.load = reinterpret_cast<LoadModelFn>(::dlsym(p.handle, kLoadModelSymbol));
-      p.cuda = reinterpret_cast<CudaAvailableFn>(::dlsym(p.handle, kCudaAvailableSymbol));
-      p.version = reinterpret_cast<TorchVersionFn>(::dlsym(p.handle, kTorchVersionSymbol));
-      p.train = reinterpret_cast<TrainFn>(::dlsym(p.handle, kTrainSymbol));
-      p.int_net = reinterpret_cast<LoadIntNetFn>(::dlsym(p.handle, kLoadIntNetSymbol));
-      if (!p.load || !p.cuda || !p.version || !p.train || !p.int_net)
-        p.status = Status(Code::kUnavailable, fmt::format("{}: not a sciflow libtorch plugin of this version", c));
+    auto handle = load_plugin(kPluginName, "SCIFLOW_ML_PLUGIN", "the libtorch plugin");
+    if (!handle) {
+      p.status = handle.status();
       return;
     }
-    p.status = Status(Code::kUnavailable,
-                      fmt::format("the libtorch plugin {} is not installed (looked for:{}); set SCIFLOW_ML_PLUGIN", kPluginName, tried));
+    p.handle = *handle;
+    p.load = reinterpret_cast<LoadModelFn>(::dlsym(p.handle, kLoadModelSymbol));
+    p.cuda = reinterpret_cast<CudaAvailableFn>(::dlsym(p.handle, kCudaAvailableSymbol));
+    p.version = reinterpret_cast<TorchVersionFn>(::dlsym(p.handle, kTorchVersionSymbol));
+    p.train = reinterpret_cast<TrainFn>(::dlsym(p.handle, kTrainSymbol));
+    p.int_net = reinterpret_cast<LoadIntNetFn>(::dlsym(p.handle, kLoadIntNetSymbol));
+    if (!p.load || !p.cuda || !p.version || !p.train || !p.int_net)
+      p.status = Status(Code::kUnavailable, fmt::format("{}: not a sciflow libtorch plugin of this version", kPluginName));
   });
   return p;
 }

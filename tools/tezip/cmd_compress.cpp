@@ -33,7 +33,6 @@ std::string default_output(const std::string& input) {
 // go through the tezip filter; any HDF5 program with the plugin reads it.
 Status write_filtered_h5(const CompressOptions& o, const codec::tez::Header& h, io::FrameReader& reader,
                          cli::Context& ctx) {
-  RETURN_IF_ERROR(codec::h5filter::register_filter());
   io::OutputOptions oo;
   oo.overwrite = o.force;
   ASSIGN_OR_RETURN(io::AtomicOutput out, io::AtomicOutput::create(o.to_h5, oo));
@@ -79,8 +78,7 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in));
   ASSIGN_OR_RETURN(codec::Predictor predictor, codec::parse_predictor(o.predictor));
 
-  // 2. Open the input (HDF5 inputs may themselves use the tezip filter); build the header.
-  RETURN_IF_ERROR(codec::h5filter::register_filter());
+  // 2. Open the input; build the header.
   ASSIGN_OR_RETURN(auto reader, io::open_frames(o.input, ro));
   const io::SeriesInfo& si = reader->info();
   if (!codec::codec_supports(si.dtype))

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cmath>
 
-#include "codec/h5filter.hpp"
 #include "codec/samples.hpp"
 #include "core/units.hpp"
 #include "tools/tezip/commands.hpp"
@@ -17,7 +16,6 @@ Status run_plan(const PlanOptions& o, cli::Context& ctx) {
   ASSIGN_OR_RETURN(double link, units::parse_rate(o.link));
   if (!(link > 0)) return invalid_argument(fmt::format("--link '{}': must be above zero", o.link));
   ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in));
-  RETURN_IF_ERROR(codec::h5filter::register_filter());
   ASSIGN_OR_RETURN(auto reader, io::open_frames(o.input, ro));
   const io::SeriesInfo& si = reader->info();
   if (!codec::codec_supports(si.dtype))

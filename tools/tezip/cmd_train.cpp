@@ -6,7 +6,6 @@
 #include <cmath>
 #include <ctime>
 
-#include "codec/h5filter.hpp"
 #include "codec/samples.hpp"
 #include "core/cancel.hpp"
 #include "core/log.hpp"
@@ -53,7 +52,6 @@ Status read_series(const std::string& input, const io::ReadOptions& ro, int64_t 
 
 Status run_train(const TrainOptions& o, cli::Context& ctx) {
   ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in));
-  RETURN_IF_ERROR(codec::h5filter::register_filter());
   // Fail before the slow part when the output exists.
   io::OutputOptions oo;
   oo.overwrite = o.force;

@@ -6,7 +6,6 @@
 #include <cstring>
 #include <limits>
 
-#include "codec/h5filter.hpp"
 #include "codec/samples.hpp"
 #include "tools/tezip/commands.hpp"
 
@@ -34,7 +33,6 @@ Status run_verify(const VerifyOptions& o, cli::Context& ctx) {
   RETURN_IF_ERROR(attach_model(reader, o.model, o.device, &model));
   const codec::tez::Header& h = reader.header();
   std::unique_ptr<io::FrameReader> orig;
-  RETURN_IF_ERROR(codec::h5filter::register_filter());
   if (!o.against.empty()) {
     ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in));
     ASSIGN_OR_RETURN(orig, io::open_frames(o.against, ro));

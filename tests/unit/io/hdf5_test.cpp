@@ -109,3 +109,29 @@ TEST_CASE("hdf5: missing and non-HDF5 files give clear errors") {
 }
 
 }  // namespace sciflow::io::h5
+
+namespace sciflow::io::h5 {
+
+TEST_CASE("hdf5: a closed or moved-from File says so instead of touching HDF5") {
+  std::string dir = (fs::temp_directory_path() / "sciflow-h5.XXXXXX").string();
+  REQUIRE(mkdtemp(dir.data()));
+  std::string path = dir + "/c.h5";
+  auto f = File::create(path);
+  REQUIRE(f);
+  CHECK(library_version().rfind("HDF5 1.", 0) == 0);  // the module is loaded
+  File moved = std::move(*f);
+  uint8_t b = 0;
+  Status s = f->read("/x", DType::kU8, &b, 1);
+  CHECK(s.code() == Code::kInternal);
+  CHECK(s.message().find("used after close") != std::string::npos);
+  REQUIRE(moved.write("/x", DType::kU8, {1}, &b).is_ok());
+  REQUIRE(moved.close().is_ok());
+  CHECK(moved.close().is_ok());  // closing twice is harmless
+  CHECK(!moved.info("/x"));
+  auto again = File::open(path);
+  REQUIRE(again);
+  CHECK(again->info("/x")->shape == std::vector<int64_t>{1});
+  fs::remove_all(dir);
+}
+
+}  // namespace sciflow::io::h5
