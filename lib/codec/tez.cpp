@@ -333,6 +333,11 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
   g.data_crc = crc32_of(check);
 
   Bytes rec;
+  size_t coded_bytes = 0;
+  for (const auto& c : coded) coded_bytes += c.size();
+  // The header words, the stripe sizes, the payload and its checksum: allocated once,
+  // not grown by doubling (each growth copied the payload into fresh pages).
+  rec.b.reserve(128 + 8 * static_cast<size_t>(stat_words(h) + S) + coded_bytes);
   rec.raw(kGroupTag, 4);
   rec.put<uint64_t>(static_cast<uint64_t>(first_frame));
   rec.put<uint32_t>(static_cast<uint32_t>(frames));
