@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <set>
 #include <utility>
 
 #include "codec/h5filter.hpp"
@@ -92,34 +93,41 @@ namespace {
 
 struct Walk {
   hid_t file;
+  std::string file_name;  // this file's, as H5Fget_name gives it
   std::vector<std::string> paths;
-  std::vector<std::pair<std::string, haddr_t>> seen;  // the same dataset reached by two links counts once
+  std::set<std::pair<std::string, haddr_t>> seen;  // the same dataset reached by two links counts once
 };
+
+std::string file_name_of(hid_t obj) {
+  char buf[4096];
+  ssize_t n = H5Fget_name(obj, buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(std::min<ssize_t>(n, sizeof buf - 1))) : std::string();
+}
 
 // Visits links (not objects) so that external links (NeXus files) are followed.
 herr_t visit(hid_t group, const char* name, const H5L_info_t* info, void* data) {
-  (void)info;
   auto* w = static_cast<Walk*>(data);
   H5O_info_t oi;
-  if (H5Oget_info_by_name(group, name, &oi, H5P_DEFAULT) < 0) {
+  // The basic fields (type, address) only: all of them read each object's header
+  // and count its attributes, which was most of the time listing a NeXus file.
+  if (H5Oget_info_by_name2(group, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
     H5Eclear2(H5E_DEFAULT);  // a dangling external link: not a dataset we can read
     return 0;
   }
   if (oi.type != H5O_TYPE_DATASET) return 0;
-  // Identify the object by the file it lives in and its address there: two external
-  // links to one dataset open its file twice, so fileno alone would differ.
-  std::string file_name;
-  hid_t obj = H5Oopen(group, name, H5P_DEFAULT);
-  if (obj >= 0) {
-    char buf[4096];
-    ssize_t n = H5Fget_name(obj, buf, sizeof buf);
-    if (n > 0) file_name.assign(buf, static_cast<size_t>(std::min<ssize_t>(n, sizeof buf - 1)));
-    H5Oclose(obj);
+  // Identify the object by the file it lives in and its address there. A hard
+  // link's object is in this file; another link's may be in another file, which
+  // two external links open twice (fileno alone would differ): ask its name.
+  std::string file_name = w->file_name;
+  if (info->type != H5L_TYPE_HARD) {
+    hid_t obj = H5Oopen(group, name, H5P_DEFAULT);
+    if (obj >= 0) {
+      file_name = file_name_of(obj);
+      H5Oclose(obj);
+    }
+    H5Eclear2(H5E_DEFAULT);
   }
-  H5Eclear2(H5E_DEFAULT);
-  std::pair<std::string, haddr_t> id{file_name, oi.addr};
-  if (std::find(w->seen.begin(), w->seen.end(), id) != w->seen.end()) return 0;
-  w->seen.push_back(id);
+  if (!w->seen.insert({file_name, oi.addr}).second) return 0;
   w->paths.push_back(std::string("/") + name);
   return 0;
 }
@@ -173,7 +181,7 @@ Status NativeFile::close() {
 }
 
 Result<std::vector<DatasetInfo>> NativeFile::list_datasets() {
-  Walk w{id_, {}, {}};
+  Walk w{id_, file_name_of(id_), {}, {}};
   if (H5Lvisit(id_, H5_INDEX_NAME, H5_ITER_INC, visit, &w) < 0)
     return stack_status(Code::kCorrupt, fmt::format("list datasets in '{}'", path_));
   std::vector<DatasetInfo> out;

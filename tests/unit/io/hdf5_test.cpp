@@ -135,3 +135,52 @@ TEST_CASE("hdf5: a closed or moved-from File says so instead of touching HDF5") 
 }
 
 }  // namespace sciflow::io::h5
+
+#include <hdf5.h>
+
+namespace sciflow::io::h5 {
+
+TEST_CASE("hdf5: a NeXus-style file lists each dataset once, through external, soft and hard links") {
+  std::string dir = (fs::temp_directory_path() / "sciflow-h5.XXXXXX").string();
+  REQUIRE(mkdtemp(dir.data()));
+  std::vector<uint16_t> frames(3 * 4 * 5);
+  std::iota(frames.begin(), frames.end(), 7);
+  uint8_t local[4] = {1, 2, 3, 4};
+  {
+    auto d = File::create(dir + "/scan_data.h5");
+    REQUIRE(d);
+    REQUIRE(d->write("/data", DType::kU16, {3, 4, 5}, frames.data()).is_ok());
+    auto m = File::create(dir + "/scan.nxs");
+    REQUIRE(m);
+    REQUIRE(m->write("/entry/local", DType::kU8, {2, 2}, local).is_ok());
+  }
+  // Links as a NeXus writer makes them, with HDF5 itself (the same library the module uses).
+  hid_t f = H5Fopen((dir + "/scan.nxs").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  REQUIRE(f >= 0);
+  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+  H5Pset_create_intermediate_group(lcpl, 1);
+  CHECK(H5Lcreate_external("scan_data.h5", "/data", f, "/entry/data/data", lcpl, H5P_DEFAULT) >= 0);
+  CHECK(H5Lcreate_external("scan_data.h5", "/data", f, "/entry/instrument/detector/data", lcpl, H5P_DEFAULT) >= 0);
+  CHECK(H5Lcreate_external("missing.h5", "/data", f, "/entry/lost", lcpl, H5P_DEFAULT) >= 0);
+  CHECK(H5Lcreate_hard(f, "/entry/local", f, "/entry/local_again", lcpl, H5P_DEFAULT) >= 0);
+  CHECK(H5Lcreate_soft("/entry/local", f, "/entry/z_local_soft", lcpl, H5P_DEFAULT) >= 0);
+  CHECK(H5Lcreate_soft("/entry/data/data", f, "/entry/z_data_soft", lcpl, H5P_DEFAULT) >= 0);
+  H5Pclose(lcpl);
+  REQUIRE(H5Fclose(f) >= 0);
+
+  auto m = File::open(dir + "/scan.nxs");
+  REQUIRE(m);
+  auto list = m->list_datasets();
+  REQUIRE(list);
+  std::vector<std::string> paths;
+  for (const auto& d : *list) paths.push_back(d.path);
+  // The first link to each (in name order) names it; the dangling link is skipped.
+  CHECK(paths == std::vector<std::string>{"/entry/data/data", "/entry/local"});
+  CHECK((*list)[0].shape == std::vector<int64_t>{3, 4, 5});
+  std::vector<uint16_t> back(frames.size());
+  REQUIRE(m->read("/entry/instrument/detector/data", DType::kU16, back.data(), 120).is_ok());
+  CHECK(back == frames);
+  fs::remove_all(dir);
+}
+
+}  // namespace sciflow::io::h5
