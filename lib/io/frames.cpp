@@ -14,9 +14,11 @@
 #include <cstdio>
 #include <cstring>
 #include <bit>
+#include <deque>
 #include <filesystem>
 #include <memory>
 
+#include "core/thread_pool.hpp"
 #include "io/file.hpp"
 #include "io/hdf5.hpp"
 
@@ -340,11 +342,18 @@ Status write_png(const std::string& path, const uint8_t* data, int64_t h, int64_
   return Status::ok();
 }
 
+// Decodes the files after the one being read on the ThreadPool, `ahead` at once
+// (ReadOptions::threads), so that with -j2 a sequence is read twice as fast and
+// while the frames before it are coded.
 class PngSequenceReader : public FrameReader {
  public:
   PngSequenceReader(std::vector<std::string> files, SeriesInfo info, bool drop_alpha, int64_t source_channels,
-                    PngImage first)
-      : files_(std::move(files)), drop_alpha_(drop_alpha), source_channels_(source_channels), first_(std::move(first)) {
+                    PngImage first, int ahead)
+      : files_(std::move(files)),
+        drop_alpha_(drop_alpha),
+        source_channels_(source_channels),
+        first_(std::move(first)),
+        ahead_(std::max(1, ahead)) {
     info_ = std::move(info);
   }
   Result<int64_t> read(int64_t max_frames, uint8_t* buf) override {
@@ -354,8 +363,13 @@ class PngSequenceReader : public FrameReader {
       if (next_ == 0) {
         img = std::move(first_);
       } else {
-        ASSIGN_OR_RETURN(img, read_png(files_[static_cast<size_t>(next_)]));
+        launch(next_ + ahead_);
+        auto decoded = decoding_.front().get();  // file next_ (launched in order)
+        decoding_.pop_front();
+        if (!decoded) return decoded.status();
+        img = std::move(*decoded);
       }
+      launch(next_ + 1 + ahead_);
       if (img.width != info_.width || img.height != info_.height || img.channels != source_channels_ ||
           img.bit_depth != dtype_size(info_.dtype) * 8)
         return invalid_argument(fmt::format("'{}': {}x{}, {} channels, {}-bit; the first frame was {}x{}, {}, {}-bit",
@@ -376,15 +390,25 @@ class PngSequenceReader : public FrameReader {
   }
 
  private:
+  // Starts decoding files [launched_, end) (the first was decoded when opening).
+  void launch(int64_t end) {
+    end = std::min<int64_t>(end, static_cast<int64_t>(files_.size()));
+    for (launched_ = std::max<int64_t>(launched_, 1); launched_ < end; ++launched_)
+      decoding_.push_back(ThreadPool::shared().run([path = files_[static_cast<size_t>(launched_)]] { return read_png(path); }));
+  }
+
   std::vector<std::string> files_;
   bool drop_alpha_;
   int64_t source_channels_;
   PngImage first_;
+  int ahead_;
   int64_t next_ = 0;
+  int64_t launched_ = 1;                          // files [next_ or 1, launched_) are decoding
+  std::deque<TaskResult<Result<PngImage>>> decoding_;  // in file order; dropped ones are waited for
 };
 
 Result<std::unique_ptr<FrameReader>> open_png_sequence(std::vector<std::string> files, std::string_view spec,
-                                                       bool drop_alpha) {
+                                                       bool drop_alpha, int threads) {
   if (files.empty()) return not_found(fmt::format("'{}': no PNG files", spec));
   std::sort(files.begin(), files.end());
   ASSIGN_OR_RETURN(PngImage first, read_png(files[0]));
@@ -397,7 +421,7 @@ Result<std::unique_ptr<FrameReader>> open_png_sequence(std::vector<std::string> 
   int64_t src_channels = first.channels;
   info.channels = drop_alpha && (src_channels == 2 || src_channels == 4) ? src_channels - 1 : src_channels;
   return std::unique_ptr<FrameReader>(
-      new PngSequenceReader(std::move(files), std::move(info), drop_alpha, src_channels, std::move(first)));
+      new PngSequenceReader(std::move(files), std::move(info), drop_alpha, src_channels, std::move(first), threads));
 }
 
 // ---- TIFF ---------------------------------------------------------------------------
@@ -634,7 +658,7 @@ Result<std::unique_ptr<FrameReader>> open_frames(std::string_view spec_view, con
     if (tiffs != 0 && tiffs != files.size())
       return invalid_argument(fmt::format("'{}': mixes PNG and TIFF files", spec));
     if (tiffs) return open_tiff_sequence(std::move(files), spec, o.drop_alpha);
-    return open_png_sequence(std::move(files), spec, o.drop_alpha);
+    return open_png_sequence(std::move(files), spec, o.drop_alpha, o.threads);
   }
 
   // FILE:/dataset for HDF5.
@@ -670,7 +694,7 @@ Result<std::unique_ptr<FrameReader>> open_frames(std::string_view spec_view, con
   if (kind == "npy") return open_npy(std::move(in), std::move(head));
   if (kind == "png") {
     if (spec == "-") return unsupported("PNG from stdin: give the file or directory");
-    return open_png_sequence({spec}, spec, o.drop_alpha);
+    return open_png_sequence({spec}, spec, o.drop_alpha, o.threads);
   }
   if (kind == "tiff") {
     if (spec == "-") return unsupported("TIFF from stdin: give the file or directory");

@@ -41,6 +41,7 @@ struct ReadOptions {
   std::vector<int64_t> shape;          // raw: T,H,W or T,H,W,C
   std::optional<DType> dtype;          // raw: element type
   bool drop_alpha = false;             // PNG RGBA / grey+alpha: keep colour channels only
+  int threads = 1;                     // PNG sequences: files decoded ahead at once, on the ThreadPool
 };
 
 class FrameReader {

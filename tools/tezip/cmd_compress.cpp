@@ -75,7 +75,7 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   std::string output = o.output.empty() ? default_output(o.input) : o.output;
   if (output.empty() && o.to_h5.empty()) return invalid_argument("a glob input needs -o OUTPUT.tez");
   if (ctx.json() && output == "-") return invalid_argument("--json with output to stdout: give -o FILE");
-  ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in));
+  ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in, ctx.threads()));
   ASSIGN_OR_RETURN(codec::Predictor predictor, codec::parse_predictor(o.predictor));
 
   // 2. Open the input; build the header.

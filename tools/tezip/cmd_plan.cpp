@@ -15,7 +15,7 @@ namespace sciflow::tezip {
 Status run_plan(const PlanOptions& o, cli::Context& ctx) {
   ASSIGN_OR_RETURN(double link, units::parse_rate(o.link));
   if (!(link > 0)) return invalid_argument(fmt::format("--link '{}': must be above zero", o.link));
-  ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in));
+  ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in, ctx.threads()));
   ASSIGN_OR_RETURN(auto reader, io::open_frames(o.input, ro));
   const io::SeriesInfo& si = reader->info();
   if (!codec::codec_supports(si.dtype))

@@ -51,7 +51,7 @@ Status read_series(const std::string& input, const io::ReadOptions& ro, int64_t 
 }  // namespace
 
 Status run_train(const TrainOptions& o, cli::Context& ctx) {
-  ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in));
+  ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in, ctx.threads()));
   // Fail before the slow part when the output exists.
   io::OutputOptions oo;
   oo.overwrite = o.force;

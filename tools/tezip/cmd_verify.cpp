@@ -34,7 +34,7 @@ Status run_verify(const VerifyOptions& o, cli::Context& ctx) {
   const codec::tez::Header& h = reader.header();
   std::unique_ptr<io::FrameReader> orig;
   if (!o.against.empty()) {
-    ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in));
+    ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in, ctx.threads()));
     ASSIGN_OR_RETURN(orig, io::open_frames(o.against, ro));
     const io::SeriesInfo& si = orig->info();
     if (si.dtype != h.dtype || si.frames != h.frames || si.height != h.height || si.width != h.width ||

@@ -96,7 +96,8 @@ Status run_train(const TrainOptions& o, cli::Context& ctx);
 
 // --- shared helpers (common.cpp) ---
 
-Result<io::ReadOptions> read_options(const InputOptions& o);
+// `threads`: -j, how many files of an image sequence are decoded at once.
+Result<io::ReadOptions> read_options(const InputOptions& o, int threads);
 void add_input_options(cli::Definition& def, CLI::App* cmd, InputOptions& o);
 
 // Loads the learned model `path` into `holder` and gives it to `reader` when the

@@ -12,10 +12,11 @@
 
 namespace sciflow::tezip {
 
-Result<io::ReadOptions> read_options(const InputOptions& o) {
+Result<io::ReadOptions> read_options(const InputOptions& o, int threads) {
   io::ReadOptions r;
   r.format = o.format;
   r.drop_alpha = o.drop_alpha;
+  r.threads = threads;
   if (!o.shape.empty()) {
     ASSIGN_OR_RETURN(r.shape, io::parse_shape(o.shape));
   }
