@@ -752,20 +752,37 @@ class Hdf5Writer : public FrameWriter {
 
 class PngDirWriter : public FrameWriter {
  public:
-  PngDirWriter(std::string final_dir, std::string tmp_dir, SeriesInfo info)
-      : final_(std::move(final_dir)), tmp_(std::move(tmp_dir)), info_(std::move(info)) {}
+  PngDirWriter(std::string final_dir, std::string tmp_dir, SeriesInfo info, int threads)
+      : final_(std::move(final_dir)), tmp_(std::move(tmp_dir)), info_(std::move(info)), threads_(std::max(1, threads)) {}
   ~PngDirWriter() override {
     if (!committed_) {
       std::error_code ec;
       fs::remove_all(tmp_, ec);
     }
   }
+  // The frames are split among up to `threads` encoders (this thread one of them),
+  // all done before it returns: `buf` is the caller's again after.
   Status write(int64_t frames, const uint8_t* buf) override {
-    for (int64_t k = 0; k < frames; ++k, ++done_) {
-      std::string path = fmt::format("{}/frame_{:06}.png", tmp_, done_);
-      RETURN_IF_ERROR(write_png(path, buf + k * info_.frame_bytes(), info_.height, info_.width, info_.channels,
-                                dtype_size(info_.dtype) * 8));
+    auto encode = [this, buf](int64_t first, int64_t k0, int64_t k1) -> Status {
+      for (int64_t k = k0; k < k1; ++k) {
+        std::string path = fmt::format("{}/frame_{:06}.png", tmp_, first + k);
+        RETURN_IF_ERROR(write_png(path, buf + k * info_.frame_bytes(), info_.height, info_.width, info_.channels,
+                                  dtype_size(info_.dtype) * 8));
+      }
+      return Status::ok();
+    };
+    const int64_t parts = std::min<int64_t>(threads_, frames);
+    std::vector<TaskResult<Status>> others;
+    for (int64_t p = 1; p < parts; ++p)
+      others.push_back(ThreadPool::shared().run(
+          [&encode, first = done_, k0 = frames * p / parts, k1 = frames * (p + 1) / parts] { return encode(first, k0, k1); }));
+    Status s = parts > 0 ? encode(done_, 0, frames / std::max<int64_t>(parts, 1)) : Status::ok();
+    for (auto& r : others) {
+      Status o = r.get();
+      if (s.is_ok()) s = o;
     }
+    RETURN_IF_ERROR(s);
+    done_ += frames;
     return Status::ok();
   }
   Status commit() override {
@@ -782,6 +799,7 @@ class PngDirWriter : public FrameWriter {
  private:
   std::string final_, tmp_;
   SeriesInfo info_;
+  int threads_;
   int64_t done_ = 0;
   bool committed_ = false;
 };
@@ -909,7 +927,7 @@ Result<std::unique_ptr<FrameWriter>> create_frames(std::string_view spec_view, c
   std::string tmpl = (p.parent_path().empty() ? fs::path(".") : p.parent_path()).string() + "/." +
                      p.filename().string() + ".tmp.XXXXXX";
   if (!::mkdtemp(tmpl.data())) return errno_status(fmt::format("create directory for '{}'", spec), errno);
-  return std::unique_ptr<FrameWriter>(new PngDirWriter(spec, tmpl, std::move(info)));
+  return std::unique_ptr<FrameWriter>(new PngDirWriter(spec, tmpl, std::move(info), o.threads));
 }
 
 }  // namespace sciflow::io

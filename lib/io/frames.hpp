@@ -65,6 +65,7 @@ struct WriteOptions {
   std::string format = "auto";  // auto (from the name, else `info.format`), hdf5, npy, raw, png, tiff
   bool overwrite = true;
   bool allow_tty = false;
+  int threads = 1;              // PNG directories: frames encoded at once, on the ThreadPool
 };
 
 class FrameWriter {

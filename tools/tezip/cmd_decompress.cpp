@@ -64,6 +64,7 @@ Status run_decompress(const DecompressOptions& o, cli::Context& ctx) {
   wo.format = o.format;
   wo.overwrite = o.force;
   wo.allow_tty = o.force;
+  wo.threads = ctx.threads();
   ASSIGN_OR_RETURN(auto writer, io::create_frames(output, si, wo));
   term::ProgressBar bar(ctx.progress("decompress", si.frames * h.frame_bytes()));
   auto start = std::chrono::steady_clock::now();
