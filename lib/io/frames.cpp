@@ -1,6 +1,7 @@
 #include "io/frames.hpp"
 
 #include <fmt/core.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <png.h>
 #include <tiffio.h>
@@ -788,6 +789,16 @@ class PngDirWriter : public FrameWriter {
   Status commit() override {
     if (done_ != info_.frames)
       return internal_error(fmt::format("'{}': {} of {} frames written", final_, done_, info_.frames));
+    // The files and their names on disk before the directory is renamed into place,
+    // as AtomicOutput's files are: one syncfs for all of them (as dxfer serve's
+    // batches), not an fsync per file (bright-field's 50 PNGs: +25% time at -j1).
+    const int dir = ::open(tmp_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0 || ::syncfs(dir) != 0) {
+      const int e = errno;
+      if (dir >= 0) ::close(dir);
+      return errno_status(fmt::format("sync '{}'", tmp_), e);
+    }
+    ::close(dir);
     std::error_code ec;
     if (fs::exists(final_, ec)) fs::remove_all(final_, ec);
     if (::rename(tmp_.c_str(), final_.c_str()) != 0)
