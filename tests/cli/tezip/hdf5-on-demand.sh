@@ -3,6 +3,7 @@
 # opens), an HDF5 input does. A tezip copied away from its HDF5 module still codes
 # every other format, names the module for an HDF5 file and leaves no output;
 # SCIFLOW_HDF5_MODULE points it at one.
+unset SCIFLOW_HDF5_MODULE  # the copy below must look for the module itself
 make_frames write a.npy --shape 6,20,30 --dtype u16 --noise 5 || exit 1
 make_frames write a.h5 --shape 6,20,30 --dtype u16 --noise 5 --dataset /entry/data/data || exit 1
 LD_DEBUG=libs tezip c a.npy -o a.tez 2> ld1.txt && LD_DEBUG=libs tezip d a.tez -o b.npy 2>> ld1.txt || exit 1
