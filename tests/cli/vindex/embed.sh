@@ -44,7 +44,8 @@ else
 fi
 ls bad.npy 2>/dev/null || echo "no partial output"
 # Without the libtorch plugin beside it or installed, embed says what is missing;
-# every other command runs without ever loading libtorch.
+# every other command runs without ever loading libtorch (given the FAISS module
+# this index needs, which is not beside the copy either).
 mkdir alone && cp "$SCIFLOW_BIN/vindex" alone/
 alone/vindex embed pool.pt frames.npy -o y.npy 2>&1 | sed 's/ (looked for:.*//'
-alone/vindex info idx --json > /dev/null && echo "info without the plugin: ok"
+SCIFLOW_FAISS_MODULE=$SCIFLOW_BIN/libsciflow_faiss.so alone/vindex info idx --json > /dev/null && echo "info without the plugin: ok"
