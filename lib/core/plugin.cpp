@@ -9,7 +9,9 @@
 #include <vector>
 
 namespace sciflow {
+namespace {
 
+// The directory of the running executable ("." if /proc/self/exe is unreadable).
 std::string exe_dir() {
   char buf[4096];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -17,6 +19,8 @@ std::string exe_dir() {
   std::string p(buf, static_cast<size_t>(n));
   return p.substr(0, p.rfind('/'));
 }
+
+}  // namespace
 
 Result<void*> load_plugin(std::string_view file, const char* env, std::string_view what) {
   std::vector<std::string> candidates;
@@ -39,7 +43,8 @@ Result<void*> load_plugin(std::string_view file, const char* env, std::string_vi
                 fmt::format("{} {} is not installed (looked for:{}); set {}", what, file, tried, env));
 }
 
-Result<void*> plugin_symbol(void* handle, const char* symbol, std::string_view file) {
+Result<void*> plugin_entry(std::string_view file, const char* env, std::string_view what, const char* symbol) {
+  ASSIGN_OR_RETURN(void* handle, load_plugin(file, env, what));
   void* p = ::dlsym(handle, symbol);
   if (!p) return Status(Code::kUnavailable, fmt::format("{}: not a sciflow plugin of this version (no {})", file, symbol));
   return p;

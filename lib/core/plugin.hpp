@@ -14,17 +14,20 @@
 
 namespace sciflow {
 
-// The directory of the running executable ("." if /proc/self/exe is unreadable).
-std::string exe_dir();
-
 // dlopen()s plugin `file` (RTLD_NOW | RTLD_LOCAL) from the places above; `env` names
 // the variable that overrides them and `what` the plugin in messages ("the HDF5
 // module"). kUnavailable naming every place tried when none has it, or dlerror()'s
 // cause when it is there but does not load. The handle is never closed.
 Result<void*> load_plugin(std::string_view file, const char* env, std::string_view what);
 
-// dlsym() of `symbol` in `handle`; kUnavailable naming `file` when it is missing
-// (a plugin from another version of sciflow).
-Result<void*> plugin_symbol(void* handle, const char* symbol, std::string_view file);
+// A module whose interface is one table: load_plugin(), then its entry point
+// `symbol` (extern "C" const Api* symbol()) called once, and the table it returns.
+// kUnavailable naming `file` when the symbol is missing (another version's module).
+Result<void*> plugin_entry(std::string_view file, const char* env, std::string_view what, const char* symbol);
+template <class Api>
+Result<const Api*> load_module(std::string_view file, const char* env, std::string_view what, const char* symbol) {
+  ASSIGN_OR_RETURN(void* entry, plugin_entry(file, env, what, symbol));
+  return reinterpret_cast<const Api* (*)()>(entry)();
+}
 
 }  // namespace sciflow

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cmath>
 #include <queue>
-#include <mutex>
 #include <thread>
 
 #include "core/plugin.hpp"
@@ -67,36 +66,18 @@ BuildParams BuildParams::from_json(const Json& j) {
 
 namespace {
 
-struct FaissModule {
-  const FaissModuleApi* api = nullptr;
-  Status status;
-};
-
 // libsciflow_faiss.so, loaded on the first FAISS index a run builds or opens.
-const FaissModule& faiss_module() {
-  static FaissModule m;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    auto handle = load_plugin(kFaissModuleFile, kFaissModuleEnv, "the FAISS module");
-    if (!handle) {
-      m.status = handle.status();
-      return;
-    }
-    auto sym = plugin_symbol(*handle, kFaissModuleSymbol, kFaissModuleFile);
-    if (!sym) {
-      m.status = sym.status();
-      return;
-    }
-    m.api = reinterpret_cast<FaissModuleFn>(*sym)();
-  });
+const Result<const FaissModuleApi*>& faiss_module() {
+  static const Result<const FaissModuleApi*> m =
+      load_module<FaissModuleApi>(kFaissModuleFile, kFaissModuleEnv, "the FAISS module", kFaissModuleSymbol);
   return m;
 }
 
 }  // namespace
 
 std::string engine_versions() {
-  const FaissModule& m = faiss_module();
-  return fmt::format("hnswlib 0.6 (compiled in), {}", m.status.is_ok() ? m.api->version() : "FAISS (module not found)");
+  const auto& m = faiss_module();
+  return fmt::format("hnswlib 0.6 (compiled in), {}", m ? (*m)->version() : "FAISS (module not found)");
 }
 
 namespace {
@@ -348,9 +329,8 @@ Result<std::unique_ptr<Engine>> create_engine(EngineKind kind, Metric metric, in
     RETURN_IF_ERROR(e->init(1024));
     return std::unique_ptr<Engine>(std::move(e));
   }
-  const FaissModule& m = faiss_module();
-  RETURN_IF_ERROR(m.status);
-  return m.api->create(kind, metric, dim, params);
+  ASSIGN_OR_RETURN(const FaissModuleApi* faiss, faiss_module());
+  return faiss->create(kind, metric, dim, params);
 }
 
 Result<std::unique_ptr<Engine>> load_engine(EngineKind kind, Metric metric, int64_t dim, const BuildParams& params,
@@ -360,9 +340,8 @@ Result<std::unique_ptr<Engine>> load_engine(EngineKind kind, Metric metric, int6
     RETURN_IF_ERROR(e->load(path));
     return std::unique_ptr<Engine>(std::move(e));
   }
-  const FaissModule& m = faiss_module();
-  RETURN_IF_ERROR(m.status);
-  return m.api->load(kind, metric, dim, params, path);
+  ASSIGN_OR_RETURN(const FaissModuleApi* faiss, faiss_module());
+  return faiss->load(kind, metric, dim, params, path);
 }
 
 }  // namespace sciflow::index

@@ -23,6 +23,5 @@ inline constexpr const char* kFaissModuleFile = "libsciflow_faiss.so";
 inline constexpr const char* kFaissModuleEnv = "SCIFLOW_FAISS_MODULE";
 // extern "C" const FaissModuleApi* sciflow_faiss_module_v1(); bump with any change above.
 inline constexpr const char* kFaissModuleSymbol = "sciflow_faiss_module_v1";
-using FaissModuleFn = const FaissModuleApi* (*)();
 
 }  // namespace sciflow::index

@@ -364,13 +364,12 @@ class PngSequenceReader : public FrameReader {
       if (next_ == 0) {
         img = std::move(first_);
       } else {
-        launch(next_ + ahead_);
-        auto decoded = decoding_.front().get();  // file next_ (launched in order)
+        auto decoded = decoding_.front().get();  // file next_ (launched in order, below)
         decoding_.pop_front();
         if (!decoded) return decoded.status();
         img = std::move(*decoded);
       }
-      launch(next_ + 1 + ahead_);
+      launch(next_ + 1 + ahead_);  // the `ahead` files after this one
       if (img.width != info_.width || img.height != info_.height || img.channels != source_channels_ ||
           img.bit_depth != dtype_size(info_.dtype) * 8)
         return invalid_argument(fmt::format("'{}': {}x{}, {} channels, {}-bit; the first frame was {}x{}, {}, {}-bit",
@@ -391,10 +390,10 @@ class PngSequenceReader : public FrameReader {
   }
 
  private:
-  // Starts decoding files [launched_, end) (the first was decoded when opening).
+  // Starts decoding files [launched_, end).
   void launch(int64_t end) {
     end = std::min<int64_t>(end, static_cast<int64_t>(files_.size()));
-    for (launched_ = std::max<int64_t>(launched_, 1); launched_ < end; ++launched_)
+    for (; launched_ < end; ++launched_)
       decoding_.push_back(ThreadPool::shared().run([path = files_[static_cast<size_t>(launched_)]] { return read_png(path); }));
   }
 
@@ -404,7 +403,7 @@ class PngSequenceReader : public FrameReader {
   PngImage first_;
   int ahead_;
   int64_t next_ = 0;
-  int64_t launched_ = 1;                          // files [next_ or 1, launched_) are decoding
+  int64_t launched_ = 1;  // files [max(next_, 1), launched_) are decoding (the first was decoded when opening)
   std::deque<TaskResult<Result<PngImage>>> decoding_;  // in file order; dropped ones are waited for
 };
 
@@ -772,12 +771,13 @@ class PngDirWriter : public FrameWriter {
       }
       return Status::ok();
     };
+    if (frames <= 0) return Status::ok();
     const int64_t parts = std::min<int64_t>(threads_, frames);
     std::vector<TaskResult<Status>> others;
     for (int64_t p = 1; p < parts; ++p)
       others.push_back(ThreadPool::shared().run(
           [&encode, first = done_, k0 = frames * p / parts, k1 = frames * (p + 1) / parts] { return encode(first, k0, k1); }));
-    Status s = parts > 0 ? encode(done_, 0, frames / std::max<int64_t>(parts, 1)) : Status::ok();
+    Status s = encode(done_, 0, frames / parts);
     for (auto& r : others) {
       Status o = r.get();
       if (s.is_ok()) s = o;

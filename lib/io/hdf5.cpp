@@ -3,7 +3,6 @@
 
 #include <fmt/core.h>
 
-#include <mutex>
 #include <utility>
 
 #include "core/plugin.hpp"
@@ -12,28 +11,13 @@
 namespace sciflow::io::h5 {
 namespace {
 
-struct Loaded {
-  const detail::Module* module = nullptr;
-  Status status;
-};
-
-const Loaded& module() {
-  static Loaded m;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    auto handle = load_plugin(detail::kModuleFile, detail::kModuleEnv, "the HDF5 module");
-    if (!handle) {
-      m.status = handle.status();
-      return;
-    }
-    auto sym = plugin_symbol(*handle, detail::kModuleSymbol, detail::kModuleFile);
-    if (!sym) {
-      m.status = sym.status();
-      return;
-    }
-    m.module = reinterpret_cast<detail::ModuleFn>(*sym)();
-    m.module->init(log::level(), log::program());
-  });
+// The module, loaded and initialised once, on the first File::open() or create().
+const Result<const detail::Module*>& module() {
+  static const Result<const detail::Module*> m = [] {
+    auto r = load_module<detail::Module>(detail::kModuleFile, detail::kModuleEnv, "the HDF5 module", detail::kModuleSymbol);
+    if (r) (*r)->init(log::level(), log::program());
+    return r;
+  }();
   return m;
 }
 
@@ -56,16 +40,16 @@ File& File::operator=(File&& o) noexcept {
 }
 
 Result<File> File::open(std::string_view path, bool writable) {
-  const Loaded& m = module();
-  if (!m.status.is_ok()) return Status(m.status.code(), fmt::format("open '{}': {}", path, m.status.message()));
-  ASSIGN_OR_RETURN(auto impl, m.module->open(path, writable));
+  const auto& m = module();
+  if (!m) return Status(m.status().code(), fmt::format("open '{}': {}", path, m.status().message()));
+  ASSIGN_OR_RETURN(auto impl, (*m)->open(path, writable));
   return File(std::move(impl), std::string(path));
 }
 
 Result<File> File::create(std::string_view path) {
-  const Loaded& m = module();
-  if (!m.status.is_ok()) return Status(m.status.code(), fmt::format("create '{}': {}", path, m.status.message()));
-  ASSIGN_OR_RETURN(auto impl, m.module->create(path));
+  const auto& m = module();
+  if (!m) return Status(m.status().code(), fmt::format("create '{}': {}", path, m.status().message()));
+  ASSIGN_OR_RETURN(auto impl, (*m)->create(path));
   return File(std::move(impl), std::string(path));
 }
 
@@ -124,8 +108,8 @@ Result<std::string> File::attribute(std::string_view object, std::string_view na
 }
 
 std::string library_version() {
-  const Loaded& m = module();
-  return m.status.is_ok() ? m.module->library_version() : "HDF5 (module not found)";
+  const auto& m = module();
+  return m ? (*m)->library_version() : "HDF5 (module not found)";
 }
 
 }  // namespace sciflow::io::h5

@@ -51,6 +51,5 @@ inline constexpr const char* kModuleFile = "libsciflow_hdf5.so";
 inline constexpr const char* kModuleEnv = "SCIFLOW_HDF5_MODULE";
 // extern "C" const Module* sciflow_hdf5_module_v1(); bump with any change above.
 inline constexpr const char* kModuleSymbol = "sciflow_hdf5_module_v1";
-using ModuleFn = const Module* (*)();
 
 }  // namespace sciflow::io::h5::detail

@@ -111,26 +111,22 @@ Status decode_frames(codec::tez::Reader& reader, int64_t first, int64_t last, in
     jobs.pop_front();
     return s;
   };
-  // A payload vector to read the next group record into.
-  auto take_payload = [&] {
-    std::vector<uint8_t> p;
-    if (!spare_payloads.empty()) {
-      p = std::move(spare_payloads.back());
-      spare_payloads.pop_back();
+  // A spare buffer (empty when there is none) to read or decode the next group into.
+  auto take = [](auto& spares) {
+    typename std::decay_t<decltype(spares)>::value_type b;
+    if (!spares.empty()) {
+      b = std::move(spares.back());
+      spares.pop_back();
     }
-    return p;
+    return b;
   };
   // At most `inflight` groups decode at once: wait for the oldest, start the new
   // one, then hand the oldest to the sink (write it) while the new one decodes.
   auto launch = [&](codec::tez::GroupInfo info, std::vector<uint8_t> payload) -> Status {
     std::optional<Status> oldest;
     if (static_cast<int>(jobs.size()) >= inflight) oldest = jobs.front().done.get();
-    jobs.push_back(Job{std::move(info), std::move(payload), {}, {}});
+    jobs.push_back(Job{std::move(info), std::move(payload), take(spare_data), {}});
     Job& j = jobs.back();
-    if (!spare_data.empty()) {
-      j.data = std::move(spare_data.back());
-      spare_data.pop_back();
-    }
     j.data.resize(static_cast<size_t>(j.info.frames * h.frame_bytes()));
     j.done = ThreadPool::shared().run([&h, &j, per_group] {
       return codec::tez::decode_group_record(h, j.info, j.payload, j.data.data(), per_group);
@@ -147,7 +143,7 @@ Status decode_frames(codec::tez::Reader& reader, int64_t first, int64_t last, in
     ASSIGN_OR_RETURN(auto index, reader.index());
     for (const auto& e : index) {
       if (!overlaps(e)) continue;
-      std::vector<uint8_t> payload = take_payload();
+      std::vector<uint8_t> payload = take(spare_payloads);
       ASSIGN_OR_RETURN(auto info, reader.read_at(e.offset, &payload));
       if (info.first_frame != e.first_frame || info.frames != e.frames)
         return corrupt(fmt::format("'{}': index and group record at byte {} disagree", reader.name(), e.offset));
@@ -156,7 +152,7 @@ Status decode_frames(codec::tez::Reader& reader, int64_t first, int64_t last, in
   } else {
     int64_t expect = 0;
     for (;;) {
-      std::vector<uint8_t> payload = take_payload();
+      std::vector<uint8_t> payload = take(spare_payloads);
       auto next = reader.next(&payload);
       if (!next) {
         status = next.status();
