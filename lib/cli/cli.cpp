@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -47,6 +49,32 @@ term::ProgressOptions Context::progress(std::string label, int64_t total, bool b
   o.fd = STDERR_FILENO;
   o.quiet = shared_.quiet || shared_.json;
   return o;
+}
+
+// ---- number checks -------------------------------------------------------------
+
+CLI::Validator number(double lo, double hi, bool whole, Bound low) {
+  const bool bounded = hi < std::numeric_limits<int>::max();  // the open-ended defaults say nothing
+  auto show = [](double v) { return fmt::format("{}", v); };
+  std::string desc = bounded ? fmt::format("{}..{}", show(lo), show(hi)) : "";
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        const char* s = text.c_str();
+        char* end = nullptr;
+        const double v = std::strtod(s, &end);
+        if (end == s || *end != '\0') return fmt::format("'{}' is not a number", text);
+        if (!std::isfinite(v)) return fmt::format("'{}' is not a finite number", text);
+        if (whole) {
+          char* iend = nullptr;
+          (void)std::strtoll(s, &iend, 10);
+          if (*iend != '\0') return fmt::format("{} is not a whole number in digits", text);
+        }
+        if (low == Bound::kAbove && !(v > lo)) return fmt::format("{} is not above {}", text, show(lo));
+        if (v < lo) return fmt::format("{} is below {}", text, show(lo));
+        if (v > hi) return fmt::format("{} is above {}", text, show(hi));
+        return {};
+      },
+      desc, "");
 }
 
 // ---- Definition ----------------------------------------------------------------
@@ -200,7 +228,7 @@ int run(const ToolInfo& tool, int argc, char** argv, DefineFn define) {
               {"auto", "always", "never"});
   def.value_kind(app.add_option("-j,--threads", shared.threads, "Worker threads (default: one per core)")
                      ->type_name("N")
-                     ->check(CLI::NonNegativeNumber),
+                     ->check(whole_number(0, 1024)),
                  ValueKind::kNone);
   app.add_flag("--version", version, "Print the version and exit");
   app.add_flag("--self-check", check, "Check this build's libraries on this machine and exit");

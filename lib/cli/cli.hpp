@@ -22,6 +22,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -119,6 +120,18 @@ class Definition {
   std::map<const CLI::Option*, ValueKind> kinds_;
   std::vector<std::pair<int, std::string>> exit_codes_;
 };
+
+// The check of a numeric option: its value must be a finite number (a whole one
+// for `whole`) in [lo, hi], or in (lo, hi] for Bound::kAbove. Errors name the value
+// and the limit ("--abs: -1 is below 0"; "--block: 4.5 is not a whole number"), and
+// NaN and infinities never pass, as they do CLI11's Range. In --help and the man
+// page a finite range reads "4..4096"; open-ended ones add nothing.
+enum class Bound { kAtLeast, kAbove };
+CLI::Validator number(double lo, double hi = std::numeric_limits<double>::max(), bool whole = false,
+                      Bound low = Bound::kAtLeast);
+inline CLI::Validator whole_number(double lo, double hi = std::numeric_limits<int>::max(), Bound low = Bound::kAtLeast) {
+  return number(lo, hi, true, low);
+}
 
 struct ToolInfo {
   std::string name;     // "tezip"

@@ -271,7 +271,9 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
     }
     g.bound = 0;
   } else {
-    g.bound = lossy ? static_cast<int64_t>(std::floor(e_units)) : 0;
+    // A bound beyond the value range codes like the range itself (every sample
+    // within it of any other), and keeps the quantiser's step 2e+1 in range.
+    g.bound = lossy ? static_cast<int64_t>(std::floor(std::min(e_units, static_cast<double>(range.hi - range.lo)))) : 0;
   }
   const bool grid = !samples.empty();
   const int64_t row_bytes = W * C * dtype_size(h.dtype), fb = h.frame_bytes();

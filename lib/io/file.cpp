@@ -287,6 +287,15 @@ void AtomicOutput::abort() {
   if (!temp_.empty() && !direct_) ::unlink(temp_.c_str());
 }
 
+Status check_distinct(std::string_view input, std::string_view output) {
+  if (input == "-" || output == "-") return Status::ok();
+  struct stat a, b;
+  if (::stat(std::string(input).c_str(), &a) != 0 || ::stat(std::string(output).c_str(), &b) != 0) return Status::ok();
+  if (a.st_dev != b.st_dev || a.st_ino != b.st_ino || !S_ISREG(b.st_mode)) return Status::ok();
+  return invalid_argument(fmt::format("'{}' is the input '{}': writing it would destroy what is being read; give another output",
+                                      output, input));
+}
+
 Status write_file_atomic(std::string_view path, std::string_view data, const OutputOptions& options) {
   ASSIGN_OR_RETURN(AtomicOutput out, AtomicOutput::create(path, options));
   RETURN_IF_ERROR(out.write(data));

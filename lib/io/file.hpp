@@ -90,6 +90,11 @@ class InputFile {
   std::string name_;
 };
 
+// An error when `output` names the same file as `input` (the same inode, by any
+// path or link): writing it would destroy what is being read. "-" and paths
+// that do not exist yet pass.
+Status check_distinct(std::string_view input, std::string_view output);
+
 struct OutputOptions {
   bool overwrite = true;       // false: refuse when the target exists
   bool allow_tty = false;      // true: binary data may go to a terminal ("-f")

@@ -113,6 +113,16 @@ class StreamReader : public FrameReader {
                                  done_ + whole, info_.frames, static_cast<int64_t>(got) % info_.frame_bytes(),
                                  done_ + whole));
     done_ += whole;
+    if (done_ == info_.frames) {  // the last frame: nothing may follow it
+      uint8_t extra;
+      size_t more = take_pending(&extra, 1);
+      if (!more) {
+        ASSIGN_OR_RETURN(more, in_.read(&extra, 1));
+      }
+      if (more)
+        return corrupt(fmt::format("read '{}': more data after the last frame of its shape {}x{}x{}x{}", in_.name(),
+                                   info_.frames, info_.height, info_.width, info_.channels));
+    }
     return whole;
   }
 
@@ -150,7 +160,27 @@ Status shape_to_info(const std::vector<int64_t>& shape, SeriesInfo* info, std::s
   for (int64_t d : shape)
     if (d <= 0) return invalid_argument(fmt::format("{}: empty dimension in shape", name));
   if (info->channels > 4) return unsupported(fmt::format("{}: {} channels (at most 4)", name, info->channels));
+  // Sizes that no buffer could hold (or whose product overflows) fail here, not in an allocation.
+  int64_t frame = 0, total = 0;
+  if (__builtin_mul_overflow(info->height, info->width, &frame) || __builtin_mul_overflow(frame, info->channels, &frame) ||
+      frame > (int64_t{1} << 32) || __builtin_mul_overflow(frame, info->frames, &total) || total > (int64_t{1} << 56))
+    return invalid_argument(fmt::format("{}: {}x{}x{}x{} is too large (at most 2^32 samples a frame, 2^56 in all)",
+                                        name, info->frames, info->height, info->width, info->channels));
   return Status::ok();
+}
+
+// A regular file's size against its shape, before the data are read: `buffered`
+// bytes of data were read already (while sniffing the format), the rest lie from
+// the file's offset to its end. (A pipe's end is checked as it is read.)
+Status check_data_size(const InputFile& in, const SeriesInfo& info, int64_t buffered, std::string_view hint) {
+  struct stat st;
+  if (::fstat(in.fd(), &st) != 0 || !S_ISREG(st.st_mode)) return Status::ok();
+  const off_t at = ::lseek(in.fd(), 0, SEEK_CUR);
+  if (at < 0) return Status::ok();
+  const int64_t have = static_cast<int64_t>(st.st_size - at) + buffered, need = info.frames * info.frame_bytes();
+  if (have == need) return Status::ok();
+  return corrupt(fmt::format("'{}': {} bytes of data, but its shape {}x{}x{}x{} of {} is {} bytes{}", in.name(), have,
+                             info.frames, info.height, info.width, info.channels, dtype_name(info.dtype), need, hint));
 }
 
 Result<std::unique_ptr<FrameReader>> open_npy(InputFile in, std::string sniffed) {
@@ -199,6 +229,7 @@ Result<std::unique_ptr<FrameReader>> open_npy(InputFile in, std::string sniffed)
     p = static_cast<size_t>(end - s.c_str());
   }
   RETURN_IF_ERROR(shape_to_info(shape, &info, name));
+  RETURN_IF_ERROR(check_data_size(in, info, static_cast<int64_t>(sniffed.size() - (hstart + hlen)), ""));
   return std::unique_ptr<FrameReader>(new StreamReader(std::move(in), std::move(info), sniffed.substr(hstart + hlen)));
 }
 
@@ -597,6 +628,7 @@ Result<std::unique_ptr<FrameReader>> open_raw(InputFile in, std::string head, co
   info.format = "raw";
   info.dtype = *o.dtype;
   RETURN_IF_ERROR(shape_to_info(o.shape, &info, "--shape"));
+  RETURN_IF_ERROR(check_data_size(in, info, static_cast<int64_t>(head.size()), " (check --shape and --dtype)"));
   return std::unique_ptr<FrameReader>(new StreamReader(std::move(in), std::move(info), std::move(head)));
 }
 
@@ -823,6 +855,28 @@ class PngDirWriter : public FrameWriter {
   bool committed_ = false;
 };
 
+// One frame as one PNG file (a name ending in .png).
+class PngFileWriter : public FrameWriter {
+ public:
+  PngFileWriter(AtomicOutput out, SeriesInfo info) : out_(std::move(out)), info_(std::move(info)) {}
+  Status write(int64_t frames, const uint8_t* buf) override {
+    if (frames <= 0) return Status::ok();
+    if (done_ + frames > 1) return internal_error(fmt::format("'{}': one PNG file holds one frame", out_.path()));
+    RETURN_IF_ERROR(write_png(out_.temp_path(), buf, info_.height, info_.width, info_.channels, dtype_size(info_.dtype) * 8));
+    done_ = 1;
+    return Status::ok();
+  }
+  Status commit() override {
+    if (done_ != 1) return internal_error(fmt::format("'{}': no frame written", out_.path()));
+    return out_.commit();
+  }
+
+ private:
+  AtomicOutput out_;
+  SeriesInfo info_;
+  int64_t done_ = 0;
+};
+
 class TiffWriter : public FrameWriter {
  public:
   TiffWriter(AtomicOutput out, TiffPtr tif, SeriesInfo info)
@@ -878,7 +932,7 @@ std::string format_for_name(const std::string& spec, const std::string& fallback
   if (ends(".npy")) return "npy";
   if (ends(".tif") || ends(".tiff")) return "tiff";
   if (ends(".raw") || ends(".bin")) return "raw";
-  if (ends("/")) return "png";
+  if (ends("/") || lower_extension(spec) == ".png") return "png";
   return fallback.empty() ? "raw" : fallback;
 }
 
@@ -936,9 +990,18 @@ Result<std::unique_ptr<FrameWriter>> create_frames(std::string_view spec_view, c
     RETURN_IF_ERROR(f.create_dataset(info.dataset, info.dtype, shape, chunks));
     return std::unique_ptr<FrameWriter>(new Hdf5Writer(std::move(out), std::move(f), std::move(info)));
   }
-  // PNG directory.
   if (info.dtype != DType::kU8 && info.dtype != DType::kU16)
     return unsupported(fmt::format("PNG output of {} data (only u8 and u16)", dtype_name(info.dtype)));
+  if (lower_extension(spec) == ".png") {  // one PNG file
+    if (info.frames != 1)
+      return invalid_argument(fmt::format("'{}' is one PNG file, for one frame, but there are {}: give a directory "
+                                          "('{}/') or one frame (--frames K:K+1)",
+                                          spec, info.frames, spec.substr(0, spec.size() - 4)));
+    ASSIGN_OR_RETURN(AtomicOutput out, AtomicOutput::create(spec, oo));
+    if (out.temp_path().empty()) return unsupported(fmt::format("PNG output to '{}': give a regular file", spec));
+    return std::unique_ptr<FrameWriter>(new PngFileWriter(std::move(out), std::move(info)));
+  }
+  // PNG directory.
   while (spec.size() > 1 && spec.back() == '/') spec.pop_back();
   if (!o.overwrite && fs::exists(spec))
     return Status(Code::kAlreadyExists, fmt::format("'{}' already exists (use -f to overwrite)", spec));

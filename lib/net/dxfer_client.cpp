@@ -170,6 +170,9 @@ Status drain(std::deque<Item>& queue, std::mutex& mu, int threads, const std::fu
 bool is_remote(const std::string& url) { return url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0; }
 
 Result<RemoteUrl> parse_remote(const std::string& url) {
+  if (url.rfind("http://", 0) == 0)
+    return invalid_argument(fmt::format("{}: plain HTTP would carry the token and the data in the clear; dxfer "
+                                        "speaks HTTPS only (https://)", url));
   size_t scheme = url.find("://");
   if (scheme == std::string::npos || !is_remote(url)) return invalid_argument(fmt::format("{}: not an https:// URL", url));
   size_t slash = url.find('/', scheme + 3);
@@ -637,6 +640,9 @@ class Store : public RangeSource {
 
 Result<RemoteUrl> parse_dav(const std::string& url) {
   if (!is_dav(url)) return invalid_argument(fmt::format("{}: not a davs:// URL", url));
+  if (url.rfind("dav://", 0) == 0)
+    return invalid_argument(fmt::format("{}: plain HTTP would carry the data in the clear; dxfer speaks WebDAV over "
+                                        "HTTPS only (davs://)", url));
   std::string http = (url.rfind("davs://", 0) == 0 ? "https://" : "http://") + url.substr(url.find("://") + 3);
   return parse_remote(http);
 }

@@ -6,6 +6,8 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 
@@ -28,14 +30,20 @@ namespace {
 constexpr int kExitNothingToDo = 3;
 constexpr int kExitPartial = 4;
 
-// A local destination: a path or file://path. https:// goes to net/dxfer_client.
+// A local destination: a path or file://path (https://, davs://, sftp:// and
+// globus:// were taken before). Any other SCHEME:// is refused, not made a
+// directory named "SCHEME:".
 Result<std::string> local_destination(const std::string& url) {
   if (url.rfind("file://", 0) == 0) return url.substr(7);
-  for (const char* scheme : {"s3://"})
-    if (url.rfind(scheme, 0) == 0)
-      return unsupported(fmt::format("{}: {} destinations are not built yet (local paths, file://, https:// to dxfer "
-                                     "serve, davs://, sftp:// and globus:// are)",
-                                     url, std::string(scheme).substr(0, std::string(scheme).size() - 3)));
+  const size_t colon = url.find("://");
+  const bool scheme = colon != std::string::npos && colon > 0 && std::isalpha(static_cast<unsigned char>(url[0])) &&
+                      std::all_of(url.begin(), url.begin() + static_cast<ptrdiff_t>(colon), [](char ch) {
+                        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '+' || ch == '-' || ch == '.';
+                      });
+  if (scheme)
+    return invalid_argument(fmt::format("{}: dxfer does not speak {}:// (it takes local paths, file://, https:// to dxfer "
+                                   "serve, davs://, sftp:// and globus://)",
+                                   url, url.substr(0, colon)));
   return url;
 }
 
@@ -250,7 +258,7 @@ void add_remote_flags(cli::Definition& def, CLI::App* c, RemoteFlags& f, bool wi
                  cli::ValueKind::kFile);
   def.value_kind(c->add_option("--retries", f.retries, "Attempts per request beyond the first (backoff with jitter)")
                      ->capture_default_str()
-                     ->check(CLI::Range(0, 100)),
+                     ->check(cli::whole_number(0, 100)),
                  cli::ValueKind::kNone);
 }
 

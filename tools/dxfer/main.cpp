@@ -12,7 +12,7 @@ void add_globus_flags(cli::Definition& def, CLI::App* c, PushOptions& o) {
                  cli::ValueKind::kNone);
   def.value_kind(c->add_option("--poll", o.poll, "globus://: seconds between task status checks")
                      ->capture_default_str()
-                     ->check(CLI::Range(0.01, 3600.0)),
+                     ->check(cli::number(0.01, 3600)),
                  cli::ValueKind::kNone);
 }
 

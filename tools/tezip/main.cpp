@@ -17,10 +17,10 @@ void define_cli(cli::Definition& def) {
     c->add_option("-o,--output", o.output, "Output .tez file (default: INPUT.tez; stdout for -)")->type_name("FILE");
     auto* abs = c->add_option("--abs", o.abs_bound, "Lossy: absolute error bound E, |x - x'| <= E for every sample")
                     ->type_name("E")
-                    ->check(CLI::NonNegativeNumber);
+                    ->check(cli::number(0));
     auto* rel = c->add_option("--rel", o.rel_bound, "Lossy: error bound as a fraction of each group's value range")
                     ->type_name("R")
-                    ->check(CLI::NonNegativeNumber);
+                    ->check(cli::number(0));
     abs->excludes(rel);
     def.value_kind(abs, cli::ValueKind::kNone);
     def.value_kind(rel, cli::ValueKind::kNone);
@@ -29,11 +29,11 @@ void define_cli(cli::Definition& def) {
     add_effort_flags(c, o.fast, o.best);
     def.value_kind(c->add_option("--group", o.group, "Frames per group: a keyframe every N frames (default: by size)")
                        ->type_name("N")
-                       ->check(CLI::PositiveNumber),
+                       ->check(cli::whole_number(1)),
                    cli::ValueKind::kNone);
     def.value_kind(c->add_option("--block", o.block, "Side of the blocks that choose a predictor")
                        ->type_name("PIXELS")
-                       ->check(CLI::Range(4, 4096))
+                       ->check(cli::whole_number(4, 4096))
                        ->capture_default_str(),
                    cli::ValueKind::kNone);
     c->add_flag("-f,--force", o.force, "Overwrite the output; write binary data to a terminal");
@@ -91,14 +91,14 @@ void define_cli(cli::Definition& def) {
     c->add_option("inputs", o.inputs, "Sample series, as for compress")->type_name("FRAMES")->required();
     c->add_option("-o,--output", o.output, "The model file to write")->type_name("MODEL")->required();
     auto num = [&](CLI::Option* opt) { def.value_kind(opt->capture_default_str(), cli::ValueKind::kNone); };
-    num(c->add_option("--epochs", o.epochs, "Training epochs")->type_name("N")->check(CLI::Range(1, 100000)));
-    num(c->add_option("--window", o.window, "Previous frames the network reads")->type_name("K")->check(CLI::Range(1, ml::kMaxWindow)));
-    num(c->add_option("--hidden", o.hidden, "Channels of the hidden layers")->type_name("N")->check(CLI::Range(1, 64)));
-    num(c->add_option("--layers", o.layers, "3x3 convolutions")->type_name("N")->check(CLI::Range(2, 16)));
-    num(c->add_option("--steps", o.steps, "Batches per epoch")->type_name("N")->check(CLI::Range(1, 1000000)));
-    num(c->add_option("--batch", o.batch, "Patches per batch")->type_name("N")->check(CLI::Range(1, 4096)));
-    num(c->add_option("--patch", o.patch, "Side of the training patches")->type_name("PIXELS")->check(CLI::Range(4, 4096)));
-    num(c->add_option("--max-frames", o.max_frames, "Frames read from each input")->type_name("N")->check(CLI::Range(2, 1000000)));
+    num(c->add_option("--epochs", o.epochs, "Training epochs")->type_name("N")->check(cli::whole_number(1, 100000)));
+    num(c->add_option("--window", o.window, "Previous frames the network reads")->type_name("K")->check(cli::whole_number(1, ml::kMaxWindow)));
+    num(c->add_option("--hidden", o.hidden, "Channels of the hidden layers")->type_name("N")->check(cli::whole_number(1, 64)));
+    num(c->add_option("--layers", o.layers, "3x3 convolutions")->type_name("N")->check(cli::whole_number(2, 16)));
+    num(c->add_option("--steps", o.steps, "Batches per epoch")->type_name("N")->check(cli::whole_number(1, 1000000)));
+    num(c->add_option("--batch", o.batch, "Patches per batch")->type_name("N")->check(cli::whole_number(1, 4096)));
+    num(c->add_option("--patch", o.patch, "Side of the training patches")->type_name("PIXELS")->check(cli::whole_number(4, 4096)));
+    num(c->add_option("--max-frames", o.max_frames, "Frames read from each input")->type_name("N")->check(cli::whole_number(2, 1000000)));
     num(c->add_option("--seed", o.seed, "Random seed")->type_name("N"));
     def.choices(c->add_option("--device", o.device, "Where to train")->capture_default_str(), {"cpu", "cuda"});
     c->add_flag("-f,--force", o.force, "Overwrite the model file");
@@ -113,12 +113,12 @@ void define_cli(cli::Definition& def) {
                    cli::ValueKind::kNone);
     def.value_kind(c->add_option("--sample", o.sample_frames, "Frames to measure")
                        ->type_name("N")
-                       ->check(CLI::PositiveNumber)
+                       ->check(cli::whole_number(1))
                        ->capture_default_str(),
                    cli::ValueKind::kNone);
     def.value_kind(c->add_option("--abs", o.abs_bound, "Plan for lossy compression with this bound")
                        ->type_name("E")
-                       ->check(CLI::NonNegativeNumber),
+                       ->check(cli::number(0)),
                    cli::ValueKind::kNone);
     add_effort_flags(c, o.fast, o.best);
     c->add_option("--model", o.model, "Plan with this learned predictor (tezip train)")->type_name("MODEL");

@@ -17,11 +17,11 @@ void add_format(cli::Definition& def, CLI::App* c, std::string& format) {
 CLI::Option* number(cli::Definition& def, CLI::Option* opt) { return def.value_kind(opt, cli::ValueKind::kNone); }
 
 void add_search_params(cli::Definition& def, CLI::App* c, int64_t& k, int& ef, int& nprobe) {
-  number(def, c->add_option("-k", k, "Neighbours per query")->type_name("K")->check(CLI::Range(1, 100000))->capture_default_str());
+  number(def, c->add_option("-k", k, "Neighbours per query")->type_name("K")->check(cli::whole_number(1, 100000))->capture_default_str());
   number(def, c->add_option("--ef", ef, "hnsw: candidate list size (default max(k, 64)); higher is slower and more exact")
                   ->type_name("N")
-                  ->check(CLI::PositiveNumber));
-  number(def, c->add_option("--nprobe", nprobe, "ivf: lists to visit (default 16)")->type_name("N")->check(CLI::PositiveNumber));
+                  ->check(cli::whole_number(1)));
+  number(def, c->add_option("--nprobe", nprobe, "ivf: lists to visit (default 16)")->type_name("N")->check(cli::whole_number(1)));
 }
 
 }  // namespace
@@ -39,20 +39,20 @@ void define_cli(cli::Definition& def) {
                    cli::ValueKind::kDirectory);
     def.choices(c->add_option("--metric", o.metric, "Distance")->capture_default_str(), {"l2", "ip", "cosine"});
     def.choices(c->add_option("--engine", o.engine, "Index engine")->capture_default_str(), {"hnsw", "ivf-flat", "ivf-pq", "flat"});
-    number(def, c->add_option("--m", o.params.m, "hnsw: links per node")->type_name("M")->check(CLI::Range(2, 512))->capture_default_str());
+    number(def, c->add_option("--m", o.params.m, "hnsw: links per node")->type_name("M")->check(cli::whole_number(2, 512))->capture_default_str());
     number(def, c->add_option("--ef-construction", o.params.ef_construction, "hnsw: candidate list while building")
                     ->type_name("N")
-                    ->check(CLI::Range(4, 100000))
+                    ->check(cli::whole_number(4, 100000))
                     ->capture_default_str());
     number(def, c->add_option("--nlist", o.params.nlist, "ivf: number of lists (default about 4 sqrt(n))")
                     ->type_name("N")
-                    ->check(CLI::PositiveNumber));
+                    ->check(cli::whole_number(1)));
     number(def, c->add_option("--pq-m", o.params.pq_m, "ivf-pq: sub-quantisers, a divisor of the dimension (default dim/4)")
                     ->type_name("M")
-                    ->check(CLI::PositiveNumber));
+                    ->check(cli::whole_number(1)));
     number(def, c->add_option("--pq-bits", o.params.pq_bits, "ivf-pq: bits per sub-quantiser code")
                     ->type_name("B")
-                    ->check(CLI::Range(1, 16))
+                    ->check(cli::whole_number(1, 16))
                     ->capture_default_str());
     number(def, c->add_option("--seed", o.params.seed, "Random seed (builds with -j1 are reproducible)")->capture_default_str());
     number(def, c->add_option("--shard", o.shard, "Index only part I of N of the vectors (0-based), into INDEX/shard-I-of-N")
@@ -111,7 +111,7 @@ void define_cli(cli::Definition& def) {
     add_search_params(def, c, o.k, o.ef, o.nprobe);
     number(def, c->add_option("--min-time", o.min_time, "Repeat the queries until this many seconds have passed (for stable rates)")
                     ->type_name("SECONDS")
-                    ->check(CLI::NonNegativeNumber)
+                    ->check(cli::number(0))
                     ->capture_default_str());
     c->add_flag("--no-verify", o.no_verify, "Skip the SHA-256 check of the index files");
   }
@@ -135,7 +135,7 @@ void define_cli(cli::Definition& def) {
     c->add_option("-o,--output", o.output, "Vectors: FILE.npy, FILE.fvecs, FILE.h5, FILE.jsonl or - (JSONL)")
         ->type_name("VECTORS")
         ->required();
-    number(def, c->add_option("--batch", o.batch, "Frames per forward pass")->type_name("N")->check(CLI::Range(1, 65536))->capture_default_str());
+    number(def, c->add_option("--batch", o.batch, "Frames per forward pass")->type_name("N")->check(cli::whole_number(1, 65536))->capture_default_str());
     def.choices(c->add_option("--device", o.device, "Where the model runs")->capture_default_str(), {"cpu", "cuda"});
     c->add_flag("--drop-alpha", o.drop_alpha, "PNG with alpha: keep the colour channels only");
     c->add_flag("-f,--force", o.force, "Overwrite the output");

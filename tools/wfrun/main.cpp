@@ -32,12 +32,12 @@ void define_cli(cli::Definition& def) {
                 {"local", "slurm"});
     def.value_kind(c->add_option("--poll", o.poll_s, "Slurm: seconds between the squeue calls that follow all jobs")
                        ->type_name("SECONDS")
-                       ->check(CLI::PositiveNumber)
+                       ->check(cli::number(0, std::numeric_limits<double>::max(), false, cli::Bound::kAbove))
                        ->capture_default_str(),
                    cli::ValueKind::kNone);
     def.value_kind(c->add_option("--array-limit", o.array_limit, "Slurm: at most N tasks of a job array run at once (sbatch --array=...%N)")
                        ->type_name("N")
-                       ->check(CLI::NonNegativeNumber),
+                       ->check(cli::whole_number(0)),
                    cli::ValueKind::kNone);
   }
   {

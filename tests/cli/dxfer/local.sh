@@ -40,3 +40,12 @@ echo "verify exit $?"
 dxfer ls dst | awk '{print $1, $3}'
 dxfer push data s3://bucket/runs/
 echo "exit $?"
+# Another scheme is refused, not made a directory named "ftp:"; so is plain HTTP,
+# which would carry the token in the clear.
+dxfer push data ftp://host/runs/
+echo "exit $?"
+[[ -e ftp: ]] || echo "no directory 'ftp:'"
+DXFER_TOKEN=t dxfer push data http://127.0.0.1:9/runs/
+echo "exit $?"
+dxfer push data dav://127.0.0.1:9/runs/
+echo "exit $?"

@@ -91,6 +91,30 @@ TEST_CASE("cli: generated man page and completions come from the definition") {
   CHECK(fish.find("-l mode -x -a 'fast best'") != std::string::npos);
 }
 
+TEST_CASE("cli: number checks refuse NaN, infinities, fractions and values out of range, naming them") {
+  auto check = [](const CLI::Validator& v, std::string text) { return v(text); };  // "" when it passes
+  const CLI::Validator bound = number(0);
+  CHECK(check(bound, "0") == "");
+  CHECK(check(bound, "2.5") == "");
+  CHECK(check(bound, "1e300") == "");
+  CHECK(check(bound, "-1") == "-1 is below 0");
+  CHECK(check(bound, "nan") == "'nan' is not a finite number");
+  CHECK(check(bound, "-inf") == "'-inf' is not a finite number");
+  CHECK(check(bound, "abc") == "'abc' is not a number");
+  CHECK(check(bound, "3x") == "'3x' is not a number");
+  const CLI::Validator above = number(0, 10, false, Bound::kAbove);
+  CHECK(check(above, "0") == "0 is not above 0");
+  CHECK(check(above, "0.01") == "");
+  CHECK(check(above, "10.5") == "10.5 is above 10");
+  const CLI::Validator block = whole_number(4, 4096);
+  CHECK(check(block, "8") == "");
+  CHECK(check(block, "4.5") == "4.5 is not a whole number in digits");
+  CHECK(check(block, "3") == "3 is below 4");
+  CHECK(check(block, "5000") == "5000 is above 4096");
+  CHECK(block.get_description() == "4..4096");
+  CHECK(whole_number(1).get_description() == "");  // open-ended: nothing to add to the help
+}
+
 TEST_CASE("cli: markdown subset to roff") {
   std::string r = markdown_to_roff("# SEE ALSO\n\nline one\nline two\n\n- item **b**\n\n```\n.dot -x\n```\n\nTERM\n: meaning\n");
   CHECK(r == ".SH SEE ALSO\nline one\nline two\n.IP \\(bu 2\nitem \\fBb\\fR\n.PP\n.RS 4\n.nf\n\\&.dot \\-x\n.fi\n.RE\n.TP\nTERM\nmeaning\n");

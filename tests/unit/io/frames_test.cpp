@@ -1,9 +1,13 @@
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "io/file.hpp"
@@ -60,31 +64,60 @@ TEST_CASE("raw frames read one at a time equal the file, across read-ahead bound
   fs::remove(p);
 }
 
-TEST_CASE("a raw file that ends inside a frame is an error naming the frame") {
+TEST_CASE("raw data of the wrong size: a file is refused at open, a pipe where it ends or runs over") {
   const std::string data = raw_series(1500), p = temp_path("-short.raw");
-  REQUIRE(write_file_atomic(p, data.substr(0, 1400 * 1000 + 300)).is_ok());
   ReadOptions o;
   o.format = "raw";
   o.shape = {1500, 10, 50};
   o.dtype = DType::kU16;
-  auto r = open_frames(p, o);
-  REQUIRE(r);
-  std::vector<uint8_t> buf(1000);
-  Status st;
-  int64_t read = 0;
-  for (;;) {
-    auto got = (*r)->read(1, buf.data());
-    if (!got) {
-      st = got.status();
-      break;
-    }
-    REQUIRE(*got == 1);
-    ++read;
+  // A regular file: its size against the shape, before any frame is read.
+  for (size_t size : {size_t{1400 * 1000 + 300}, data.size() + 1}) {
+    REQUIRE(write_file_atomic(p, data.substr(0, std::min(size, data.size())) + std::string(size > data.size(), 'x')).is_ok());
+    auto r = open_frames(p, o);
+    REQUIRE_FALSE(r);
+    CHECK(r.status().code() == Code::kCorrupt);
+    CHECK(r.status().message().find(fmt::format("{} bytes of data, but its shape 1500x10x50x1 of u16 is 1500000 bytes", size)) !=
+          std::string::npos);
   }
-  CHECK(read == 1400);
-  CHECK(st.code() == Code::kCorrupt);
-  CHECK(st.message().find("ends after 1400 of 1500 frames (300 bytes into frame 1400)") != std::string::npos);
   fs::remove(p);
+  // A pipe (a FIFO here): frame by frame until the data end inside a frame, or
+  // until data follow the last frame.
+  const std::string fifo = temp_path("-raw.fifo");
+  for (bool longer : {false, true}) {
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    std::thread writer([&] {
+      const int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0) return;
+      const std::string part = longer ? data + "x" : data.substr(0, 1400 * 1000 + 300);
+      (void)write_all(fd, part, "fifo");
+      ::close(fd);
+    });
+    auto r = open_frames(fifo, o);
+    REQUIRE(r);
+    std::vector<uint8_t> buf(1000);
+    Status st;
+    int64_t read = 0;
+    for (;;) {
+      auto got = (*r)->read(1, buf.data());
+      if (!got) {
+        st = got.status();
+        break;
+      }
+      if (*got == 0) break;
+      ++read;
+    }
+    r->reset();
+    writer.join();
+    ::unlink(fifo.c_str());
+    CHECK(st.code() == Code::kCorrupt);
+    if (longer) {
+      CHECK(read == 1499);  // the last frame's read is the one that finds more data
+      CHECK(st.message().find("more data after the last frame of its shape 1500x10x50x1") != std::string::npos);
+    } else {
+      CHECK(read == 1400);
+      CHECK(st.message().find("ends after 1400 of 1500 frames (300 bytes into frame 1400)") != std::string::npos);
+    }
+  }
 }
 
 }  // namespace
