@@ -498,6 +498,29 @@ void Server::get_file(const httplib::Request& req, httplib::Response& res) {
       auto it = manifest_.find(path);
       if (it != manifest_.end() && it->second.size == st.st_size) res.set_header("X-Dxfer-Tree", it->second.tree);
     }
+    int64_t bytes = st.st_size;
+    if (!req.ranges.empty()) {
+      // httplib 0.11 serves a range as written and answers 200: a last byte past the
+      // end (990-2000 of 1000 bytes) promised more than the file and cut the
+      // response short, and one starting past the end sent nothing. As RFC 9110
+      // 14 has it: the last byte is clamped to the end, a range that starts past
+      // it (or an empty suffix) gets 416 with the size, and a part gets 206.
+      auto& ranges = const_cast<httplib::Ranges&>(req.ranges);
+      const ssize_t size = static_cast<ssize_t>(st.st_size);
+      for (auto& r : ranges) {
+        const bool suffix = r.first < 0;
+        if ((suffix && r.second <= 0) || (!suffix && r.first >= size) || size == 0) {
+          res.status = 416;
+          res.set_header("Content-Range", fmt::format("bytes */{}", size));
+          return int64_t{0};
+        }
+        if (!suffix && (r.second < 0 || r.second >= size)) r.second = size - 1;
+      }
+      res.status = 206;
+      ssize_t sent = 0;  // for the audit line
+      for (const auto& r : ranges) sent += r.first < 0 ? std::min(r.second, size) : r.second - r.first + 1;
+      bytes = sent;
+    }
     res.set_content_provider(static_cast<size_t>(st.st_size), "application/octet-stream",
                              [shared](size_t offset, size_t length, httplib::DataSink& sink) {
                                std::vector<char> buf(std::min<size_t>(length, 1 << 20));
@@ -511,7 +534,7 @@ void Server::get_file(const httplib::Request& req, httplib::Response& res) {
                                }
                                return true;
                              });
-    return static_cast<int64_t>(st.st_size);
+    return bytes;
   });
 }
 

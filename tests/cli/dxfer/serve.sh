@@ -31,6 +31,13 @@ dxfer pull "$URL/runs/data/" back "${P[@]}" --sync -q; echo "pull --sync exit $?
 C=(curl -sS --cacert srv/.dxfer/tls/cert.pem)
 W="Authorization: Bearer $(cat writer.tok)"
 "${C[@]}" -H "$W" -r 1000-1999 "$URL/runs/data/big.bin" | cmp - <(tail -c +1001 big.bin | head -c 1000) && echo "range GET ok"
+# RFC 9110 ranges: 206 for a part, its last byte clamped to the end, 416 from past
+# the end; curl -C - resumes a download.
+size=$(stat -c %s big.bin)
+"${C[@]}" -H "$W" -o /dev/null -w '%{http_code} %{size_download} %header{content-range}\n' -r "$((size - 10))-$((size + 5000))" "$URL/runs/data/big.bin"
+"${C[@]}" -H "$W" -o /dev/null -w '%{http_code} %{size_download} %header{content-range}\n' -r "$((size + 10))-" "$URL/runs/data/big.bin"
+head -c 12345 big.bin > part.bin
+"${C[@]}" -H "$W" -C - -o part.bin "$URL/runs/data/big.bin" && cmp part.bin big.bin && echo "curl -C - resumed"
 "${C[@]}" -H "$W" -T big.bin "$URL/runs/curl/b.bin" > /dev/null && cmp big.bin srv/runs/curl/b.bin && echo "curl PUT ok"
 code() { "${C[@]}" -o /dev/null -w '%{http_code}' "$@"; echo; }
 code -H "Authorization: Bearer dxf_wrong" "$URL/runs/data/big.bin"
