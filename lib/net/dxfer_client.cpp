@@ -969,21 +969,47 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
   Json m;
   std::function<std::unique_ptr<RangeSource>()> connect;
   std::vector<std::pair<std::string, Json>> listing;  // (path on the server, entry)
-  if (is_file_store(url)) {
-    ASSIGN_OR_RETURN(StoreTarget t, store_target(url, o));
-    prefix = t.prefix;
-    ASSIGN_OR_RETURN(m, read_store_manifest(*t.connect(), t.prefix));
-    connect = [t] { return std::unique_ptr<RangeSource>(t.connect()); };
-    if (m.contains("files") && m["files"].is_object())
-      for (auto it = m["files"].begin(); it != m["files"].end(); ++it) listing.emplace_back(prefix + it.key(), it.value());
-  } else {
-    ASSIGN_OR_RETURN(RemoteUrl u, parse_remote(url));
-    prefix = u.prefix;
-    ASSIGN_OR_RETURN(m, remote_manifest(url, o));
-    connect = [&o, base = u.base] { return std::unique_ptr<RangeSource>(std::make_unique<ServerSource>(o, base)); };
-    if (m.contains("files") && m["files"].is_object())
-      for (auto it = m["files"].begin(); it != m["files"].end(); ++it) listing.emplace_back(it.key(), it.value());
+  auto list = [&](const std::string& where) -> Status {
+    listing.clear();
+    if (is_file_store(where)) {
+      // The manifest lies where dxfer pushed to: here, or in a directory above
+      // (pulling runs/data/ of a push to runs/).
+      ASSIGN_OR_RETURN(StoreTarget t, store_target(where, o));
+      prefix = t.prefix;
+      auto store = t.connect();
+      std::string at = t.prefix;
+      ASSIGN_OR_RETURN(m, read_store_manifest(*store, at));
+      while (m["files"].empty() && at.size() > 1) {
+        at.resize(at.find_last_of('/', at.size() - 2) + 1);
+        auto up = read_store_manifest(*store, at);
+        if (!up) break;  // above what the server lets us read
+        m = std::move(*up);
+      }
+      connect = [t] { return std::unique_ptr<RangeSource>(t.connect()); };
+      if (m.contains("files") && m["files"].is_object())
+        for (auto it = m["files"].begin(); it != m["files"].end(); ++it) listing.emplace_back(at + it.key(), it.value());
+    } else {
+      ASSIGN_OR_RETURN(RemoteUrl u, parse_remote(where));
+      prefix = u.prefix;
+      ASSIGN_OR_RETURN(m, remote_manifest(where, o));
+      connect = [&o, base = u.base] { return std::unique_ptr<RangeSource>(std::make_unique<ServerSource>(o, base)); };
+      if (m.contains("files") && m["files"].is_object())
+        for (auto it = m["files"].begin(); it != m["files"].end(); ++it) listing.emplace_back(it.key(), it.value());
+    }
+    std::erase_if(listing, [&](const auto& f) { return f.first.rfind(prefix, 0) != 0; });
+    return Status::ok();
+  };
+  RETURN_IF_ERROR(list(url));
+  // A URL without a trailing slash and nothing under it may name one file: it is
+  // pulled as DST/NAME. Nothing there at all is an error, not an empty success
+  // (a mistyped path must not look like a pull that worked).
+  const size_t cut = url.find_last_of('/');
+  if (listing.empty() && !url.ends_with('/') && cut != std::string::npos && cut > url.find("://") + 2) {
+    const std::string name = url.substr(cut + 1);
+    RETURN_IF_ERROR(list(url.substr(0, cut + 1)));
+    std::erase_if(listing, [&](const auto& f) { return f.first != prefix + name; });
   }
+  if (listing.empty()) return not_found(fmt::format("{}: no file there or under it", url));
   std::error_code ec;
   fs::create_directories(dst + "/.dxfer/partial", ec);
   if (ec) return io_error(fmt::format("create '{}': {}", dst, ec.message()));
@@ -997,7 +1023,6 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
     if (o.progress) o.progress(d);
   };
   for (const auto& [path, e] : listing) {
-    if (path.rfind(prefix, 0) != 0) continue;
     std::string name = path.substr(prefix.size());
     if (name.empty() || name.front() == '/' || name == ".." || name.rfind("../", 0) == 0 ||
         name.find("/../") != std::string::npos || name.ends_with("/..") || name.rfind(".dxfer", 0) == 0)

@@ -27,6 +27,10 @@ dxfer ls "$URL/runs/data/sub/" "${P[@]}" | awk '{print $1, $3}'
 dxfer pull "$URL/runs/data/" back "${P[@]}" -q; echo "pull exit $?"
 diff -r -x .dxfer data back > /dev/null && echo "pulled copy identical"
 dxfer pull "$URL/runs/data/" back "${P[@]}" --sync -q; echo "pull --sync exit $?"
+# One file by its URL (no trailing slash) lands as DST/NAME; a path with nothing
+# there fails instead of pulling nothing.
+dxfer pull "$URL/runs/data/big.bin" one "${P[@]}" -q && cmp one/big.bin data/big.bin && echo "single-file pull identical"
+dxfer pull "$URL/runs/nothing/" none "${P[@]}" 2>&1 | sed 's/127.0.0.1:[0-9]*/HOST/'; echo "empty pull exit ${PIPESTATUS[0]}"
 # curl: Range GET, plain PUT, tokens and traversal
 C=(curl -sS --cacert srv/.dxfer/tls/cert.pem)
 W="Authorization: Bearer $(cat writer.tok)"

@@ -29,6 +29,11 @@ dxfer verify data "$DAV_URL/runs/" "${T[@]}"; echo "verify exit $?"
 dxfer pull "$DAV_URL/runs/" back "${T[@]}" --chunk 4MiB -j3 -q; echo "pull (ranged GETs) exit $?"
 diff -r data back/data && echo "pulled copy identical"
 dxfer pull "$DAV_URL/runs/" back "${T[@]}" --sync -q; echo "pull --sync exit $?"
+# One file by its URL (no trailing slash) lands as DST/NAME; a path with nothing
+# there fails instead of pulling nothing.
+dxfer pull "$DAV_URL/runs/data/big.bin" one "${T[@]}" -q && cmp one/big.bin data/big.bin && echo "single-file pull identical"
+dxfer pull "$DAV_URL/runs/data/sub/" sub "${T[@]}" -q && diff -r -x .dxfer data/sub sub && echo "pull of a directory below the push identical"
+dxfer pull "$DAV_URL/runs/nothing/" none "${T[@]}" 2>&1 | sed 's/127.0.0.1:[0-9]*/HOST/'; echo "empty pull exit ${PIPESTATUS[0]}"
 dxfer push data "$DAV_URL/k/" "${T[@]}" --bwlimit 20MB/s -q 2>/dev/null &
 pid=$!
 sleep 0.4; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
