@@ -12,12 +12,14 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 #include <map>
 #include <mutex>
 #include <set>
@@ -123,7 +125,16 @@ std::vector<std::string> command_argv(const std::string& command) {
     argv.push_back(command.substr(b, e == std::string::npos ? std::string::npos : e - b));
     p = e == std::string::npos ? command.size() : e;
   }
-  if (argv.empty()) return {"/bin/sh", "-c", command};
+  // As make does: a shell builtin or keyword with no program of its name (exit 3,
+  // cd sub, export X, if, ...) needs the shell too.
+  static constexpr std::string_view kShellOnly[] = {
+      ".",      ":",      "alias",  "bg",      "break",    "case",  "cd",   "command", "continue", "do",
+      "done",   "elif",   "else",   "esac",    "eval",     "exec",  "exit", "export",  "fc",       "fg",
+      "fi",     "for",    "getopts", "hash",   "if",       "jobs",  "read", "readonly", "return",  "set",
+      "shift",  "then",   "times",  "trap",    "type",     "ulimit", "umask", "unalias", "unset",   "until",
+      "wait",   "while",  "!",      "{",       "}",        "source", "local", "function"};
+  if (argv.empty() || std::find(std::begin(kShellOnly), std::end(kShellOnly), argv[0]) != std::end(kShellOnly))
+    return {"/bin/sh", "-c", command};
   return argv;
 }
 

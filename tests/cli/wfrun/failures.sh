@@ -42,3 +42,17 @@ print(' '.join(f'{k}={st[k]}' for k in sorted(st)))"
 # Without -k the first failure stops the run.
 wfrun run f.yaml -q 2>/dev/null
 echo "exit $?"
+# A command that starts with a shell builtin or keyword goes to /bin/sh, as with
+# make: 'exit 5' fails with code 5, 'cd sub' changes directory for that step.
+mkdir -p sub
+cat > b.yaml <<'YAML'
+steps:
+  quits:
+    run: exit 5
+  moves:
+    run: cd sub
+YAML
+wfrun run b.yaml -k -q 2>&1 | grep -o 'quits: failed: exited with code 5'
+wfrun status --json | python3 -c "
+import json, sys
+print(' '.join(f\"{s['step']}={s['status']}\" for s in sorted(json.load(sys.stdin)['steps'], key=lambda s: s['step'])))"
