@@ -209,9 +209,11 @@ Result<VectorSet> read_jsonl(std::string_view spec, const ReadVectorsOptions& o,
       for (size_t k = 0; k < it->size(); ++k) {
         const Json& e = (*it)[k];
         if (!e.is_number()) return invalid_argument(fmt::format("{}: vector element {} is not a number", where, k));
-        double x = e.get<double>();
-        if (!std::isfinite(x)) return invalid_argument(fmt::format("{}: vector element {} is not finite", where, k));
-        v.data.push_back(static_cast<float>(x));
+        const double x = e.get<double>();
+        const float f = static_cast<float>(x);  // 1e39 is finite as a double, not as a float
+        if (!std::isfinite(f))
+          return invalid_argument(fmt::format("{}: vector element {} ({}) is not a finite 32-bit float", where, k, x));
+        v.data.push_back(f);
       }
       v.ids.push_back(id);
       j.erase("vector");

@@ -7,6 +7,10 @@ vindex build bad.jsonl -o idx2 2>&1 | cut -d' ' -f1-5
 printf '{"vector":[1,2,3], "id": "x7"}\n' > strid.jsonl
 vindex build strid.jsonl -o idx3
 echo "exit $?"
+# 1e39 is a finite JSON number but no 32-bit float: refused, not stored as inf.
+printf '{"vector":[1,2,3]}\n{"vector":[1e39,2,3]}\n' > huge.jsonl
+vindex build huge.jsonl -o idx6
+echo "exit $?"
 python3 -c "
 import struct
 with open('t.fvecs','wb') as f:
