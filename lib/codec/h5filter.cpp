@@ -70,6 +70,7 @@ Result<tez::Header> header_from(const unsigned* cd, size_t n) {
   }
   h.source_format = "hdf5";
   h.created_by = "tezip HDF5 filter";
+  h.format_major = 1;  // chunks keep version 1's coding (one least-squares set per fit): older plugins read them
   tez::choose_layout(&h, std::max<int64_t>(1, h.frames));
   return h;
 }

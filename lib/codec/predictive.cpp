@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <cstdlib>
 
 #include "codec/fast.hpp"
@@ -22,6 +23,16 @@ constexpr int64_t kCoefLimit = (int64_t{1} << (kCoefBits - 1)) - 1;
 constexpr int kBuckets = 32;        // activity contexts per predictor
 constexpr int64_t kFitPlanePixels = 32768;  // smaller planes share one fit per group
 constexpr int64_t kFitSamples = 24000;
+// Classified least squares (GroupConfig::classified, format version 6): from the
+// second frame of a group on, a fit has two coefficient sets, one for samples whose
+// causal neighbours (W, N, NW, NE) changed little since the previous frame (a static
+// background under noise) and one for those that changed more (moving objects),
+// split at a threshold the encoder stores. A fit's block: set 0, set 1, threshold.
+constexpr int kCoefBlock = 2 * kMaxFeatures + 1;
+constexpr int kThreshold = 2 * kMaxFeatures;
+constexpr int64_t kNoSplit = std::numeric_limits<int64_t>::max();  // every sample in set 0
+constexpr int kThresholdBits = 40;  // stored as two 20-bit values
+constexpr double kSplitOverMedian = 2.5;  // the threshold: this times the median change (bright-field 2.0-3.0 all within 0.1%)
 
 // What a plane's predictors can see: the plane itself (decoded so far when coding)
 // and fully decoded neighbours in time and channel.
@@ -137,6 +148,16 @@ inline int64_t gather(const Refs& r, int64_t y, int64_t x, int64_t* f, int64_t* 
   return base;
 }
 
+// How much the causal neighbours changed since the previous frame: features 0-3
+// at level >= 1 (see gather).
+inline int64_t temporal_change(const int64_t* f) {
+  return std::abs(f[0]) + std::abs(f[1]) + std::abs(f[2]) + std::abs(f[3]);
+}
+// The class (0 or 1) of a sample with features f under a fit's block.
+inline int split_class(const Refs& r, const int64_t* block, const int64_t* f) {
+  return r.level >= 1 && temporal_change(f) > block[kThreshold] ? 1 : 0;
+}
+
 inline bool interior(const Refs& r, int64_t y, int64_t x) {
   return y >= 2 && y + 1 < r.h && x >= 2 && x + 2 < r.w;
 }
@@ -147,12 +168,13 @@ inline int64_t lsq(const int64_t* coef, const int64_t* f, int n, int64_t base) {
   return base + ((acc + (int64_t{1} << (kCoefShift - 1))) >> kCoefShift);
 }
 
-// All candidate predictions for (y, x), clamped to [lo, hi].
-inline void predict_all(const Refs& r, const int64_t* coef, int n, int64_t y, int64_t x, int64_t lo,
+// All candidate predictions for (y, x), clamped to [lo, hi]; `block` is a fit's
+// coefficient block (kCoefBlock values).
+inline void predict_all(const Refs& r, const int64_t* block, int n, int64_t y, int64_t x, int64_t lo,
                         int64_t hi, int64_t* cand) {
   int64_t f[kMaxFeatures];
   int64_t base = interior(r, y, x) ? gather<true>(r, y, x, f, cand) : gather<false>(r, y, x, f, cand);
-  cand[0] = lsq(coef, f, n, base);
+  cand[0] = lsq(block + split_class(r, block, f) * kMaxFeatures, f, n, base);
   for (int c = 0; c < kNumPredictors; ++c) cand[c] = std::clamp(cand[c], lo, hi);
 }
 
@@ -161,16 +183,27 @@ inline void predict_all(const Refs& r, const int64_t* coef, int n, int64_t y, in
 
 struct Normal {
   int n = 0;
+  int64_t samples = 0;
   double a[kMaxFeatures][kMaxFeatures] = {};
   double b[kMaxFeatures] = {};
+  void add(const Normal& o) {
+    samples += o.samples;
+    for (int j = 0; j < n; ++j) {
+      b[j] += o.b[j];
+      for (int k = 0; k <= j; ++k) a[j][k] += o.a[j][k];
+    }
+  }
 };
 
-void accumulate(Normal& ne, const Refs& r, int64_t step, int64_t offset) {
+// Every step-th sample from `offset`, into ne[class] under `block`'s threshold.
+void accumulate(Normal* nes, const Refs& r, const int64_t* block, int64_t step, int64_t offset) {
   int64_t f[kMaxFeatures], cand[kNumPredictors];
   const int64_t total = r.h * r.w;
   for (int64_t i = offset % std::max<int64_t>(step, 1); i < total; i += step) {
     int64_t y = i / r.w, x = i % r.w;
     int64_t base = interior(r, y, x) ? gather<true>(r, y, x, f, cand) : gather<false>(r, y, x, f, cand);
+    Normal& ne = nes[split_class(r, block, f)];
+    ++ne.samples;
     double t = static_cast<double>((r.target ? r.target[i] : r.cur[i]) - base);
     double fd[kMaxFeatures];
     for (int j = 0; j < ne.n; ++j) fd[j] = static_cast<double>(f[j]);
@@ -463,30 +496,61 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
     return net && t >= 1 ? &mfit[static_cast<size_t>(t * fs + c * ps)] : nullptr;
   };
 
-  // Coefficients: per plane for large planes, else one set per (level, channel) for the group.
+  // Coefficients: per plane for large planes, else one block per (level, channel) for the group.
   const bool per_plane = L.plane() >= kFitPlanePixels;
-  std::vector<int64_t> group_coef(static_cast<size_t>(3 * L.c * kMaxFeatures), 0);
-  auto fit = [&](int level, int64_t c, std::span<const int64_t> ts, int64_t* coef, const int64_t* pres) {
-    Normal ne;
-    ne.n = feature_count(level, c > 0, net != nullptr);
+  std::vector<int64_t> group_coef(static_cast<size_t>(3 * L.c * kCoefBlock), 0);
+  auto fit = [&](int level, int64_t c, std::span<const int64_t> ts, int64_t* block, const int64_t* pres) {
+    const bool split = g.classified && level >= 1;
+    Normal ne[2];
+    ne[0].n = ne[1].n = feature_count(level, c > 0, net != nullptr);
     int64_t total = static_cast<int64_t>(ts.size()) * L.plane();
     int64_t stride = std::max<int64_t>(1, total / kFitSamples);
-    for (size_t k = 0; k < ts.size(); ++k) {
+    auto refs = [&](size_t k) {
       Refs r = refs_for(L, fit_features ? fit_features : orig, ts[k], c, mid);
       r.target = orig + ts[k] * L.frame() + c * L.plane();
       r.pres = pres;
       r.model = mfit_at(ts[k], c);
-      accumulate(ne, r, stride, static_cast<int64_t>(k) * 7);
+      return r;
+    };
+    block[kThreshold] = kNoSplit;
+    if (split) {  // the threshold: a multiple of the median change over the same samples
+      std::vector<int64_t> change;
+      int64_t f[kMaxFeatures], cand[kNumPredictors];
+      for (size_t k = 0; k < ts.size(); ++k) {
+        const Refs r = refs(k);
+        for (int64_t i = (static_cast<int64_t>(k) * 7) % stride; i < L.plane(); i += stride) {
+          const int64_t y = i / L.w, x = i % L.w;
+          interior(r, y, x) ? gather<true>(r, y, x, f, cand) : gather<false>(r, y, x, f, cand);
+          change.push_back(temporal_change(f));
+        }
+      }
+      const auto mid_it = change.begin() + static_cast<ptrdiff_t>(change.size() / 2);
+      std::nth_element(change.begin(), mid_it, change.end());
+      const double t = change.empty() ? 0.0 : std::round(kSplitOverMedian * static_cast<double>(*mid_it));
+      block[kThreshold] = static_cast<int64_t>(std::min(t, std::ldexp(1.0, kThresholdBits) - 1));
     }
-    solve(ne, coef);
-    for (int j = 0; j < ne.n; ++j) rc.encode_direct(static_cast<uint64_t>(coef[j] + kCoefLimit), kCoefBits);
+    for (size_t k = 0; k < ts.size(); ++k) accumulate(ne, refs(k), block, stride, static_cast<int64_t>(k) * 7);
+    // A class with too few samples for its own fit shares the pooled one.
+    const bool both = split && std::min(ne[0].samples, ne[1].samples) >= 4 * ne[0].n;
+    if (!both) ne[0].add(ne[1]);
+    solve(ne[0], block);
+    if (both) solve(ne[1], block + kMaxFeatures);
+    else std::copy(block, block + kMaxFeatures, block + kMaxFeatures);
+    for (int set = 0; set < (split ? 2 : 1); ++set)
+      for (int j = 0; j < ne[0].n; ++j)
+        rc.encode_direct(static_cast<uint64_t>(block[set * kMaxFeatures + j] + kCoefLimit), kCoefBits);
+    if (split) {
+      const uint64_t t = static_cast<uint64_t>(block[kThreshold]);
+      rc.encode_direct(t & 0xFFFFF, kThresholdBits / 2);
+      rc.encode_direct(t >> (kThresholdBits / 2), kThresholdBits / 2);
+    }
   };
   if (!per_plane) {
     for (int level = 0; level <= std::min<int64_t>(2, frames - 1); ++level) {
       std::vector<int64_t> ts;
       for (int64_t t = level; t < frames; ++t)
         if (std::min<int64_t>(t, 2) == level) ts.push_back(t);
-      for (int64_t c = 0; c < L.c; ++c) fit(level, c, ts, &group_coef[(level * L.c + c) * kMaxFeatures], nullptr);
+      for (int64_t c = 0; c < L.c; ++c) fit(level, c, ts, &group_coef[(level * L.c + c) * kCoefBlock], nullptr);
     }
   }
 
@@ -497,7 +561,7 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
   std::vector<uint8_t> choice(static_cast<size_t>(bw * bh));
   std::vector<uint32_t> mags(static_cast<size_t>(2 * L.c * L.plane()), 0);  // |v| of this and the previous frame
   std::vector<int64_t> resid(static_cast<size_t>(L.c * L.plane()), 0);      // signed residuals of this frame
-  int64_t plane_coef[kMaxFeatures];
+  int64_t plane_coef[kCoefBlock];
 
   for (int64_t t = 0; t < frames; ++t) {
     for (int64_t c = 0; c < L.c; ++c) {
@@ -519,7 +583,7 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
         fit(level, c, one, plane_coef, pres);
         coef = plane_coef;
       } else {
-        coef = &group_coef[(level * L.c + c) * kMaxFeatures];
+        coef = &group_coef[(level * L.c + c) * kCoefBlock];
       }
       // Candidates on the original samples choose each block's predictor.
       Refs ro = refs_for(L, orig, t, c, mid);
@@ -687,21 +751,28 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
   ml::FrameNet::Scratch scratch;
 
   const bool per_plane = L.plane() >= kFitPlanePixels;
-  std::vector<int64_t> group_coef(static_cast<size_t>(3 * L.c * kMaxFeatures), 0);
-  auto read_coef = [&](int n, int64_t* coef) {
-    for (int j = 0; j < n; ++j) coef[j] = static_cast<int64_t>(rc.decode_direct(kCoefBits)) - kCoefLimit;
+  std::vector<int64_t> group_coef(static_cast<size_t>(3 * L.c * kCoefBlock), 0);
+  auto read_coef = [&](int n, int level, int64_t* block) {
+    const bool split = g.classified && level >= 1;
+    for (int set = 0; set < (split ? 2 : 1); ++set)
+      for (int j = 0; j < n; ++j) block[set * kMaxFeatures + j] = static_cast<int64_t>(rc.decode_direct(kCoefBits)) - kCoefLimit;
+    block[kThreshold] = kNoSplit;
+    if (split) {
+      const uint64_t lo = rc.decode_direct(kThresholdBits / 2);
+      block[kThreshold] = static_cast<int64_t>(lo | rc.decode_direct(kThresholdBits / 2) << (kThresholdBits / 2));
+    }
   };
   if (!per_plane)
     for (int level = 0; level <= std::min<int64_t>(2, frames - 1); ++level)
       for (int64_t c = 0; c < L.c; ++c)
-        read_coef(feature_count(level, c > 0, net != nullptr), &group_coef[(level * L.c + c) * kMaxFeatures]);
+        read_coef(feature_count(level, c > 0, net != nullptr), level, &group_coef[(level * L.c + c) * kCoefBlock]);
 
   const int64_t B = g.block;
   const int64_t bw = (L.w + B - 1) / B, bh = (L.h + B - 1) / B;
   std::vector<uint8_t> choice(static_cast<size_t>(bw * bh));
   std::vector<uint32_t> mags(static_cast<size_t>(2 * L.c * L.plane()), 0);
   std::vector<int64_t> resid(static_cast<size_t>(L.c * L.plane()), 0);
-  int64_t plane_coef[kMaxFeatures];
+  int64_t plane_coef[kCoefBlock];
 
   for (int64_t t = 0; t < frames; ++t) {
     for (int64_t c = 0; c < L.c; ++c) {
@@ -709,10 +780,10 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
       const int n = feature_count(level, c > 0, net != nullptr);
       const int64_t* coef;
       if (per_plane) {
-        read_coef(n, plane_coef);
+        read_coef(n, level, plane_coef);
         coef = plane_coef;
       } else {
-        coef = &group_coef[(level * L.c + c) * kMaxFeatures];
+        coef = &group_coef[(level * L.c + c) * kCoefBlock];
       }
       int prev_choice = kNumPredictors;
       for (int64_t b = 0; b < bw * bh; ++b) {

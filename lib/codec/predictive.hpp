@@ -58,6 +58,7 @@ struct GroupConfig {
   const ml::FrameNet* model = nullptr;  // learned predictor (kAuto only); must match on both sides
   bool fast = false;     // the fast tier (codec/fast.hpp): fixed predictors, rANS; no model
   int fast_version = 5;  // the fast tier's coding: 5 (32 rANS states in 4 streams), 3 (4: format versions 3, 4), 2 (version 2)
+  bool classified = false;  // best tier: two least-squares classes by temporal change (format version 6)
 };
 
 inline constexpr int kMaxBlockCounters = 6;  // the fast tier's six predictors (codec/fast.hpp)

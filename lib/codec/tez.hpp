@@ -39,18 +39,20 @@ namespace sciflow::codec::tez {
 // version 4: either tier, with groups that may carry the colour transform
 // (kFlagColour; fast-tier groups with four states: read, no longer written);
 // version 5: codec/fast as it is now (32 states, four streams), with or without the colour
+// transform; version 6: codec/predictive with classified least squares (two
+// coefficient sets per fit, GroupConfig::classified), with or without the colour
 // transform. Each file carries the lowest version that describes it, so older
 // readers still read what they can and refuse the rest by its version.
-inline constexpr uint16_t kVersionMajor = 5;  // the highest this tezip reads and writes
+inline constexpr uint16_t kVersionMajor = 6;  // the highest this tezip reads and writes
 inline constexpr uint16_t kVersionMinor = 0;
-inline uint16_t version_major_of(const std::string& effort, bool colour_transform) {
-  return effort == "fast" ? 5 : colour_transform ? 4 : 1;
+inline uint16_t version_major_of(const std::string& effort, bool /*colour_transform*/) {
+  return effort == "fast" ? 5 : 6;
 }
 // Whether a file of version `major` may hold this tier and colour transform (what
 // this and earlier tezips wrote).
 inline bool version_allows(uint16_t major, const std::string& effort, bool colour_transform) {
   if (effort == "fast") return major == 5 || (major == 4 && colour_transform) || ((major == 2 || major == 3) && !colour_transform);
-  return major == version_major_of(effort, colour_transform);
+  return major == 6 || major == (colour_transform ? 4 : 1);
 }
 
 struct Header {
@@ -70,7 +72,8 @@ struct Header {
   std::string dataset;
   std::vector<std::pair<std::string, std::string>> attributes;
   std::string created_by;
-  uint16_t format_major = 0;      // not stored in the JSON: the major version of the file it was read from
+  uint16_t format_major = 0;      // not stored in the JSON: the major version of the file it was read from, or to
+                                  // write (0: the newest for its tier; the HDF5 filter writes 1)
 
   int64_t frame_bytes() const { return height * width * channels * dtype_size(dtype); }
   Json to_json() const;
