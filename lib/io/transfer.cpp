@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/cancel.hpp"
+#include "core/log.hpp"
 #include "core/rate_limit.hpp"
 #include "crypto/hash.hpp"
 #include "io/file.hpp"
@@ -62,12 +63,33 @@ Result<std::vector<SourceFile>> enumerate_sources(const std::vector<std::string>
     if (fs::is_regular_file(st)) {
       RETURN_IF_ERROR(add(p, base));
     } else if (fs::is_directory(st)) {
+      // Regular files only. A symbolic link inside the tree is not followed: its
+      // target may lie anywhere (outside the tree, or a file sent under its own
+      // name already), and naming the copy after the target once put files outside
+      // the destination. FIFOs, sockets and devices have no contents to send.
       std::vector<fs::path> files;
-      for (const auto& e : fs::recursive_directory_iterator(p, ec))
-        if (e.is_regular_file()) files.push_back(e.path());
+      std::vector<std::string> skipped;
+      for (fs::recursive_directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec)) {
+        std::error_code ek;
+        if (it->is_symlink(ek))
+          skipped.push_back(fmt::format("{}: a symbolic link, not sent (give its target as a source to send it)",
+                                        it->path().string()));
+        else if (it->is_regular_file(ek))
+          files.push_back(it->path());
+        else if (!it->is_directory(ek))
+          skipped.push_back(fmt::format("{}: not a regular file, not sent", it->path().string()));
+      }
       if (ec) return io_error(fmt::format("{}: {}", src, ec.message()));
+      std::sort(skipped.begin(), skipped.end());
+      for (const auto& w : skipped) log::warn("{}", w);
       std::sort(files.begin(), files.end());
-      for (const auto& f : files) RETURN_IF_ERROR(add(f, base + "/" + fs::relative(f, p).string()));
+      for (const auto& f : files) {
+        // Named by its path below the source, as written (fs::relative would resolve links).
+        const std::string rel = f.lexically_relative(p).generic_string();
+        if (rel.empty() || rel.front() == '/' || rel == ".." || rel.starts_with("../") || rel.find("/../") != std::string::npos)
+          return internal_error(fmt::format("{}: cannot name it below '{}'", f.string(), src));
+        RETURN_IF_ERROR(add(f, base + "/" + rel));
+      }
     } else {
       return invalid_argument(fmt::format("{}: not a regular file or directory", src));
     }

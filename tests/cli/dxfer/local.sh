@@ -49,3 +49,13 @@ DXFER_TOKEN=t dxfer push data http://127.0.0.1:9/runs/
 echo "exit $?"
 dxfer push data dav://127.0.0.1:9/runs/
 echo "exit $?"
+# Symbolic links inside a source tree are not followed and FIFOs not read: each
+# is named in a warning, and nothing lands outside the destination (a link's copy
+# was once named after its target, and a link reaching further up was written
+# outside the destination).
+mkdir -p outside tree/sub && echo secret > outside/secret && echo kept > tree/kept.txt
+ln -s ../../outside/secret tree/sub/escape
+ln -s ../kept.txt tree/sub/again
+mkfifo tree/pipe
+dxfer push tree copies/dst; echo "push exit $?"
+find copies -not -path '*/.dxfer*' | sort  # the old naming put copies/dst/outside/secret here
