@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <limits>
 #include <cstdlib>
+#include <limits>
 
 #include "codec/fast.hpp"
 #include "codec/med.hpp"
@@ -32,7 +32,7 @@ constexpr int kCoefBlock = 2 * kMaxFeatures + 1;
 constexpr int kThreshold = 2 * kMaxFeatures;
 constexpr int64_t kNoSplit = std::numeric_limits<int64_t>::max();  // every sample in set 0
 constexpr int kThresholdBits = 40;  // stored as two 20-bit values
-constexpr double kSplitOverMedian = 2.5;  // the threshold: this times the median change (bright-field 2.0-3.0 all within 0.1%)
+constexpr double kSplitOverMedian = 2.5;  // the threshold: this times the median change (bright-field: 2.0-3.0 within 0.2%)
 
 // What a plane's predictors can see: the plane itself (decoded so far when coding)
 // and fully decoded neighbours in time and channel.

@@ -782,6 +782,29 @@ class Hdf5Writer : public FrameWriter {
   int64_t done_ = 0;
 };
 
+// A PNG directory replaces an existing one (-f) only when that holds nothing but
+// frame_NNNNNN.png files, as tezip writes them: "-o ~/ -f" must not empty a home
+// directory.
+Status check_replaceable_png_dir(const std::string& dir) {
+  std::error_code ec;
+  const auto st = fs::symlink_status(dir, ec);
+  if (ec || !fs::exists(st)) return Status::ok();
+  if (!fs::is_directory(st))
+    return Status(Code::kAlreadyExists, fmt::format("'{}' exists and is not a directory of PNG frames; not replaced", dir));
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const bool frame = name.size() == 16 && name.starts_with("frame_") && name.ends_with(".png") &&
+                       std::all_of(name.begin() + 6, name.begin() + 12, [](char c) { return c >= '0' && c <= '9'; });
+    std::error_code ek;
+    if (!frame || !it->is_regular_file(ek) || it->is_symlink(ek))
+      return Status(Code::kAlreadyExists, fmt::format("'{}' holds other files than tezip's frame_NNNNNN.png (such as '{}'); "
+                                                      "not replaced: give a new or empty directory",
+                                                      dir, name));
+  }
+  if (ec) return errno_status(fmt::format("read directory '{}'", dir), ec.value());
+  return Status::ok();
+}
+
 class PngDirWriter : public FrameWriter {
  public:
   PngDirWriter(std::string final_dir, std::string tmp_dir, SeriesInfo info, int threads)
@@ -839,8 +862,12 @@ class PngDirWriter : public FrameWriter {
     };
     for (int64_t k = 0; k < done_; ++k) RETURN_IF_ERROR(sync_path(fmt::format("{}/frame_{:06}.png", tmp_, k), O_RDONLY));
     RETURN_IF_ERROR(sync_path(tmp_, O_RDONLY | O_DIRECTORY));
+    RETURN_IF_ERROR(check_replaceable_png_dir(final_));  // again: it may have changed since create_frames
     std::error_code ec;
-    if (fs::exists(final_, ec)) fs::remove_all(final_, ec);
+    if (fs::exists(fs::symlink_status(final_, ec))) {
+      fs::remove_all(final_, ec);
+      if (ec) return io_error(fmt::format("replace '{}': {}", final_, ec.message()));
+    }
     if (::rename(tmp_.c_str(), final_.c_str()) != 0)
       return errno_status(fmt::format("rename '{}' to '{}'", tmp_, final_), errno);
     committed_ = true;
@@ -1005,6 +1032,7 @@ Result<std::unique_ptr<FrameWriter>> create_frames(std::string_view spec_view, c
   while (spec.size() > 1 && spec.back() == '/') spec.pop_back();
   if (!o.overwrite && fs::exists(spec))
     return Status(Code::kAlreadyExists, fmt::format("'{}' already exists (use -f to overwrite)", spec));
+  RETURN_IF_ERROR(check_replaceable_png_dir(spec));
   fs::path p(spec);
   std::string tmpl = (p.parent_path().empty() ? fs::path(".") : p.parent_path()).string() + "/." +
                      p.filename().string() + ".tmp.XXXXXX";

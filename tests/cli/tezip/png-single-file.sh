@@ -12,3 +12,10 @@ tezip verify one.tez --against one.npy
 # -F png keeps the directory form whatever the name.
 tezip d x.tez -F png -o dir || exit 1
 ls dir
+# -f replaces a PNG directory only when it holds nothing but frame_NNNNNN.png
+# files (it once emptied any directory: "-o ~/ -f").
+mkdir -p mine && echo precious > mine/notes.txt
+tezip d x.tez -o mine/ -f; echo "over a directory of other files: exit $?"
+cat mine/notes.txt
+tezip d x.tez --frames 0:2 -o dir/ -f || exit 1
+ls dir
