@@ -1,6 +1,7 @@
 // vindex build / add / delete / compact: write and update index directories.
 #include <fmt/core.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -63,6 +64,9 @@ Status run_build(const BuildOptions& o, cli::Context& ctx) {
   struct stat st;
   bool existed = ::stat(out.c_str(), &st) == 0;
   if (existed && !o.force) return Status(Code::kAlreadyExists, fmt::format("{}: exists (use -f to replace it)", out));
+  // -f replaces an index, never another directory or file ("-o ~/ -f" once removed it).
+  if (existed && (!S_ISDIR(st.st_mode) || ::access((out + "/manifest.json").c_str(), F_OK) != 0))
+    return Status(Code::kAlreadyExists, fmt::format("{}: exists and is not a vindex index (no manifest.json); not replaced", out));
   auto t0 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(auto v, index::read_vectors(o.input, ro));
   if (v.rows == 0) return invalid_argument(fmt::format("{}: no vectors to index", o.input));

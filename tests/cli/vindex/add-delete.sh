@@ -27,3 +27,8 @@ for engine in hnsw flat ivf-flat; do
 done
 vindex add idx b.jsonl
 echo "exit $?"
+# -f replaces an index, not any directory of that name (it once removed it).
+mkdir -p notanindex && echo precious > notanindex/notes.txt
+vindex build a.jsonl -o notanindex -f
+echo "exit $?"
+cat notanindex/notes.txt
