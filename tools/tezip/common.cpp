@@ -40,18 +40,18 @@ void add_input_options(cli::Definition& def, CLI::App* cmd, InputOptions& o) {
 
 void add_effort_flags(CLI::App* cmd, bool& fast, bool& best) {
   auto* f = cmd->add_flag("--fast", fast,
-                          "Fast tier (default when lossless): fixed predictors per block, rANS; 6-17x the speed of "
+                          "Fast tier (default when lossless): fixed predictors per block, rANS; 6-20x the speed of "
                           "--best");
   auto* b = cmd->add_flag("--best", best,
                           "Least-squares tier (default with --abs/--rel): fitted predictors, context-adaptive binary "
-                          "coder; lossless 1-5% smaller, lossy up to 3.6x smaller, 6-17x slower (implied by --predictor)");
+                          "coder; lossless 1-12% smaller, lossy up to 5x smaller, 6-20x slower (implied by --predictor)");
   f->excludes(b);
 }
 
 Result<std::string> choose_effort(bool fast, bool best, const std::string& predictor, bool lossy) {
   if (fast && predictor != "auto") return invalid_argument("--predictor needs the least-squares tier: drop --fast");
   if (fast) return std::string("fast");
-  // Lossy: the least-squares tier's ratios are 1.0-3.6x the fast tier's on the shared
+  // Lossy: the least-squares tier's ratios are 1.0-5.1x the fast tier's on the shared
   // data sets (docs/BENCHMARKS.md), worth its time where ratio is the point.
   return std::string(best || predictor != "auto" || lossy ? "best" : "fast");
 }
