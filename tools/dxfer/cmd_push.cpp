@@ -96,6 +96,15 @@ Result<double> bandwidth(const std::string& text) {
 }
 
 // Trust, keys and the token (from --token-file or DXFER_TOKEN, never from the command line).
+// Each stream holds a chunk in memory (and a server as many as it receives at
+// once): 1 TiB chunks ended in std::bad_alloc on a worker thread.
+constexpr int64_t kMaxChunk = int64_t{1} << 30;
+Status check_chunk(int64_t bytes, const std::string& text) {
+  if (bytes < 4096) return invalid_argument(fmt::format("--chunk {}: at least 4 KiB", text));
+  if (bytes > kMaxChunk) return invalid_argument(fmt::format("--chunk {}: at most 1 GiB", text));
+  return Status::ok();
+}
+
 Result<net::RemoteOptions> remote_options(const RemoteFlags& f, cli::Context& ctx, const std::string& chunk) {
   net::RemoteOptions o;
   o.client.cacert = f.cacert;
@@ -127,6 +136,7 @@ Result<net::RemoteOptions> remote_options(const RemoteFlags& f, cli::Context& ct
   o.threads = ctx.threads();
   o.retries = f.retries;
   ASSIGN_OR_RETURN(o.chunk_bytes, units::parse_size(chunk));
+  RETURN_IF_ERROR(check_chunk(o.chunk_bytes, chunk));
   return o;
 }
 
@@ -267,7 +277,7 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
   std::vector<std::string> srcs(o.sources.begin(), o.sources.end() - 1);
   const std::string& url = o.sources.back();
   ASSIGN_OR_RETURN(int64_t chunk, units::parse_size(o.chunk));
-  if (chunk < 4096) return invalid_argument(fmt::format("--chunk {}: at least 4 KiB", o.chunk));
+  RETURN_IF_ERROR(check_chunk(chunk, o.chunk));
   const Totals t = totals(srcs);
   term::ProgressBar bar(ctx.progress("dxfer", t.bytes, true));
   auto t0 = std::chrono::steady_clock::now();

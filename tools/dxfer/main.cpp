@@ -30,7 +30,7 @@ void define_cli(cli::Definition& def) {
         ->type_name("SRC... DST")
         ->required()
         ->expected(2, -1);
-    def.value_kind(c->add_option("--chunk", o.chunk, "Chunk size (each chunk hashed and journalled)")->capture_default_str(),
+    def.value_kind(c->add_option("--chunk", o.chunk, "Chunk size, 4 KiB to 1 GiB (each chunk hashed and journalled)")->capture_default_str(),
                    cli::ValueKind::kNone);
     add_remote_flags(def, c, o.remote);
     def.value_kind(c->add_option("--bwlimit", o.bwlimit, "Bandwidth limit for all streams together, e.g. 200MB/s or 1Gbit/s")

@@ -59,3 +59,6 @@ ln -s ../kept.txt tree/sub/again
 mkfifo tree/pipe
 dxfer push tree copies/dst; echo "push exit $?"
 find copies -not -path '*/.dxfer*' | sort  # the old naming put copies/dst/outside/secret here
+# A chunk no stream could hold is refused up front (1 TiB ended in std::bad_alloc).
+dxfer push tree copies/dst --chunk 1TiB
+echo "chunk exit $?"
