@@ -554,23 +554,23 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
     // Two sets where each class has samples enough for its own fit and the split
     // pays for the second set: the bits it saves are estimated as for Gaussian
     // residuals, half the log of the variance ratio per sample of the plane(s).
-    bool both = split && std::min(ne[0].samples, ne[1].samples) >= 4 * ne[0].n;
     Normal pooled = ne[0];
     pooled.add(ne[1]);
+    solve(pooled, block);  // one set
+    bool both = split && std::min(ne[0].samples, ne[1].samples) >= 4 * ne[0].n;
     if (both) {
-      int64_t one[kMaxFeatures];
-      solve(pooled, one);
-      solve(ne[0], block);
-      solve(ne[1], block + kMaxFeatures);
+      int64_t two[2 * kMaxFeatures];
+      solve(ne[0], two);
+      solve(ne[1], two + kMaxFeatures);
       const double n0 = static_cast<double>(ne[0].samples), n1 = static_cast<double>(ne[1].samples);
-      const double e0 = ne[0].sse(block) / n0 + 1e-3, e1 = ne[1].sse(block + kMaxFeatures) / n1 + 1e-3;
-      const double ep = pooled.sse(one) / (n0 + n1) + 1e-3;
+      const double e0 = ne[0].sse(two) / n0 + 1e-3, e1 = ne[1].sse(two + kMaxFeatures) / n1 + 1e-3;
+      const double ep = pooled.sse(block) / (n0 + n1) + 1e-3;
       const double per_sample = 0.5 * (n0 * std::log2(ep / e0) + n1 * std::log2(ep / e1)) / (n0 + n1);
       const double saved = per_sample * static_cast<double>(ts.size() * L.plane()) / (lossless ? 1.0 : kLossyBitsScale);
       both = saved > kCoefBits * ne[0].n;
+      if (both) std::copy(two, two + 2 * kMaxFeatures, block);
     }
     if (!both) {
-      solve(pooled, block);
       std::copy(block, block + kMaxFeatures, block + kMaxFeatures);
       if (split) block[kThreshold] = kOneSet;
     }

@@ -18,6 +18,7 @@
 #include <deque>
 #include <filesystem>
 #include <memory>
+#include <tuple>
 
 #include "core/thread_pool.hpp"
 #include "io/file.hpp"
@@ -654,6 +655,17 @@ Result<std::vector<int64_t>> parse_shape(std::string_view text) {
   return out;
 }
 
+std::pair<std::string, std::string> split_frames_spec(std::string_view spec_view) {
+  std::string spec(spec_view);
+  struct stat st;
+  if (spec != "-" && ::stat(spec.c_str(), &st) != 0) {
+    const size_t colon = spec.rfind(":/");
+    if (colon != std::string::npos && ::stat(spec.substr(0, colon).c_str(), &st) == 0)
+      return {spec.substr(0, colon), spec.substr(colon + 1)};
+  }
+  return {spec, ""};
+}
+
 Result<std::unique_ptr<FrameReader>> open_frames(std::string_view spec_view, const ReadOptions& o) {
   std::string spec(spec_view);
   const std::string& fmtname = o.format;
@@ -695,13 +707,7 @@ Result<std::unique_ptr<FrameReader>> open_frames(std::string_view spec_view, con
 
   // FILE:/dataset for HDF5.
   std::string dataset;
-  if (spec != "-" && ::stat(spec.c_str(), &st) != 0) {
-    size_t colon = spec.rfind(":/");
-    if (colon != std::string::npos && ::stat(spec.substr(0, colon).c_str(), &st) == 0) {
-      dataset = spec.substr(colon + 1);
-      spec = spec.substr(0, colon);
-    }
-  }
+  std::tie(spec, dataset) = split_frames_spec(spec);
   ASSIGN_OR_RETURN(InputFile in, InputFile::open(spec));
   ASSIGN_OR_RETURN(std::string head, sniff(in, 8));
   std::string kind = fmtname;

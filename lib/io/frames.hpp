@@ -61,6 +61,10 @@ class FrameReader {
 // of PNG files, a glob such as "frames/*.png", or a raw file (with shape and dtype).
 Result<std::unique_ptr<FrameReader>> open_frames(std::string_view spec, const ReadOptions& options);
 
+// "FILE.h5:/dataset" -> {"FILE.h5", "/dataset"} when no file has the whole name
+// and FILE.h5 exists; anything else -> {spec, ""}. (How open_frames reads a spec.)
+std::pair<std::string, std::string> split_frames_spec(std::string_view spec);
+
 struct WriteOptions {
   std::string format = "auto";  // auto (from the name, else `info.format`), hdf5, npy, raw, png, tiff
   bool overwrite = true;

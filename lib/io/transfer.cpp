@@ -44,6 +44,11 @@ using Fd = io::UniqueFd;
 
 }  // namespace
 
+bool stays_below(std::string_view name) {
+  return !name.empty() && name.front() != '/' && name != ".." && !name.starts_with("../") &&
+         name.find("/../") == std::string_view::npos && !name.ends_with("/..");
+}
+
 Result<std::vector<SourceFile>> enumerate_sources(const std::vector<std::string>& sources) {
   std::vector<SourceFile> out;
   for (const auto& src : sources) {
@@ -86,7 +91,7 @@ Result<std::vector<SourceFile>> enumerate_sources(const std::vector<std::string>
       for (const auto& f : files) {
         // Named by its path below the source, as written (fs::relative would resolve links).
         const std::string rel = f.lexically_relative(p).generic_string();
-        if (rel.empty() || rel.front() == '/' || rel == ".." || rel.starts_with("../") || rel.find("/../") != std::string::npos)
+        if (!stays_below(rel))
           return internal_error(fmt::format("{}: cannot name it below '{}'", f.string(), src));
         RETURN_IF_ERROR(add(f, base + "/" + rel));
       }

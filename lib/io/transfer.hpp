@@ -24,6 +24,10 @@
 
 namespace sciflow::io {
 
+// Whether `name` (a relative path with '/' separators) stays below the directory it
+// is joined to: not empty, not absolute, no ".." component.
+bool stays_below(std::string_view name);
+
 // A file to send: where it is, and its name under the destination.
 struct SourceFile {
   std::string path;  // on disk

@@ -1024,8 +1024,7 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
   };
   for (const auto& [path, e] : listing) {
     std::string name = path.substr(prefix.size());
-    if (name.empty() || name.front() == '/' || name == ".." || name.rfind("../", 0) == 0 ||
-        name.find("/../") != std::string::npos || name.ends_with("/..") || name.rfind(".dxfer", 0) == 0)
+    if (!io::stays_below(name) || name.rfind(".dxfer", 0) == 0)
       return corrupt(fmt::format("{}: the server listed an unsafe name '{}'", url, path));
     PullFile& pf = files.emplace_back();
     pf.path = path;

@@ -1,6 +1,5 @@
 // tezip compress: frames in, .tez out, streaming group by group.
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -78,11 +77,8 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   if (ctx.json() && output == "-") return invalid_argument("--json with output to stdout: give -o FILE");
   ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in, ctx.threads()));
   ASSIGN_OR_RETURN(codec::Predictor predictor, codec::parse_predictor(o.predictor));
-  {  // The output may not be the input's file (for FILE.h5:/dataset, FILE.h5).
-    std::string file = o.input;
-    if (::access(file.c_str(), F_OK) != 0 && file.rfind(':') != std::string::npos) file.resize(file.rfind(':'));
-    RETURN_IF_ERROR(io::check_distinct(file, o.to_h5.empty() ? output : o.to_h5));
-  }
+  // The output may not be the input's file (for FILE.h5:/dataset, FILE.h5).
+  RETURN_IF_ERROR(io::check_distinct(io::split_frames_spec(o.input).first, o.to_h5.empty() ? output : o.to_h5));
 
   // 2. Open the input; build the header.
   ASSIGN_OR_RETURN(auto reader, io::open_frames(o.input, ro));
