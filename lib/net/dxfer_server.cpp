@@ -267,6 +267,8 @@ class Server {
   void manifest(const httplib::Request& req, httplib::Response& res);
   void rehash(const httplib::Request& req, httplib::Response& res);
   Result<std::shared_ptr<Upload>> find_upload(const std::string& id);
+  // Forgets upload `id` and removes its files (those still there).
+  void discard_upload(const std::string& id);
 
   ServeOptions o_;
   std::string state_;  // ROOT/.dxfer
@@ -604,6 +606,12 @@ void Server::put_file(const httplib::Request& req, httplib::Response& res, const
   });
 }
 
+void Server::discard_upload(const std::string& id) {
+  std::lock_guard<std::mutex> l(uploads_mu_);
+  uploads_.erase(id);
+  for (const char* ext : {".part", ".leaves", ".json"}) ::unlinkat(uploads_fd_.get(), (id + ext).c_str(), 0);
+}
+
 Result<std::shared_ptr<Upload>> Server::find_upload(const std::string& id) {
   for (char c : id)
     if (!std::isxdigit(static_cast<unsigned char>(c))) return invalid_argument("bad upload id");
@@ -613,16 +621,29 @@ Result<std::shared_ptr<Upload>> Server::find_upload(const std::string& id) {
   // A server restarted since: rebuild the upload from its files.
   std::string meta_path = state_ + "/uploads/" + id + ".json";
   if (::access(meta_path.c_str(), F_OK) != 0) return not_found(fmt::format("upload {}: unknown (start it again)", id));
+  // The state is written atomically, so damage here is the disk's or a person's:
+  // kCorrupt, which create_upload answers by starting the upload afresh. (The
+  // message names the upload, not the server's paths: it goes to the client.)
   ASSIGN_OR_RETURN(std::string text, io::read_file(meta_path));
-  ASSIGN_OR_RETURN(Json m, parse_json(text, meta_path));
+  auto damaged = [&id](std::string_view why) { return corrupt(fmt::format("upload {}: damaged state on the server ({})", id, why)); };
+  auto parsed = parse_json(text, "its record");
+  if (!parsed) return damaged(parsed.status().message());
+  const Json& m = *parsed;
   auto u = std::make_shared<Upload>();
   u->id = id;
-  u->path = m.value("path", "");
-  u->size = m.value("size", int64_t{0});
-  u->mtime_ns = m.value("mtime_ns", int64_t{0});
-  u->chunk = m.value("chunk", int64_t{1});
-  u->meta = m.value("meta", Json::object());
-  u->hash = m.value("hash", "sha256") == "xxh3" ? crypto::TreeHash::kXxh3 : crypto::TreeHash::kSha256;
+  try {
+    u->path = m.at("path").get<std::string>();
+    u->size = m.at("size").get<int64_t>();
+    u->mtime_ns = m.value("mtime_ns", int64_t{0});
+    u->chunk = m.at("chunk").get<int64_t>();
+    u->meta = m.value("meta", Json::object());
+    u->hash = m.value("hash", "sha256") == "xxh3" ? crypto::TreeHash::kXxh3 : crypto::TreeHash::kSha256;
+  } catch (const Json::exception& e) {
+    return damaged(e.what());
+  }
+  if (u->path.empty() || u->size < 0 || u->chunk <= 0 || u->chunk > kMaxChunk ||
+      u->chunk % static_cast<int64_t>(crypto::kTreeLeafBytes) != 0 || !u->meta.is_object())
+    return damaged("bad path, size or chunk");
   u->nchunks = u->size == 0 ? 0 : (u->size + u->chunk - 1) / u->chunk;
   u->have.assign(static_cast<size_t>(u->nchunks), 0);
   u->leaves.resize(static_cast<size_t>(u->nchunks));
@@ -673,12 +694,16 @@ void Server::create_upload(const httplib::Request& req, httplib::Response& res) 
     ASSIGN_OR_RETURN(auto idd, crypto::sha256(key));
     std::string id = crypto::to_hex(idd).substr(0, 32);
     std::string meta_path = state_ + "/uploads/" + id + ".json";
-    if (::access(meta_path.c_str(), F_OK) == 0 && ::faccessat(uploads_fd_.get(), (id + ".part").c_str(), F_OK, 0) != 0) {
-      // Killed between the rename into place and the cleanup: start afresh.
-      std::lock_guard<std::mutex> l(uploads_mu_);
-      uploads_.erase(id);
-      ::unlinkat(uploads_fd_.get(), (id + ".leaves").c_str(), 0);
-      ::unlinkat(uploads_fd_.get(), (id + ".json").c_str(), 0);
+    if (::access(meta_path.c_str(), F_OK) == 0 && ::faccessat(uploads_fd_.get(), (id + ".part").c_str(), F_OK, 0) != 0)
+      discard_upload(id);  // killed between the rename into place and the cleanup: start afresh
+    if (::access(meta_path.c_str(), F_OK) == 0) {
+      // Resuming: a record damaged on disk (not by us: it is written atomically)
+      // would fail every rerun; start afresh instead, and say so in the audit log.
+      auto old = find_upload(id);
+      if (!old && old.status().code() == Code::kCorrupt) {
+        discard_upload(id);
+        audit_event("RESTART", path, 409, 0);
+      }
     }
     if (::access(meta_path.c_str(), F_OK) != 0) {
       Fd part(::openat(uploads_fd_.get(), (id + ".part").c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
