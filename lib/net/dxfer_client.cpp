@@ -129,7 +129,7 @@ struct PushFile {
 struct Item {
   size_t file = 0;
   int64_t chunk = -1;            // chunk index, or -1 for a batch
-  bool send = true;              // false: the server has it; only hash it
+  bool send = true;              // false: push: the server has it, only hash it; pull: check the local copy
   std::vector<size_t> batch;     // files of a batch
 };
 
@@ -955,9 +955,38 @@ struct PullFile {
   std::vector<char> have;
   std::atomic<int64_t> remaining{0}, got{0};
   Fd part, journal;
+  std::vector<std::string> plain_digest;  // encrypted: per chunk from the journal, of the plaintext written
   bool resumed = false, skipped = false, done = false;
   std::string error;
 };
+
+// One digest of a chunk's bytes (hex): the root of its leaves.
+Result<std::string> chunk_digest(std::span<const uint8_t> data, crypto::TreeHash h) {
+  std::vector<crypto::Digest256> leaves;
+  RETURN_IF_ERROR(crypto::hash_leaves(data, &leaves, h));
+  ASSIGN_OR_RETURN(crypto::Digest256 root, crypto::tree_root(leaves, h));
+  return crypto::to_hex(root);
+}
+
+// Whether chunk k of a resumed pull is in the local copy as the journal recorded
+// it: its leaves (as stored), or for an encrypted file the digest of its plaintext.
+// false: it must be fetched again; an error: the copy cannot be read.
+Result<bool> chunk_intact(PullFile& pf, int64_t k, std::vector<uint8_t>& buf) {
+  int64_t off = k * pf.chunk, n = std::min(pf.chunk, pf.size - off);
+  if (pf.encrypted) {
+    off = k * pf.enc.plain_chunk;
+    n = std::min(pf.enc.plain_chunk, pf.plain - off);
+  }
+  buf.resize(static_cast<size_t>(n));
+  RETURN_IF_ERROR(io::pread_all(pf.part.get(), buf, off, pf.part_path));
+  if (pf.encrypted) {
+    ASSIGN_OR_RETURN(std::string d, chunk_digest(buf, pf.hash));
+    return d == pf.plain_digest[static_cast<size_t>(k)];
+  }
+  std::vector<crypto::Digest256> leaves;
+  RETURN_IF_ERROR(crypto::hash_leaves(buf, &leaves, pf.hash));
+  return leaves == pf.leaves[static_cast<size_t>(k)];
+}
 
 }  // namespace
 
@@ -1076,6 +1105,7 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
     pf.nchunks = (pf.size + pf.chunk - 1) / pf.chunk;
     pf.leaves.resize(static_cast<size_t>(pf.nchunks));
     pf.have.assign(static_cast<size_t>(pf.nchunks), 0);
+    if (pf.encrypted) pf.plain_digest.resize(static_cast<size_t>(pf.nchunks));
     // Resume: the journal's first line names the file version it belongs to.
     std::string head = fmt::format("{} {} {}", pf.tree, pf.size, pf.chunk);
     if (::access(pf.journal_path.c_str(), F_OK) == 0 && ::stat(pf.part_path.c_str(), &st) == 0 && st.st_size == pf.plain) {
@@ -1083,13 +1113,22 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
       auto lines = text ? io::split_lines(*text) : std::vector<std::string_view>{};
       if (!lines.empty() && lines[0] == head) {
         for (size_t i = 1; i < lines.size(); ++i) {
-          size_t sp = lines[i].find(' ');
+          // "K LEAVES" (LEAVES: of the bytes as stored), then for an encrypted file
+          // " DIGEST" of the plaintext written; a line cut short by a crash is skipped.
+          std::string_view line = lines[i];
+          size_t sp = line.find(' ');
           if (sp == std::string_view::npos) continue;
-          int64_t k = std::strtoll(std::string(lines[i].substr(0, sp)).c_str(), nullptr, 10);
-          auto lv = crypto::leaves_from_text(lines[i].substr(sp + 1));
-          if (!lv || k < 0 || k >= pf.nchunks) continue;
+          int64_t k = std::strtoll(std::string(line.substr(0, sp)).c_str(), nullptr, 10);
+          std::string_view rest = line.substr(sp + 1), plain_hex;
+          if (size_t sp2 = rest.find(' '); sp2 != std::string_view::npos) {
+            plain_hex = rest.substr(sp2 + 1);
+            rest = rest.substr(0, sp2);
+          }
+          auto lv = crypto::leaves_from_text(rest);
+          if (!lv || k < 0 || k >= pf.nchunks || (pf.encrypted && plain_hex.size() != 64)) continue;
           pf.have[static_cast<size_t>(k)] = 1;
           pf.leaves[static_cast<size_t>(k)] = std::move(*lv);
+          if (pf.encrypted) pf.plain_digest[static_cast<size_t>(k)] = plain_hex;
           pf.resumed = true;
         }
       }
@@ -1099,18 +1138,13 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
       if (p.get() < 0 || ::ftruncate(p.get(), pf.plain) != 0) return errno_status(fmt::format("create '{}'", pf.part_path), errno);
       RETURN_IF_ERROR(io::write_file_atomic(pf.journal_path, head + "\n"));
     }
-    pf.part = Fd(::open(pf.part_path.c_str(), O_WRONLY | O_CLOEXEC));
+    pf.part = Fd(::open(pf.part_path.c_str(), O_RDWR | O_CLOEXEC));  // read: resumed chunks are checked
     pf.journal = Fd(::open(pf.journal_path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
     if (pf.part.get() < 0 || pf.journal.get() < 0) return errno_status(fmt::format("open '{}'", pf.part_path), errno);
     pf.remaining = pf.nchunks;
-    for (int64_t k = 0; k < pf.nchunks; ++k) {
-      if (pf.have[static_cast<size_t>(k)]) {
-        progress(std::min(pf.chunk, pf.size - k * pf.chunk));
-        --pf.remaining;
-      } else {
-        queue.push_back(Item{files.size() - 1, k, true, {}});
-      }
-    }
+    // Chunks the journal holds are read back and checked before they count (the
+    // copy may have been damaged on disk since); the others are fetched.
+    for (int64_t k = 0; k < pf.nchunks; ++k) queue.push_back(Item{files.size() - 1, k, !pf.have[static_cast<size_t>(k)], {}});
   }
   std::mutex mu;
   auto fail_file = [&](PullFile& pf, const Status& st) {
@@ -1147,6 +1181,15 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
       if (!pf.error.empty()) return;
     }
     int64_t off = it.chunk * pf.chunk, n = std::min(pf.chunk, pf.size - off);
+    if (!it.send) {  // in the journal: check what the local copy holds
+      Result<bool> intact = chunk_intact(pf, it.chunk, buf);
+      if (!intact) return fail_file(pf, intact.status());
+      if (*intact) {
+        progress(n);
+        if (--pf.remaining == 0) finish(pf);
+        return;
+      }
+    }
     buf.clear();
     buf.reserve(static_cast<size_t>(n));
     auto sink = [&](const char* d, size_t len) {
@@ -1177,8 +1220,14 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
         off = it.chunk * pf.enc.plain_chunk;
       }
     }
+    std::string line = fmt::format("{} {}", it.chunk, crypto::leaves_to_text(leaves));
+    if (st.is_ok() && pf.encrypted) {
+      auto d = chunk_digest(buf, pf.hash);
+      if (d) line += " " + *d;
+      else st = d.status();
+    }
     if (st.is_ok()) st = io::pwrite_all(pf.part.get(), buf, off, pf.part_path);
-    if (st.is_ok()) st = io::write_all(pf.journal.get(), fmt::format("{} {}\n", it.chunk, crypto::leaves_to_text(leaves)), pf.journal_path);
+    if (st.is_ok()) st = io::write_all(pf.journal.get(), line + "\n", pf.journal_path);
     if (!st.is_ok()) {
       fail_file(pf, st);
       return;
