@@ -606,6 +606,29 @@ void Server::put_file(const httplib::Request& req, httplib::Response& res, const
   });
 }
 
+// Reads back every chunk `up` holds and forgets those whose leaves no longer
+// match (the client sends them again); returns their bytes. Called with up.mu held
+// and no writes pending.
+Result<int64_t> recheck_chunks(Upload& up) {
+  int64_t damaged = 0;
+  std::vector<uint8_t> buf;
+  std::vector<crypto::Digest256> leaves;
+  for (int64_t k = 0; k < up.nchunks; ++k) {
+    if (!up.have[static_cast<size_t>(k)]) continue;
+    const int64_t off = k * up.chunk, n = std::min(up.chunk, up.size - off);
+    buf.resize(static_cast<size_t>(n));
+    RETURN_IF_ERROR(io::pread_all(up.part.get(), buf, off, up.path + " (partial upload)"));
+    leaves.clear();  // (hash_leaves appends)
+    RETURN_IF_ERROR(crypto::hash_leaves(buf, &leaves, up.hash));
+    if (leaves != up.leaves[static_cast<size_t>(k)]) {
+      up.have[static_cast<size_t>(k)] = 0;
+      up.leaves[static_cast<size_t>(k)].clear();
+      damaged += n;
+    }
+  }
+  return damaged;
+}
+
 void Server::discard_upload(const std::string& id) {
   std::lock_guard<std::mutex> l(uploads_mu_);
   uploads_.erase(id);
@@ -723,7 +746,12 @@ void Server::create_upload(const httplib::Request& req, httplib::Response& res) 
     ASSIGN_OR_RETURN(auto u, find_upload(id));
     Json have = Json::array(), leaves = Json::object();
     {
-      std::lock_guard<std::mutex> l(u->mu);
+      std::unique_lock<std::mutex> l(u->mu);
+      u->written.wait(l, [&] { return u->pending == 0; });
+      // Resuming: the chunks it holds are read back and checked first, so that
+      // one damaged on disk since it was written is sent again, not kept.
+      ASSIGN_OR_RETURN(int64_t damaged, recheck_chunks(*u));
+      if (damaged > 0) audit_event("DAMAGED", path, 409, damaged);
       for (int64_t k = 0; k < u->nchunks; ++k)
         if (u->have[static_cast<size_t>(k)]) {
           have.push_back(k);

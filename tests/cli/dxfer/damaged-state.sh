@@ -2,7 +2,8 @@
 # the chunks' leaves, the partial file). If that state is damaged on disk while the
 # server is down, the next push of the file starts it over (a RESTART line in the
 # audit log) instead of failing every rerun; damaged journal lines only lose their
-# chunks. Either way the file arrives whole.
+# chunks, and a chunk whose bytes changed in the partial file is sent again (a
+# DAMAGED line). Each time the file arrives whole.
 source "$SCIFLOW_SRC/tests/cli/dxfer/lib-serve.bash"
 exec 2> >(grep -v " Killed " >&2)  # bash reports each SIGKILLed job
 python3 -c "
@@ -36,3 +37,13 @@ start_server srv tokens.jsonl || exit 1
 dxfer push big.bin "$URL/b/" --pin "$PIN" "${P[@]}" -q; echo "push after damaged journal lines: exit $?"
 cmp big.bin srv/b/big.bin && echo "complete"
 grep -c '"RESTART"' srv/.dxfer/audit.log
+echo "DAMAGED lines so far: $(grep -c '"DAMAGED"' srv/.dxfer/audit.log)"
+stop_server
+interrupted_push c
+python3 -c "
+import glob
+f = open(glob.glob('srv/.dxfer/uploads/*.part')[0], 'r+b'); f.seek(5000); b = f.read(1); f.seek(5000); f.write(bytes([b[0] ^ 1]))"
+start_server srv tokens.jsonl || exit 1
+dxfer push big.bin "$URL/c/" --pin "$PIN" "${P[@]}" -q; echo "push after a damaged partial file: exit $?"
+cmp big.bin srv/c/big.bin && echo "complete"
+grep '"DAMAGED"' srv/.dxfer/audit.log | python3 -c "import json, sys; r = json.loads(sys.stdin.readline()); print(r['method'], r['path'], r['status'], r['bytes'])"
