@@ -205,6 +205,19 @@ Status SftpClient::put(const std::string& path, std::span<const uint8_t> data, c
   int64_t have = 0;
   if (auto s = size(tmp)) have = *s <= static_cast<int64_t>(data.size()) ? *s : 0;
   else if (s.status().code() != Code::kNotFound) return s.status();
+  if (have > 0) {
+    // Resuming: the temporary file must still hold the start of this file (it may
+    // have been damaged since); it is read back and compared, else written afresh.
+    size_t at = 0;
+    const size_t want = static_cast<size_t>(have);
+    Status back = get(tmp, [&](const char* d, size_t n) {
+      if (n > want - at || std::memcmp(d, data.data() + at, n) != 0) return false;
+      at += n;
+      return true;
+    }, 0, have);
+    RETURN_IF_ERROR(cancel::check_cancelled());
+    if (!back.is_ok() || at != want) have = 0;
+  }
   char err[CURL_ERROR_SIZE] = "";
   impl_->setup(tmp, err);
   CURL* c = impl_->curl;

@@ -3,7 +3,8 @@
 # manifest at the destination, ls, sync (exit 3), verify reading every file back;
 # a byte flipped on the server's disk is found by verify and fixed by push; a
 # push killed midway leaves no partial file under the final name and the rerun
-# continues the interrupted file instead of sending it again; host keys are
+# continues the interrupted file instead of sending it again (after reading back
+# what it holds: a damaged one is written afresh); host keys are
 # checked (known_hosts or --pin), and a wrong or unknown one is refused.
 source "$SCIFLOW_SRC/tests/cli/dxfer/lib-sshd.bash"
 trap stop_sshd EXIT
@@ -55,6 +56,21 @@ r = json.loads(open('rerun.json').read())
 print('rerun sent', 'only the rest' if r['sent'] <= 24_000_000 - $have else 'everything again: %d' % r['sent'])"
 cmp big.bin "$DEST/k/big.bin" && echo "resumed copy identical"
 ls -a "$DEST/k/" | grep -c '\.part$'
+# Killed again, and a byte of the temporary file flipped before the rerun: the
+# rerun reads it back, finds it differs and writes the file afresh.
+dxfer push data/big.bin "$SFTP_URL$DEST/k2/" "${K[@]}" --bwlimit 8MB/s -q 2>/dev/null &
+pid=$!
+for _ in $(seq 100); do
+  part=$(ls -a "$DEST/k2/" 2>/dev/null | grep '^\.big\.bin\.dxfer-' | head -1)
+  [[ -n $part ]] && (( $(stat -c %s "$DEST/k2/$part") > 4000000 )) && break
+  sleep 0.05
+done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+python3 -c "
+f = open('$DEST/k2/$part', 'r+b'); f.seek(1000); b = f.read(1); f.seek(1000); f.write(bytes([b[0] ^ 1]))"
+dxfer push data/big.bin "$SFTP_URL$DEST/k2/" "${K[@]}" --json > rerun2.json; echo "rerun over a damaged temporary file exit $?"
+python3 -c "import json; print('sent', json.loads(open('rerun2.json').read())['sent'])"
+cmp big.bin "$DEST/k2/big.bin" && echo "copy identical"
 dxfer ls "$SFTP_URL$DEST/runs/" --ssh-key "$SSH_KEY" --known-hosts /dev/null 2>&1 | grep -o "host keys are checked against /dev/null"
 dxfer ls "$SFTP_URL$DEST/runs/" --ssh-key "$SSH_KEY" --pin SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 2>&1 | grep -o "does not match --pin"
 dxfer keygen -o k.key 2>/dev/null
