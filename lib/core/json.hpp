@@ -16,8 +16,9 @@ namespace sciflow {
 using Json = nlohmann::ordered_json;
 
 // Parses `text`; `what` names the source in the error ("manifest.json").
-// Errors are kCorrupt "<what>: line L, column C: <cause>" .
-Result<Json> parse_json(std::string_view text, std::string_view what);
+// Errors are kCorrupt "<what>:LINE:COLUMN: <cause>". For one record of a JSON
+// Lines file, `record_line` is its line number in the file (LINE is then that).
+Result<Json> parse_json(std::string_view text, std::string_view what, int64_t record_line = 0);
 
 // One line of compact JSON (no trailing newline). Invalid UTF-8 is replaced, never thrown.
 std::string to_json_line(const Json& value);

@@ -167,7 +167,7 @@ Result<TokenSet> TokenSet::parse(std::string_view text, const std::string& file)
   for (std::string_view line : io::split_lines(text)) {
     ++lineno;
     if (line.empty()) continue;
-    ASSIGN_OR_RETURN(Json j, parse_json(line, fmt::format("{}:{}", file, lineno)));
+    ASSIGN_OR_RETURN(Json j, parse_json(line, file, lineno));
     Entry e;
     e.name = j.value("name", std::string("?"));
     e.sha256 = j.value("sha256", std::string());

@@ -181,14 +181,7 @@ Result<VectorSet> read_jsonl(std::string_view spec, const ReadVectorsOptions& o,
     ++lineno;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     std::string where = fmt::format("{}:{}", name, lineno);
-    auto parsed = parse_json(line, name);
-    if (!parsed) {
-      // "<name>:1:C: cause" for the one-line text -> "<name>:LINE:C: cause"
-      std::string msg = parsed.status().message();
-      if (msg.rfind(name + ":1:", 0) == 0) msg = fmt::format("{}:{}:{}", name, lineno, msg.substr(name.size() + 3));
-      return Status(parsed.status().code(), msg);
-    }
-    Json j = std::move(parsed).value();
+    ASSIGN_OR_RETURN(Json j, parse_json(line, name, lineno));
     if (!j.is_object()) return invalid_argument(fmt::format("{}: expected an object with \"vector\"", where));
     auto it = j.find("vector");
     if (it == j.end() || !it->is_array())

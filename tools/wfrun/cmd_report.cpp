@@ -75,7 +75,7 @@ Status run_report(const ReportOptions& o, cli::Context& /*ctx*/) {
   for (std::string_view line : io::split_lines(text)) {
     ++lineno;
     if (line.empty()) continue;
-    ASSIGN_OR_RETURN(Json e, parse_json(line, fmt::format("{}:{}", file, lineno)));
+    ASSIGN_OR_RETURN(Json e, parse_json(line, file, lineno));
     std::string ev = e.value("event", "");
     double t = parse_iso(e.value("time", ""));
     if (ev == "run_start") start = e;

@@ -16,3 +16,7 @@ rec = json.loads(open('tokens.jsonl').readline())
 print(rec['name'], rec['scopes'], rec['sha256'] == hashlib.sha256(t.encode()).hexdigest())" "$token"
 dxfer token create --tokens tokens.jsonl --scope rw:runs
 echo "exit $?"
+# A damaged tokens file is named with its line and column; nothing starts.
+cp tokens.jsonl bad.jsonl && echo 'not json' >> bad.jsonl
+dxfer serve --root srv --listen 127.0.0.1:0 --self-signed --tokens bad.jsonl
+echo "exit $?"

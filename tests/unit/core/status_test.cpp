@@ -88,6 +88,13 @@ TEST_CASE("json: parse errors carry line and column") {
   auto huge = parse_json(R"({"bound": 5.00e494568})", "h.json");
   REQUIRE_FALSE(huge);
   CHECK(huge.status().code() == Code::kCorrupt);
+  // One record of a JSON Lines file: its line in the file, not "FILE:7:1:2".
+  auto rec = parse_json(R"({"a": 1,, "b": 2})", "t.jsonl", 7);
+  REQUIRE_FALSE(rec);
+  CHECK(rec.status().message().rfind("t.jsonl:7:9: ", 0) == 0);
+  auto rec_huge = parse_json(R"({"v": 1e999})", "t.jsonl", 3);
+  REQUIRE_FALSE(rec_huge);
+  CHECK(rec_huge.status().message().rfind("t.jsonl:3: ", 0) == 0);
 }
 
 }  // namespace sciflow
