@@ -95,6 +95,19 @@ Result<double> bandwidth(const std::string& text) {
   return r;
 }
 
+// A bearer token as a file or the environment holds it: surrounding white space
+// (a final newline) dropped; white space or control characters inside, which no
+// token has and no HTTP header may carry, refused (e.g. a file of two tokens).
+Result<std::string> clean_token(std::string_view t, const std::string& source) {
+  auto space = [](unsigned char c) { return c <= ' ' || c == 0x7f; };
+  while (!t.empty() && space(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
+  while (!t.empty() && space(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+  if (t.empty()) return invalid_argument(fmt::format("{}: empty", source));
+  if (std::any_of(t.begin(), t.end(), [&](char c) { return space(static_cast<unsigned char>(c)); }))
+    return invalid_argument(fmt::format("{}: white space or control characters inside the token (one token, on one line)", source));
+  return std::string(t);
+}
+
 // Trust, keys and the token (from --token-file or DXFER_TOKEN, never from the command line).
 // Each stream holds a chunk in memory (and a server as many as it receives at
 // once): 1 TiB chunks ended in std::bad_alloc on a worker thread.
@@ -123,11 +136,9 @@ Result<net::RemoteOptions> remote_options(const RemoteFlags& f, cli::Context& ct
   o.sftp.known_hosts = f.known_hosts;
   if (!f.token_file.empty()) {
     ASSIGN_OR_RETURN(std::string t, io::read_file(f.token_file));
-    while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
-    if (t.empty()) return invalid_argument(fmt::format("--token-file {}: empty", f.token_file));
-    o.client.token = t;
+    ASSIGN_OR_RETURN(o.client.token, clean_token(t, "--token-file " + f.token_file));
   } else if (const char* e = std::getenv("DXFER_TOKEN"); e && *e) {
-    o.client.token = e;
+    ASSIGN_OR_RETURN(o.client.token, clean_token(e, "$DXFER_TOKEN"));
   }
   if (!f.encrypt.empty()) {
     ASSIGN_OR_RETURN(auto key, crypto::load_key(f.encrypt));

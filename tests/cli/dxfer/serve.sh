@@ -76,3 +76,9 @@ dxfer verify data "$URL/runs/" "${P[@]}"; echo "verify exit $?"
 # trust: a wrong pin, and no trust anchor at all, are refused before any data moves
 dxfer ls "$URL/runs/" --pin "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" --token-file writer.tok 2>&1 | grep -o "pinned public key\|SSL.*" | head -1
 dxfer ls "$URL/runs/" --token-file writer.tok > /dev/null 2>&1; echo "no pin exit $?"
+# $DXFER_TOKEN with a final newline (as "$(cat f)" would not keep, but a heredoc does) works;
+# a file of two tokens is refused before any connection.
+DXFER_TOKEN="$(cat writer.tok)
+" dxfer ls "$URL/runs/" --pin "$PIN" > /dev/null; echo "token with a newline exit $?"
+cat writer.tok writer.tok > two.tok
+dxfer ls "$URL/runs/" --pin "$PIN" --token-file two.tok; echo "two tokens exit $?"
