@@ -666,6 +666,17 @@ std::pair<std::string, std::string> split_frames_spec(std::string_view spec_view
   return {spec, ""};
 }
 
+std::pair<std::string, std::string> split_output_spec(std::string_view spec_view) {
+  std::string spec(spec_view);
+  const size_t colon = spec.find(":/");
+  if (colon == std::string::npos || spec.size() == colon + 2) return {spec, ""};
+  std::string file = spec.substr(0, colon), ext = lower_extension(file);
+  if (ext != ".h5" && ext != ".hdf5" && ext != ".hdf" && ext != ".nxs" && ext != ".nx5") return {spec, ""};
+  std::error_code ec;
+  if (fs::is_directory(file, ec)) return {spec, ""};
+  return {file, spec.substr(colon + 1)};
+}
+
 Result<std::unique_ptr<FrameReader>> open_frames(std::string_view spec_view, const ReadOptions& o) {
   std::string spec(spec_view);
   const std::string& fmtname = o.format;
@@ -973,8 +984,14 @@ std::string format_for_name(const std::string& spec, const std::string& fallback
 
 Result<std::unique_ptr<FrameWriter>> create_frames(std::string_view spec_view, const SeriesInfo& info_in,
                                                    const WriteOptions& o) {
-  std::string spec(spec_view);
+  std::string spec, dataset;
+  std::tie(spec, dataset) = split_output_spec(spec_view);
   SeriesInfo info = info_in;
+  if (!dataset.empty()) {
+    if (o.format != "auto" && o.format != "hdf5")
+      return invalid_argument(fmt::format("'{}': a dataset path is for HDF5 output, not {}", spec_view, o.format));
+    info.dataset = dataset;
+  }
   std::string kind = o.format == "auto" ? (spec == "-" && (info.format == "hdf5" || info.format == "png" ||
                                                              info.format == "tiff")
                                                ? std::string("npy")

@@ -65,6 +65,11 @@ Result<std::unique_ptr<FrameReader>> open_frames(std::string_view spec, const Re
 // and FILE.h5 exists; anything else -> {spec, ""}. (How open_frames reads a spec.)
 std::pair<std::string, std::string> split_frames_spec(std::string_view spec);
 
+// The same for an output, which need not exist yet: "OUT.h5:/entry/data" ->
+// {"OUT.h5", "/entry/data"} when the part before ":/" ends in .h5, .hdf5, .hdf,
+// .nxs or .nx5 (any case) and is not a directory; anything else -> {spec, ""}.
+std::pair<std::string, std::string> split_output_spec(std::string_view spec);
+
 struct WriteOptions {
   std::string format = "auto";  // auto (from the name, else `info.format`), hdf5, npy, raw, png, tiff
   bool overwrite = true;
@@ -81,7 +86,7 @@ class FrameWriter {
 };
 
 // Creates a writer for `info.frames` frames. HDF5 output keeps `info.dataset`
-// (default /data) and the string attributes; PNG output is a directory of
+// (default /data; "OUT.h5:/path" names another) and the string attributes; PNG output is a directory of
 // frame_NNNNNN.png files.
 Result<std::unique_ptr<FrameWriter>> create_frames(std::string_view spec, const SeriesInfo& info,
                                                    const WriteOptions& options);

@@ -35,9 +35,10 @@ Status write_filtered_h5(const CompressOptions& o, const codec::tez::Header& h, 
                          cli::Context& ctx) {
   io::OutputOptions oo;
   oo.overwrite = o.force;
-  ASSIGN_OR_RETURN(io::AtomicOutput out, io::AtomicOutput::create(o.to_h5, oo));
+  auto [file, named] = io::split_output_spec(o.to_h5);  // "OUT.h5" or "OUT.h5:/entry/data"
+  ASSIGN_OR_RETURN(io::AtomicOutput out, io::AtomicOutput::create(file, oo));
   ASSIGN_OR_RETURN(io::h5::File f, io::h5::File::create(out.temp_path()));
-  std::string dataset = h.dataset.empty() ? "/data" : h.dataset;
+  std::string dataset = !named.empty() ? named : h.dataset.empty() ? "/data" : h.dataset;
   std::vector<int64_t> shape = {h.frames, h.height, h.width}, chunks = {std::min(h.group_frames, h.frames), h.height, h.width};
   if (h.channels > 1) {
     shape.push_back(h.channels);
@@ -63,7 +64,7 @@ Status write_filtered_h5(const CompressOptions& o, const codec::tez::Header& h, 
   RETURN_IF_ERROR(f.close());
   RETURN_IF_ERROR(out.commit());
   bar.finish();
-  log::info("{}", fmt::format("{} -> {}:{} (tezip HDF5 filter {})", io::display_name(o.input), o.to_h5, dataset,
+  log::info("{}", fmt::format("{} -> {}:{} (tezip HDF5 filter {})", io::display_name(o.input), file, dataset,
                         codec::h5filter::kFilterId));
   return Status::ok();
 }
@@ -78,7 +79,8 @@ Status run_compress(const CompressOptions& o, cli::Context& ctx) {
   ASSIGN_OR_RETURN(io::ReadOptions ro, read_options(o.in, ctx.threads()));
   ASSIGN_OR_RETURN(codec::Predictor predictor, codec::parse_predictor(o.predictor));
   // The output may not be the input's file (for FILE.h5:/dataset, FILE.h5).
-  RETURN_IF_ERROR(io::check_distinct(io::split_frames_spec(o.input).first, o.to_h5.empty() ? output : o.to_h5));
+  RETURN_IF_ERROR(io::check_distinct(io::split_frames_spec(o.input).first,
+                                     o.to_h5.empty() ? output : io::split_output_spec(o.to_h5).first));
 
   // 2. Open the input; build the header.
   ASSIGN_OR_RETURN(auto reader, io::open_frames(o.input, ro));

@@ -65,7 +65,7 @@ Status run_decompress(const DecompressOptions& o, cli::Context& ctx) {
   wo.overwrite = o.force;
   wo.allow_tty = o.force;
   wo.threads = ctx.threads();
-  RETURN_IF_ERROR(io::check_distinct(o.input, output));
+  RETURN_IF_ERROR(io::check_distinct(o.input, io::split_output_spec(output).first));
   ASSIGN_OR_RETURN(auto writer, io::create_frames(output, si, wo));
   term::ProgressBar bar(ctx.progress("decompress", si.frames * h.frame_bytes()));
   auto start = std::chrono::steady_clock::now();

@@ -38,8 +38,8 @@ void define_cli(cli::Definition& def) {
                    cli::ValueKind::kNone);
     c->add_flag("-f,--force", o.force, "Overwrite the output; write binary data to a terminal");
     c->add_option("--to-h5", o.to_h5,
-                  "Write FILE.h5 whose dataset is compressed by the tezip HDF5 filter, best tier (instead of a .tez)")
-        ->type_name("FILE.h5")
+                  "Write FILE.h5 whose dataset (the input's path, or :/DATASET) is compressed by the tezip HDF5 filter, best tier (instead of a .tez)")
+        ->type_name("FILE.h5[:/DATASET]")
         ->excludes("--output");
     c->add_option("--model", o.model,
                   "Learned predictor from tezip train: one more block predictor (fast tier), or competes per stripe "
@@ -55,7 +55,7 @@ void define_cli(cli::Definition& def) {
     c->alias("d");
     c->add_option("input", o.input, ".tez file, or - for stdin")->type_name("FILE.tez")->required();
     c->add_option("-o,--output", o.output,
-                  "Output: FILE.h5, FILE.npy, FILE.tif (multi-page), FILE.raw, a directory for PNG, or - (default: INPUT without .tez)")
+                  "Output: FILE.h5[:/DATASET], FILE.npy, FILE.tif (multi-page), FILE.raw, a directory for PNG, or - (default: INPUT without .tez)")
         ->type_name("FILE");
     def.value_kind(c->add_option("--frames", o.frames, "Only frames A to B-1 (A:B, either may be omitted)")
                        ->type_name("A:B"),
