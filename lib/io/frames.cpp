@@ -238,7 +238,9 @@ Result<std::unique_ptr<FrameReader>> open_npy(InputFile in, std::string sniffed)
 
 class Hdf5Reader : public FrameReader {
  public:
-  Hdf5Reader(h5::File f, SeriesInfo info, std::string spool) : file_(std::move(f)), spool_(std::move(spool)) {
+  // image: a 2-D dataset, one frame whose rows are the dataset's first dimension.
+  Hdf5Reader(h5::File f, SeriesInfo info, std::string spool, bool image)
+      : file_(std::move(f)), spool_(std::move(spool)), image_(image) {
     info_ = std::move(info);
   }
   ~Hdf5Reader() override {
@@ -247,7 +249,8 @@ class Hdf5Reader : public FrameReader {
   Result<int64_t> read(int64_t max_frames, uint8_t* buf) override {
     int64_t n = std::min(max_frames, info_.frames - done_);
     if (n <= 0) return int64_t{0};
-    RETURN_IF_ERROR(file_.read(info_.dataset, info_.dtype, buf, n * info_.frame_bytes(), done_, n));
+    if (image_) RETURN_IF_ERROR(file_.read(info_.dataset, info_.dtype, buf, info_.frame_bytes(), 0, -1));
+    else RETURN_IF_ERROR(file_.read(info_.dataset, info_.dtype, buf, n * info_.frame_bytes(), done_, n));
     done_ += n;
     return n;
   }
@@ -255,6 +258,7 @@ class Hdf5Reader : public FrameReader {
  private:
   h5::File file_;
   std::string spool_;
+  bool image_;
   int64_t done_ = 0;
 };
 
@@ -283,7 +287,8 @@ Result<std::unique_ptr<FrameReader>> open_hdf5(const std::string& path, std::str
   info.dtype = di.dtype;
   RETURN_IF_ERROR(shape_to_info(di.shape, &info, fmt::format("'{}:{}'", shown, dataset)));
   if (auto attrs = f.attributes(dataset)) info.attributes = std::move(*attrs);
-  return std::unique_ptr<FrameReader>(new Hdf5Reader(std::move(f), std::move(info), std::move(spool)));
+  const bool image = di.shape.size() == 2;
+  return std::unique_ptr<FrameReader>(new Hdf5Reader(std::move(f), std::move(info), std::move(spool), image));
 }
 
 // Copies stdin (already partly read into `head`) to a temporary file that HDF5 can open.

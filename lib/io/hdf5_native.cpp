@@ -85,8 +85,11 @@ Result<DType> dtype_of_type(int64_t type_id, std::string_view what) {
     if (size == 4) return DType::kF32;
     if (size == 8) return DType::kF64;
   }
-  return unsupported(fmt::format("{}: unsupported HDF5 element type (class {}, {} bytes)", what,
-                                 static_cast<int>(cls), size));
+  static constexpr const char* kClass[] = {"integers", "floats", "times", "strings", "bit fields", "opaque data",
+                                            "compound records", "references", "enums", "variable-length data", "arrays"};
+  const int c = static_cast<int>(cls);
+  return unsupported(fmt::format("{}: {} of {} bytes, not integers or floats", what,
+                                 c >= 0 && c < 11 ? kClass[c] : "unknown elements", size));
 }
 
 namespace {

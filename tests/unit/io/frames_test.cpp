@@ -122,3 +122,54 @@ TEST_CASE("raw data of the wrong size: a file is refused at open, a pipe where i
 
 }  // namespace
 }  // namespace sciflow::io
+
+#include "io/hdf5.hpp"
+
+namespace sciflow::io {
+
+// A 2-D dataset is one frame: all its rows, not the first one as a frame of one
+// row (which failed with "buffer holds 128 bytes, selection needs 16").
+TEST_CASE("hdf5 frames: a 2-D dataset reads as one whole frame; output names its dataset") {
+  std::string dir = (fs::temp_directory_path() / "sciflow-frames-h5.XXXXXX").string();
+  REQUIRE(mkdtemp(dir.data()));
+  std::vector<uint16_t> img(6 * 5);
+  for (size_t i = 0; i < img.size(); ++i) img[i] = static_cast<uint16_t>(i * 37 + 1);
+  {
+    auto f = h5::File::create(dir + "/one.h5");
+    REQUIRE(f);
+    REQUIRE(f->write("/entry/image", DType::kU16, {6, 5}, img.data()).is_ok());
+    REQUIRE(f->close().is_ok());
+  }
+  auto r = open_frames(dir + "/one.h5:/entry/image", ReadOptions{});
+  REQUIRE(r);
+  const SeriesInfo& info = (*r)->info();
+  CHECK(info.frames == 1);
+  CHECK(info.height == 6);
+  CHECK(info.width == 5);
+  std::vector<uint16_t> got(img.size(), 0);
+  auto n = (*r)->read(1, reinterpret_cast<uint8_t*>(got.data()));
+  REQUIRE(n);
+  CHECK(*n == 1);
+  CHECK(got == img);
+  CHECK(*(*r)->read(1, reinterpret_cast<uint8_t*>(got.data())) == 0);
+
+  // "OUT.h5:/path" names the output dataset; the file need not exist.
+  CHECK(split_output_spec(dir + "/new.h5:/exchange/data") == std::pair<std::string, std::string>{dir + "/new.h5", "/exchange/data"});
+  CHECK(split_output_spec(dir + "/new.NXS:/e") == std::pair<std::string, std::string>{dir + "/new.NXS", "/e"});
+  CHECK(split_output_spec(dir + "/new.npy:/e").second.empty());
+  CHECK(split_output_spec(dir + "/new.h5").second.empty());
+  SeriesInfo out = info;
+  out.dataset = "/entry/image";
+  auto w = create_frames(dir + "/copy.h5:/exchange/data", out, WriteOptions{});
+  REQUIRE(w);
+  REQUIRE((*w)->write(1, reinterpret_cast<const uint8_t*>(img.data())).is_ok());
+  REQUIRE((*w)->commit().is_ok());
+  auto back = h5::File::open(dir + "/copy.h5");
+  REQUIRE(back);
+  auto di = back->info("/exchange/data");
+  REQUIRE(di);
+  CHECK(di->shape == std::vector<int64_t>{1, 6, 5});
+  fs::remove_all(dir);
+}
+
+}  // namespace sciflow::io

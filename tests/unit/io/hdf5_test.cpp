@@ -184,3 +184,30 @@ TEST_CASE("hdf5: a NeXus-style file lists each dataset once, through external, s
 }
 
 }  // namespace sciflow::io::h5
+
+namespace sciflow::io::h5 {
+
+TEST_CASE("hdf5: a dataset of strings is named as such, not as an element class number") {
+  std::string dir = (fs::temp_directory_path() / "sciflow-h5.XXXXXX").string();
+  REQUIRE(mkdtemp(dir.data()));
+  hid_t f = H5Fcreate((dir + "/s.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  REQUIRE(f >= 0);
+  hsize_t dims[3] = {2, 3, 4};
+  hid_t space = H5Screate_simple(3, dims, nullptr), type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, 10);
+  hid_t d = H5Dcreate2(f, "/names", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  REQUIRE(d >= 0);
+  H5Dclose(d);
+  H5Tclose(type);
+  H5Sclose(space);
+  REQUIRE(H5Fclose(f) >= 0);
+  auto file = File::open(dir + "/s.h5");
+  REQUIRE(file);
+  auto info = file->info("/names");
+  REQUIRE_FALSE(info);
+  CHECK(info.status().code() == Code::kUnsupported);
+  CHECK(info.status().message().find("strings of 10 bytes, not integers or floats") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+}  // namespace sciflow::io::h5
