@@ -59,6 +59,8 @@ class DestLock {
   // A local destination: DST/.dxfer/lock.
   Status acquire(const std::string& dst) {
     std::error_code ec;
+    if (std::filesystem::exists(dst, ec) && !std::filesystem::is_directory(dst, ec))
+      return invalid_argument(fmt::format("'{}' is a file: the destination is a directory (its files go below it)", dst));
     std::filesystem::create_directories(dst + "/.dxfer", ec);
     return take(dst + "/.dxfer/lock", dst, "writing here");
   }

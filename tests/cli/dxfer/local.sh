@@ -62,3 +62,7 @@ find copies -not -path '*/.dxfer*' | sort  # the old naming put copies/dst/outsi
 # A chunk no stream could hold is refused up front (1 TiB ended in std::bad_alloc).
 dxfer push tree copies/dst --chunk 1TiB
 echo "chunk exit $?"
+# A destination that is a file is named as such (it said "open 'f/.dxfer/lock': Not a directory").
+echo x > plain-file
+dxfer push tree plain-file
+echo "file destination exit $?"
