@@ -276,6 +276,9 @@ class Server {
   std::mutex tokens_mu_;
   std::optional<crypto::TokenSet> tokens_;
   struct timespec tokens_mtime_ {};
+  ino_t tokens_ino_ = 0;
+  bool tokens_loaded_ = false;  // tokens_ is the file as last read (empty: it did not parse)
+  std::string tokens_problem_;  // what on_problem was last told (told once)
   std::mutex manifest_mu_;
   std::map<std::string, ManifestEntry> manifest_;
   Fd manifest_fd_;
@@ -295,14 +298,34 @@ Result<std::string> Server::authenticate(const httplib::Request& req, crypto::Ac
   std::string auth = req.get_header_value("Authorization");
   if (auth.rfind("Bearer ", 0) != 0) return Status(Code::kNotFound, "no bearer token (Authorization: Bearer TOKEN)");
   std::lock_guard<std::mutex> l(tokens_mu_);
-  struct stat st;
-  if (::stat(o_.tokens.c_str(), &st) != 0) return errno_status(fmt::format("token file '{}'", o_.tokens), errno);
-  if (!tokens_ || st.st_mtim.tv_sec != tokens_mtime_.tv_sec || st.st_mtim.tv_nsec != tokens_mtime_.tv_nsec) {
-    ASSIGN_OR_RETURN(std::string text, io::read_file(o_.tokens));
-    ASSIGN_OR_RETURN(auto set, crypto::TokenSet::parse(text, o_.tokens));
-    tokens_ = std::move(set);
+  // Read again whenever the file changed (or went). One that cannot be read or
+  // parsed refuses everyone (a revocation with a typo must not leave the revoked
+  // token working) and is reported to the operator once; the client is not told
+  // the server's paths.
+  struct stat st {};
+  const bool present = ::stat(o_.tokens.c_str(), &st) == 0;
+  const int stat_errno = errno;
+  if (!present || !tokens_loaded_ || st.st_mtim.tv_sec != tokens_mtime_.tv_sec || st.st_mtim.tv_nsec != tokens_mtime_.tv_nsec ||
+      st.st_ino != tokens_ino_) {
+    auto read = [&]() -> Result<crypto::TokenSet> {
+      if (!present) return errno_status(fmt::format("token file '{}'", o_.tokens), stat_errno);
+      ASSIGN_OR_RETURN(std::string text, io::read_file(o_.tokens));
+      return crypto::TokenSet::parse(text, o_.tokens);
+    };
+    Result<crypto::TokenSet> set = read();
+    if (set) {
+      tokens_ = std::move(*set);
+      tokens_problem_.clear();
+    } else {
+      tokens_.reset();
+      if (set.status().message() != tokens_problem_ && o_.on_problem) o_.on_problem(set.status());
+      tokens_problem_ = set.status().message();
+    }
+    tokens_loaded_ = true;
     tokens_mtime_ = st.st_mtim;
+    tokens_ino_ = st.st_ino;
   }
+  if (!tokens_) return Status(Code::kUnavailable, "the server cannot read its token file (its operator has been told)");
   return tokens_->authorize(std::string_view(auth).substr(7), access, path);
 }
 
@@ -369,7 +392,8 @@ void Server::handle(const httplib::Request& req, httplib::Response& res, crypto:
                     F&& f) {
   auto who = authenticate(req, access, path);
   if (!who) {
-    int status = who.status().code() == Code::kNotFound ? 401 : who.status().code() == Code::kPermissionDenied ? 403 : 500;
+    const Code c = who.status().code();
+    int status = c == Code::kNotFound ? 401 : c == Code::kPermissionDenied ? 403 : c == Code::kUnavailable ? 503 : 500;
     if (status == 401) res.set_header("WWW-Authenticate", "Bearer realm=\"dxfer\"");
     fail(res, status, who.status().message());
     audit(req, "-", path, status, 0);

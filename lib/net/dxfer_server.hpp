@@ -51,6 +51,10 @@ struct ServeOptions {
   double upload_ttl_s = 7 * 86400;
   // Called once listening: the base URL and the certificate's public-key pin.
   std::function<void(const std::string& url, const std::string& pin)> on_ready;
+  // Called (from a request's thread) with a problem only the operator can fix,
+  // once per occurrence: e.g. a token file that no longer parses. Meanwhile every
+  // request is refused with 503, never served with an older set of tokens.
+  std::function<void(const Status& problem)> on_problem;
 };
 
 // Serves until cancelled (SIGINT/SIGTERM through core/cancel), then returns ok.

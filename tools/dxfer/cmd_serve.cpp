@@ -35,6 +35,7 @@ Status run_serve(const ServeCliOptions& o, cli::Context& ctx) {
     std::fflush(stdout);
     log::info("serving {} at {} (pin {}); Ctrl-C stops", o.root, url, pin);
   };
+  so.on_problem = [](const Status& problem) { log::error("{} (requests get 503 until it is fixed)", problem.message()); };
   RETURN_IF_ERROR(net::serve(so));
   return printed;
 }

@@ -82,3 +82,16 @@ DXFER_TOKEN="$(cat writer.tok)
 " dxfer ls "$URL/runs/" --pin "$PIN" > /dev/null; echo "token with a newline exit $?"
 cat writer.tok writer.tok > two.tok
 dxfer ls "$URL/runs/" --pin "$PIN" --token-file two.tok; echo "two tokens exit $?"
+# The token file is read again when it changes: a token removed from it is refused
+# at once (401); a file that no longer parses refuses everyone (503, not the older
+# set) and tells the operator once on the server's stderr; fixed, it serves again.
+cp tokens.jsonl tokens.good
+grep -v '"name":"reader"' tokens.good > tokens.new && mv tokens.new tokens.jsonl
+dxfer ls "$URL/runs/" --pin "$PIN" --token-file reader.tok 2>&1 | sed 's/127.0.0.1:[0-9]*/HOST/'; echo "revoked exit ${PIPESTATUS[0]}"
+echo 'not json' >> tokens.jsonl
+for _ in 1 2; do
+  dxfer ls "$URL/runs/" "${P[@]}" 2>&1 | sed 's/127.0.0.1:[0-9]*/HOST/'; echo "damaged token file exit ${PIPESTATUS[0]}"
+done
+grep -c "tokens.jsonl:2:2: syntax error.*requests get 503" server.log
+cp tokens.good tokens.jsonl
+dxfer ls "$URL/runs/" "${P[@]}" > /dev/null; echo "repaired exit $?"
