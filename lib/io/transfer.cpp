@@ -122,8 +122,8 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
   std::atomic<int64_t> done_bytes{0};
   RateLimiter limiter(o.bwlimit);
   const int64_t cb = std::max<int64_t>(o.chunk_bytes, 4096);
-  for (const auto& f : files) {
-    RETURN_IF_ERROR(cancel::check_cancelled());
+  // One file; an error fails that file only (the others still go), except a signal.
+  auto copy_file = [&](const SourceFile& f) -> Status {
     FileReport fr;
     fr.name = f.name;
     fr.bytes = f.size;
@@ -148,9 +148,12 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
         if (o.progress) o.progress(done_bytes);
         report.files.push_back(fr);
         if (o.file_done) o.file_done();
-        continue;
+        return Status::ok();
       }
     }
+    // The source first: one that has gone since it was listed leaves nothing behind.
+    Fd src{::open(f.path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (src.get() < 0) return errno_status(fmt::format("open '{}'", f.path), errno);
     // Resume from the journal when it describes this very source.
     int64_t nchunks = f.size == 0 ? 0 : (f.size + cb - 1) / cb;
     std::string jpath = journal_path(dst, f.name), ppath = partial_path(dst, f.name);
@@ -186,8 +189,6 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
     for (int64_t c = 0; c < nchunks; ++c)
       if (have[static_cast<size_t>(c)]) done_bytes += std::min(cb, f.size - c * cb);
     // Send the missing chunks on several threads; the journal follows every chunk.
-    Fd src{::open(f.path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (src.get() < 0) return errno_status(fmt::format("open '{}'", f.path), errno);
     Fd part{::open(ppath.c_str(), O_WRONLY | O_CLOEXEC)};
     if (part.get() < 0) return errno_status(fmt::format("open '{}'", ppath), errno);
     std::mutex mu;
@@ -286,6 +287,13 @@ Result<TransferReport> transfer(const std::vector<std::string>& sources, const s
     report.bytes_sent += sent;
     report.files.push_back(fr);
     if (o.file_done) o.file_done();
+    return Status::ok();
+  };
+  for (const auto& f : files) {
+    RETURN_IF_ERROR(cancel::check_cancelled());
+    Status st = copy_file(f);
+    if (st.code() == Code::kCancelled) return st;
+    if (!st.is_ok()) report.failures.push_back(st.message());
   }
   return report;
 }

@@ -59,6 +59,7 @@ struct FileReport {
 
 struct TransferReport {
   std::vector<FileReport> files;
+  std::vector<std::string> failures;  // files that failed while others went through (the call itself succeeds)
   int64_t bytes_sent = 0;
   bool nothing_to_do() const;
 };

@@ -505,7 +505,7 @@ Result<RemoteReport> push(const std::vector<std::string>& sources, const std::st
   for (auto& pf : files) {
     if (pf.skipped) continue;
     if (!pf.error.empty() || !pf.done) {
-      rep.failures.push_back(pf.error.empty() ? fmt::format("{}: not finished", pf.path) : pf.error);
+      rep.transfer.failures.push_back(pf.error.empty() ? fmt::format("{}: not finished", pf.path) : pf.error);
       continue;
     }
     rep.transfer.files.push_back({pf.f.name, pf.resumed ? "resumed" : "sent", pf.f.size, pf.sent, pf.tree});
@@ -833,7 +833,7 @@ Result<RemoteReport> push_store(const std::vector<std::string>& sources, const s
       const std::string path = target.prefix + f.name;
       auto fail = [&](const Status& st) {
         std::lock_guard<std::mutex> l(mu);
-        rep.failures.push_back(st.message());
+        rep.transfer.failures.push_back(st.message());
       };
       io::MappedFile map;
       if (f.size > 0) {
@@ -1067,7 +1067,7 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
     const Json em = e.value("meta", Json::object());
     if (em.value("enc", "") == kEncName) {
       if (!o.key) {
-        rep.failures.push_back(fmt::format("{}: encrypted end to end; give --encrypt KEYFILE to pull it", path));
+        rep.transfer.failures.push_back(fmt::format("{}: encrypted end to end; give --encrypt KEYFILE to pull it", path));
         files.pop_back();
         continue;
       }
@@ -1240,7 +1240,7 @@ Result<RemoteReport> pull(const std::string& url, const std::string& dst, const 
   for (auto& pf : files) {
     if (pf.skipped) continue;
     if (!pf.error.empty() || !pf.done) {
-      rep.failures.push_back(pf.error.empty() ? fmt::format("{}: not finished", pf.path) : pf.error);
+      rep.transfer.failures.push_back(pf.error.empty() ? fmt::format("{}: not finished", pf.path) : pf.error);
       continue;
     }
     rep.transfer.files.push_back({pf.name, pf.resumed ? "resumed" : "sent", pf.plain, pf.got, pf.tree});

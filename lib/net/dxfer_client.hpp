@@ -69,11 +69,10 @@ struct RemoteUrl {
 Result<RemoteUrl> parse_remote(const std::string& url);
 bool is_remote(const std::string& url);  // https:// or http://
 
-// Files that failed while others went through are in `failures` (the call itself
-// returns ok); the report's files are those that arrived.
+// Files that failed while others went through are in `transfer.failures` (the call
+// itself returns ok); the report's files are those that arrived.
 struct RemoteReport {
   io::TransferReport transfer;
-  std::vector<std::string> failures;
   int64_t wire_bytes = -1;  // bytes of file data on the wire, when it differs from transfer.bytes_sent (zstd)
 };
 

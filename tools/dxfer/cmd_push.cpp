@@ -185,8 +185,8 @@ std::function<void()> file_counter(term::ProgressBar& bar, int64_t total) {
 }
 
 // Prints the per-file JSON events and the summary; sets the exit status.
-Status report(const io::TransferReport& rep, const std::vector<std::string>& failures, bool sync, double secs,
-              cli::Context& ctx) {
+Status report(const io::TransferReport& rep, bool sync, double secs, cli::Context& ctx) {
+  const std::vector<std::string>& failures = rep.failures;
   if (ctx.json()) {
     for (const auto& f : rep.files)
       RETURN_IF_ERROR(ctx.print_json(Json{{"file", f.name}, {"action", f.action}, {"bytes", f.bytes}, {"sent", f.sent}, {"hash", f.sha256}}));
@@ -321,7 +321,7 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
     if (rep.wire_bytes >= 0)
       log::info("zstd on the wire: {} of file data went as {}", units::format_bytes(static_cast<double>(rep.transfer.bytes_sent)),
                 units::format_bytes(static_cast<double>(rep.wire_bytes)));
-    return report(rep.transfer, rep.failures, o.sync, secs(), ctx);
+    return report(rep.transfer, o.sync, secs(), ctx);
   }
   ASSIGN_OR_RETURN(std::string dst, local_destination(url));
   if (!o.remote.encrypt.empty())
@@ -339,7 +339,7 @@ Status run_push(const PushOptions& o, cli::Context& ctx) {
   to.file_done = file_counter(bar, t.files);
   ASSIGN_OR_RETURN(auto rep, io::transfer(srcs, dst, to));
   bar.finish();
-  return report(rep, {}, o.sync, secs(), ctx);
+  return report(rep, o.sync, secs(), ctx);
 }
 
 Status run_pull(const PullOptions& o, cli::Context& ctx) {
@@ -358,7 +358,7 @@ Status run_pull(const PullOptions& o, cli::Context& ctx) {
   auto t0 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(auto rep, net::pull(o.url, o.dst, ro));
   bar.finish();
-  return report(rep.transfer, rep.failures, o.sync, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), ctx);
+  return report(rep.transfer, o.sync, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), ctx);
 }
 
 Status run_verify(const VerifyOptions& o, cli::Context& ctx) {

@@ -66,3 +66,14 @@ echo "chunk exit $?"
 echo x > plain-file
 dxfer push tree plain-file
 echo "file destination exit $?"
+# One file that cannot be put in place fails alone: the others arrive, exit 4
+# (partial), and a sync once the way is clear sends only that one.
+mkdir -p three && echo a > three/a && echo b > three/b && echo c > three/c
+mkdir -p blocked/three/b/in-the-way
+dxfer push three blocked 2>&1 | sed 's/partial\/[^ ]*/partial\/.../'; echo "blocked exit ${PIPESTATUS[0]}"
+ls blocked/three
+rm -r blocked/three/b
+dxfer sync three blocked --json | python3 -c "
+import json, sys
+for l in sys.stdin: r = json.loads(l); print(r['file'], r['action'])"
+cat blocked/three/b
