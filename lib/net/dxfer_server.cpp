@@ -1077,8 +1077,9 @@ Status Server::run() {
            [this](const httplib::Request& q, httplib::Response& r, const httplib::ContentReader& rd) { batch(q, r, rd); });
   svr.Get(api + "manifest", [this](const httplib::Request& q, httplib::Response& r) { manifest(q, r); });
   svr.Get(api + "hash", [this](const httplib::Request& q, httplib::Response& r) { rehash(q, r); });
-  svr.Get(R"(/.*)", [this](const httplib::Request& q, httplib::Response& r) { get_file(q, r); });
-  svr.Put(R"(/.*)", [this](const httplib::Request& q, httplib::Response& r, const httplib::ContentReader& rd) { put_file(q, r, rd); });
+  // Any path ([\s\S]: '.' stops at a newline, which a file name may hold).
+  svr.Get(R"(/[\s\S]*)", [this](const httplib::Request& q, httplib::Response& r) { get_file(q, r); });
+  svr.Put(R"(/[\s\S]*)", [this](const httplib::Request& q, httplib::Response& r, const httplib::ContentReader& rd) { put_file(q, r, rd); });
 
   int port = o_.port;
   if (port == 0) port = svr.bind_to_any_port(o_.host);

@@ -95,3 +95,9 @@ done
 grep -c "tokens.jsonl:2:2: syntax error.*requests get 503" server.log
 cp tokens.good tokens.jsonl
 dxfer ls "$URL/runs/" "${P[@]}" > /dev/null; echo "repaired exit $?"
+# Names with characters URLs and HTTP routes treat specially, a newline among them:
+# pushed, pulled back and compared (a newline's GET answered 404 before).
+mkdir -p odd && for n in 'a#b' 'q?x' 'p%20c' 'sp ace' 'ünï' $'new\nline' 'semi;colon'; do echo "$n" > "odd/$n"; done
+dxfer push odd "$URL/runs/" "${P[@]}" -q; echo "odd names push exit $?"
+dxfer pull "$URL/runs/odd/" oddback "${P[@]}" -q; echo "odd names pull exit $?"
+diff -r -x .dxfer odd oddback && echo "odd names identical"
