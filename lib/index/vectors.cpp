@@ -262,7 +262,9 @@ Status write_vectors(std::string_view spec, const VectorSet& set, bool overwrite
   oo.overwrite = overwrite;
   std::string path(spec);
   if (path.ends_with(".h5") || path.ends_with(".hdf5")) {
-    ASSIGN_OR_RETURN(auto out, io::AtomicOutput::create(path, oo));
+    io::OutputOptions named = oo;
+    named.named_temp = true;  // HDF5 opens it by name
+    ASSIGN_OR_RETURN(auto out, io::AtomicOutput::create(path, named));
     {
       ASSIGN_OR_RETURN(auto f, io::h5::File::create(out.temp_path()));
       RETURN_IF_ERROR(f.write("/vectors", DType::kF32, {set.rows, set.dim}, set.data.data()));

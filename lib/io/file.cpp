@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <random>
 #include <utility>
 
 #include "core/cancel.hpp"
@@ -165,6 +166,9 @@ AtomicOutput::AtomicOutput(AtomicOutput&& o) noexcept
       is_stdout_(o.is_stdout_),
       committed_(std::exchange(o.committed_, true)),
       direct_(o.direct_),
+      nameless_(o.nameless_),
+      dir_(std::move(o.dir_)),
+      base_(std::move(o.base_)),
       mode_(o.mode_),
       written_(o.written_),
       started_(o.started_),
@@ -178,6 +182,9 @@ AtomicOutput& AtomicOutput::operator=(AtomicOutput&& o) noexcept {
     is_stdout_ = o.is_stdout_;
     committed_ = std::exchange(o.committed_, true);
     direct_ = o.direct_;
+    nameless_ = o.nameless_;
+    dir_ = std::move(o.dir_);
+    base_ = std::move(o.base_);
     mode_ = o.mode_;
     written_ = o.written_;
     started_ = o.started_;
@@ -217,6 +224,19 @@ Result<AtomicOutput> AtomicOutput::create(std::string_view path, const OutputOpt
   if (auto slash = out.path_.rfind('/'); slash != std::string::npos) {
     dir = slash == 0 ? "/" : out.path_.substr(0, slash);
     base = out.path_.substr(slash + 1);
+  }
+  if (!options.named_temp) {
+    int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      out.fd_ = fd;
+      out.nameless_ = true;
+      out.dir_ = std::move(dir);
+      out.base_ = std::move(base);
+      return out;
+    }
+    // EOPNOTSUPP, EISDIR, EINVAL: no O_TMPFILE here; a named temporary file then.
+    if (errno == ENOENT || errno == EACCES || errno == EROFS || errno == ENOSPC || errno == EDQUOT)
+      return errno_status(quoted("create temporary file in", dir), errno);
   }
   std::string tmpl = (dir == "/" ? "" : dir) + "/." + base + ".tmp.XXXXXX";
   int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
@@ -259,6 +279,7 @@ Status AtomicOutput::commit() {
   ::umask(mask);
   if (::fchmod(fd_, mode_ & ~mask) != 0) return errno_status(quoted("chmod", temp_), errno);
   if (::fsync(fd_) != 0) return errno_status(quoted("sync", path_), errno);
+  if (nameless_) RETURN_IF_ERROR(link_nameless());
   int fd = std::exchange(fd_, -1);
   if (::close(fd) != 0) {
     int e = errno;
@@ -274,6 +295,27 @@ Status AtomicOutput::commit() {
   }
   committed_ = true;
   return Status::ok();
+}
+
+// Gives the nameless temporary file the name ".<base>.tmp.XXXXXX" (linkat cannot
+// replace the target, so commit() renames it into place as for a named one).
+Status AtomicOutput::link_nameless() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  const std::string proc = fmt::format("/proc/self/fd/{}", fd_);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::string name = (dir_ == "/" ? "" : dir_) + "/." + base_ + ".tmp.";
+    for (int i = 0; i < 6; ++i) name += kChars[rng() % (sizeof kChars - 1)];
+    int rc = ::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, name.c_str(), AT_SYMLINK_FOLLOW);
+    if (rc != 0 && errno == ENOENT) rc = ::linkat(fd_, "", AT_FDCWD, name.c_str(), AT_EMPTY_PATH);  // no /proc
+    if (rc == 0) {
+      temp_ = std::move(name);
+      nameless_ = false;
+      return Status::ok();
+    }
+    if (errno != EEXIST) return errno_status(quoted("link temporary file for", path_), errno);
+  }
+  return errno_status(quoted("link temporary file for", path_), EEXIST);
 }
 
 void AtomicOutput::abort() {

@@ -99,14 +99,22 @@ struct OutputOptions {
   bool overwrite = true;       // false: refuse when the target exists
   bool allow_tty = false;      // true: binary data may go to a terminal ("-f")
   mode_t mode = 0644;          // permissions of the final file (before umask)
+  // The writer opens the temporary file by its name (HDF5, libtiff, libpng):
+  // give it one from the start. Otherwise, where the file system allows, the
+  // temporary file has no name until commit() (O_TMPFILE), so that even SIGKILL
+  // leaves nothing behind.
+  bool named_temp = false;
 };
 
 // An output that appears under its final name only after commit().
 // For "-" it writes straight to stdout, and to an existing device or FIFO
 // (-o /dev/null) straight to it: neither can be renamed into place.
-// The temp file ".<name>.tmp.XXXXXX" lives in the target's directory so that
-// rename(2) is atomic; it is removed on abort(), on destruction without
-// commit(), and so on every error path and on SIGINT/SIGTERM (which unwind).
+// The temp file lives in the target's directory so that rename(2) is atomic:
+// nameless (O_TMPFILE) until commit() links it as ".<name>.tmp.XXXXXX" and renames
+// that into place, or (named_temp, or a file system without O_TMPFILE) under that
+// name from the start. It is removed on abort(), on destruction without commit(),
+// and so on every error path and on SIGINT/SIGTERM (which unwind); a nameless one
+// also on SIGKILL.
 class AtomicOutput {
  public:
   AtomicOutput() = default;
@@ -136,10 +144,13 @@ class AtomicOutput {
   bool is_stdout_ = false;
   bool committed_ = false;
   bool direct_ = false;  // a device or FIFO, written in place
+  bool nameless_ = false;  // O_TMPFILE: temp_ is empty until commit() links it
+  std::string dir_, base_;  // the target's directory and name (for that link)
   mode_t mode_ = 0644;
   int64_t written_ = 0;
   int64_t started_ = 0;  // bytes whose writeback has been started (sync_file_range)
   static constexpr int64_t kWritebackBytes = 8 << 20;
+  Status link_nameless();
   std::string path_;
   std::string temp_;
 };

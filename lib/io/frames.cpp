@@ -294,7 +294,9 @@ Result<std::unique_ptr<FrameReader>> open_hdf5(const std::string& path, std::str
 // Copies stdin (already partly read into `head`) to a temporary file that HDF5 can open.
 Result<std::string> spool_stdin(InputFile& in, const std::string& head) {
   std::string dir = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
-  ASSIGN_OR_RETURN(AtomicOutput out, AtomicOutput::create(dir + "/tezip-stdin.h5"));
+  OutputOptions named;
+  named.named_temp = true;  // linked to a second name below, for HDF5 to open
+  ASSIGN_OR_RETURN(AtomicOutput out, AtomicOutput::create(dir + "/tezip-stdin.h5", named));
   std::string tmp = out.temp_path();
   RETURN_IF_ERROR(out.write(head));
   char buf[1 << 16];
@@ -1026,6 +1028,7 @@ Result<std::unique_ptr<FrameWriter>> create_frames(std::string_view spec_view, c
     return std::unique_ptr<FrameWriter>(new StreamWriter(std::move(out), std::move(info)));
   }
   if (spec == "-") return unsupported(fmt::format("{} output to stdout: give a file name (or use -F npy)", kind));
+  oo.named_temp = true;  // libtiff, HDF5 and libpng open the file by its name
   if (kind == "tiff") {
     ASSIGN_OR_RETURN(AtomicOutput out, AtomicOutput::create(spec, oo));
     if (out.temp_path().empty()) return unsupported(fmt::format("TIFF output to '{}': give a regular file", spec));

@@ -35,6 +35,7 @@ Status write_filtered_h5(const CompressOptions& o, const codec::tez::Header& h, 
                          cli::Context& ctx) {
   io::OutputOptions oo;
   oo.overwrite = o.force;
+  oo.named_temp = true;  // HDF5 opens it by name
   auto [file, named] = io::split_output_spec(o.to_h5);  // "OUT.h5" or "OUT.h5:/entry/data"
   ASSIGN_OR_RETURN(io::AtomicOutput out, io::AtomicOutput::create(file, oo));
   ASSIGN_OR_RETURN(io::h5::File f, io::h5::File::create(out.temp_path()));

@@ -41,11 +41,58 @@ TEST_CASE("atomic output: invisible until commit, then complete") {
   REQUIRE(out);
   REQUIRE(out->write("hello ").is_ok());
   CHECK_FALSE(fs::exists(target));
-  CHECK(fs::exists(out->temp_path()));
+  // Nameless (O_TMPFILE) until commit: nothing in the directory at all.
+  CHECK(out->temp_path().empty());
+  CHECK(d.names().empty());
   REQUIRE(out->write("world").is_ok());
   REQUIRE(out->commit().is_ok());
   CHECK(*read_file(target) == "hello world");
   CHECK(d.names() == std::vector<std::string>{"out.tez"});
+  CHECK((fs::status(target).permissions() & fs::perms::owner_read) != fs::perms::none);
+}
+
+TEST_CASE("atomic output: a named temporary file for writers that open it by name") {
+  TempDir d;
+  std::string target = (d.path / "out.h5").string();
+  OutputOptions o;
+  o.named_temp = true;
+  auto out = AtomicOutput::create(target, o);
+  REQUIRE(out);
+  REQUIRE(out->write("data").is_ok());
+  CHECK(fs::exists(out->temp_path()));
+  CHECK(fs::path(out->temp_path()).filename().string().find(".out.h5.tmp.") == 0);
+  CHECK_FALSE(fs::exists(target));
+  REQUIRE(out->commit().is_ok());
+  CHECK(*read_file(target) == "data");
+  CHECK(d.names() == std::vector<std::string>{"out.h5"});
+}
+
+// SIGKILL cannot be caught: a nameless temporary file goes with the process.
+TEST_CASE("atomic output: SIGKILL mid-write leaves nothing behind") {
+  TempDir d;
+  std::string target = (d.path / "frames.tez").string();
+  int ready[2];
+  REQUIRE(pipe(ready) == 0);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    close(ready[0]);
+    auto out = AtomicOutput::create(target);
+    if (!out) _exit(21);
+    std::string block(1 << 20, 'x');
+    if (!out->write(block).is_ok()) _exit(22);
+    (void)!write(ready[1], "r", 1);
+    for (;;) pause();
+  }
+  close(ready[1]);
+  char c;
+  REQUIRE(read(ready[0], &c, 1) == 1);
+  close(ready[0]);
+  CHECK(d.names().empty());
+  REQUIRE(kill(pid, SIGKILL) == 0);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(d.names().empty());
 }
 
 TEST_CASE("atomic output: an error path removes the temp file and keeps the old file") {
@@ -94,7 +141,9 @@ TEST_CASE("atomic output: SIGTERM mid-write leaves nothing behind") {
     cancel::install_signal_handlers();
     int rc = 20;
     {
-      auto out = AtomicOutput::create(target);
+      OutputOptions named;
+      named.named_temp = true;  // so that the file is there to see until the signal
+      auto out = AtomicOutput::create(target, named);
       if (!out) _exit(21);
       std::string block(4096, 'x');
       bool told = false;
