@@ -38,15 +38,19 @@ f = open('$DEST/runs/data/big.bin', 'r+b'); f.seek(5); b = f.read(1); f.seek(5);
 dxfer pull "$SFTP_URL$DEST/runs/" back2 "${K[@]}" -q 2>&1 | sed "s|^dxfer: error: ||; s|$DEST|DEST|"; echo "pull of a damaged copy exit ${PIPESTATUS[0]}"
 [[ ! -e back2/data/big.bin ]] && echo "the damaged file was not put in place"
 dxfer push data "$SFTP_URL$DEST/runs/" "${K[@]}" -q; echo "repaired exit $?"
-# Killed in the middle of big.bin (8 MB/s: about 3 s for it).
-dxfer push data/big.bin "$SFTP_URL$DEST/k/" "${K[@]}" --bwlimit 8MB/s -q 2>/dev/null &
-pid=$!
-for _ in $(seq 100); do
-  part=$(ls -a "$DEST/k/" 2>/dev/null | grep '^\.big\.bin\.dxfer-' | head -1)
-  [[ -n $part ]] && (( $(stat -c %s "$DEST/k/$part") > 4000000 )) && break
-  sleep 0.05
-done
-kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+# Pushes big.bin to DEST/$1/ at 8 MB/s (about 3 s) and kills it once its temporary
+# file holds 4 MB; sets part to that file's name.
+push_killed_midway() {
+  dxfer push data/big.bin "$SFTP_URL$DEST/$1/" "${K[@]}" --bwlimit 8MB/s -q 2>/dev/null &
+  local pid=$!
+  for _ in $(seq 100); do
+    part=$(ls -a "$DEST/$1/" 2>/dev/null | grep '^\.big\.bin\.dxfer-' | head -1)
+    [[ -n $part ]] && (( $(stat -c %s "$DEST/$1/$part") > 4000000 )) && break
+    sleep 0.05
+  done
+  kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+}
+push_killed_midway k
 [[ ! -e $DEST/k/big.bin ]] && echo "no file under the final name after the kill"
 have=$(stat -c %s "$DEST/k/$part")
 dxfer push data/big.bin "$SFTP_URL$DEST/k/" "${K[@]}" --json > rerun.json; echo "rerun exit $?"
@@ -58,14 +62,7 @@ cmp big.bin "$DEST/k/big.bin" && echo "resumed copy identical"
 ls -a "$DEST/k/" | grep -c '\.part$'
 # Killed again, and a byte of the temporary file flipped before the rerun: the
 # rerun reads it back, finds it differs and writes the file afresh.
-dxfer push data/big.bin "$SFTP_URL$DEST/k2/" "${K[@]}" --bwlimit 8MB/s -q 2>/dev/null &
-pid=$!
-for _ in $(seq 100); do
-  part=$(ls -a "$DEST/k2/" 2>/dev/null | grep '^\.big\.bin\.dxfer-' | head -1)
-  [[ -n $part ]] && (( $(stat -c %s "$DEST/k2/$part") > 4000000 )) && break
-  sleep 0.05
-done
-kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+push_killed_midway k2
 python3 -c "
 f = open('$DEST/k2/$part', 'r+b'); f.seek(1000); b = f.read(1); f.seek(1000); f.write(bytes([b[0] ^ 1]))"
 dxfer push data/big.bin "$SFTP_URL$DEST/k2/" "${K[@]}" --json > rerun2.json; echo "rerun over a damaged temporary file exit $?"
