@@ -395,9 +395,12 @@ Status run_ls(const LsOptions& o, cli::Context& ctx) {
     ASSIGN_OR_RETURN(std::string dst, local_destination(o.dst));
     ASSIGN_OR_RETURN(m, io::read_manifest(dst));
   }
+  const Json files = m.contains("files") ? m["files"] : Json::object();
+  // As for pull: a mistyped path must not pass for an empty listing.
+  if (files.empty())
+    return not_found(fmt::format("{}: no files there or under it (nothing has been pushed there)", o.dst));
   if (ctx.json()) return ctx.print_json(m);
   std::string text;
-  const Json files = m.contains("files") ? m["files"] : Json::object();
   for (const auto& [name, f] : files.items()) {
     std::string h = f.contains("sha256") ? f.value("sha256", "") : net::tree_from(f);
     text += fmt::format("{:>12}  {}  {}\n", f.value("size", int64_t{0}), h.substr(0, 16), name);

@@ -23,6 +23,7 @@ cmp big.bin srv/runs/data/big.bin && echo "server copy identical"
 dxfer verify data "$URL/runs/" "${P[@]}"; echo "verify exit $?"
 dxfer sync data "$URL/runs/" "${P[@]}" -q; echo "sync exit $?"
 dxfer ls "$URL/runs/data/sub/" "${P[@]}" | awk '{print $1, $3}'
+dxfer ls "$URL/runs/dta/" "${P[@]}" 2>&1 | sed 's/127.0.0.1:[0-9]*/HOST/'; echo "mistyped ls exit ${PIPESTATUS[0]}"
 # pull everything back, then again with --sync (nothing to do)
 dxfer pull "$URL/runs/data/" back "${P[@]}" -q; echo "pull exit $?"
 diff -r -x .dxfer data back > /dev/null && echo "pulled copy identical"
