@@ -225,7 +225,10 @@ Result<AtomicOutput> AtomicOutput::create(std::string_view path, const OutputOpt
     dir = slash == 0 ? "/" : out.path_.substr(0, slash);
     base = out.path_.substr(slash + 1);
   }
-  if (!options.named_temp) {
+  // A nameless file is named at commit through /proc/self/fd (without /proc only
+  // root may link it): where /proc is missing, a named temporary file instead.
+  static const bool can_link = ::access("/proc/self/fd", F_OK) == 0 || ::geteuid() == 0;
+  if (!options.named_temp && can_link) {
     int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
     if (fd >= 0) {
       out.fd_ = fd;
