@@ -14,6 +14,7 @@
 #include <fmt/core.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <cstring>
@@ -111,6 +112,8 @@ struct Upload {
   Fd part, journal;
   Fd direct;  // the partial file opened O_DIRECT, where the file system allows it
   std::vector<char> have;
+  std::vector<char> checked;  // read back and found intact at `checked_at`
+  std::chrono::steady_clock::time_point checked_at;
   std::vector<std::vector<crypto::Digest256>> leaves;  // per chunk
   std::mutex mu;
   std::condition_variable written;  // signalled as queued writes complete
@@ -630,27 +633,52 @@ void Server::put_file(const httplib::Request& req, httplib::Response& res, const
   });
 }
 
-// Reads back every chunk `up` holds and forgets those whose leaves no longer
-// match (the client sends them again); returns their bytes. Called with up.mu held
-// and no writes pending.
+// Reads back every chunk `up` holds, on up to 8 threads, and forgets those whose
+// leaves no longer match (the client sends them again); returns their bytes.
+// Chunks found intact in the last two minutes are not read again, so that a
+// client that gave up waiting for a large upload's check (its low-speed timeout)
+// and asks again finds the work done. Called with up.mu held and no writes pending.
 Result<int64_t> recheck_chunks(Upload& up) {
-  int64_t damaged = 0;
-  std::vector<uint8_t> buf;
-  std::vector<crypto::Digest256> leaves;
-  for (int64_t k = 0; k < up.nchunks; ++k) {
-    if (!up.have[static_cast<size_t>(k)]) continue;
-    const int64_t off = k * up.chunk, n = std::min(up.chunk, up.size - off);
-    buf.resize(static_cast<size_t>(n));
-    RETURN_IF_ERROR(io::pread_all(up.part.get(), buf, off, up.path + " (partial upload)"));
-    leaves.clear();  // (hash_leaves appends)
-    RETURN_IF_ERROR(crypto::hash_leaves(buf, &leaves, up.hash));
-    if (leaves != up.leaves[static_cast<size_t>(k)]) {
-      up.have[static_cast<size_t>(k)] = 0;
-      up.leaves[static_cast<size_t>(k)].clear();
-      damaged += n;
+  if (std::chrono::steady_clock::now() - up.checked_at > std::chrono::minutes(2))
+    std::fill(up.checked.begin(), up.checked.end(), 0);
+  std::vector<int64_t> todo;
+  for (int64_t k = 0; k < up.nchunks; ++k)
+    if (up.have[static_cast<size_t>(k)] && !up.checked[static_cast<size_t>(k)]) todo.push_back(k);
+  std::atomic<size_t> next{0};
+  std::atomic<int64_t> damaged{0};
+  std::mutex err_mu;
+  Status err;
+  auto work = [&] {
+    std::vector<uint8_t> buf;
+    std::vector<crypto::Digest256> leaves;
+    for (size_t i; (i = next.fetch_add(1)) < todo.size();) {
+      const int64_t k = todo[i], off = k * up.chunk, n = std::min(up.chunk, up.size - off);
+      buf.resize(static_cast<size_t>(n));
+      leaves.clear();  // (hash_leaves appends)
+      Status st = io::pread_all(up.part.get(), buf, off, up.path + " (partial upload)");
+      if (st.is_ok()) st = crypto::hash_leaves(buf, &leaves, up.hash);
+      if (!st.is_ok()) {
+        std::lock_guard<std::mutex> l(err_mu);
+        if (err.is_ok()) err = st;
+        return;
+      }
+      if (leaves != up.leaves[static_cast<size_t>(k)]) {  // each k is one thread's alone
+        up.have[static_cast<size_t>(k)] = 0;
+        up.leaves[static_cast<size_t>(k)].clear();
+        damaged += n;
+      } else {
+        up.checked[static_cast<size_t>(k)] = 1;
+      }
     }
-  }
-  return damaged;
+  };
+  const size_t nt = std::min<size_t>({todo.size(), 8, std::max(1u, std::thread::hardware_concurrency())});
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < nt; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  up.checked_at = std::chrono::steady_clock::now();
+  RETURN_IF_ERROR(err);
+  return damaged.load();
 }
 
 void Server::discard_upload(const std::string& id) {
@@ -693,6 +721,7 @@ Result<std::shared_ptr<Upload>> Server::find_upload(const std::string& id) {
     return damaged("bad path, size or chunk");
   u->nchunks = u->size == 0 ? 0 : (u->size + u->chunk - 1) / u->chunk;
   u->have.assign(static_cast<size_t>(u->nchunks), 0);
+  u->checked.assign(static_cast<size_t>(u->nchunks), 0);
   u->leaves.resize(static_cast<size_t>(u->nchunks));
   u->part = Fd(::openat(uploads_fd_.get(), (id + ".part").c_str(), O_RDWR | O_CLOEXEC));
   // Chunks are written around the page cache: ext4's buffered write costs a
