@@ -1,6 +1,8 @@
 // dxfer serve: the receiving HTTPS endpoint (net/dxfer_server).
 #include <fmt/core.h>
 
+#include <filesystem>
+
 #include "core/log.hpp"
 #include "core/units.hpp"
 #include "net/dxfer_server.hpp"
@@ -35,6 +37,10 @@ Status run_serve(const ServeCliOptions& o, cli::Context& ctx) {
     std::fflush(stdout);
     log::info("serving {} at {} (pin {}); Ctrl-C stops", o.root, url, pin);
   };
+  // A root that does not exist yet is made (a fresh receiving area), but said, so
+  // that a mistyped --root is seen before data lands in the wrong place.
+  if (std::error_code ec; !std::filesystem::exists(o.root, ec))
+    log::warn("--root '{}' does not exist: creating it", o.root);
   so.on_problem = [](const Status& problem) { log::error("{} (requests get 503 until it is fixed)", problem.message()); };
   RETURN_IF_ERROR(net::serve(so));
   return printed;

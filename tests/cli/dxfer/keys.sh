@@ -17,6 +17,6 @@ print(rec['name'], rec['scopes'], rec['sha256'] == hashlib.sha256(t.encode()).he
 dxfer token create --tokens tokens.jsonl --scope rw:runs
 echo "exit $?"
 # A damaged tokens file is named with its line and column; nothing starts.
-cp tokens.jsonl bad.jsonl && echo 'not json' >> bad.jsonl
+cp tokens.jsonl bad.jsonl && echo 'not json' >> bad.jsonl && mkdir -p srv
 dxfer serve --root srv --listen 127.0.0.1:0 --self-signed --tokens bad.jsonl
 echo "exit $?"

@@ -14,6 +14,7 @@ dxfer token create --tokens tokens.jsonl --scope rw:/runs --name writer > writer
 dxfer token create --tokens tokens.jsonl --scope r:/runs --name reader > reader.tok 2>/dev/null
 start_server srv tokens.jsonl || exit 1
 [[ $PIN == sha256//* ]] && echo "pin printed"
+grep -c "root 'srv' does not exist: creating it" server.log  # said, so that a mistyped --root is seen
 P=(--pin "$PIN" --token-file writer.tok)
 dxfer push data "$URL/runs/" "${P[@]}" --chunk 1MiB -j3 --json | python3 -c "
 import json,sys
