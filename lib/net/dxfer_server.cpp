@@ -27,6 +27,7 @@
 #include "codec/zstd.hpp"
 #include "core/cancel.hpp"
 #include "core/json.hpp"
+#include "core/thread_pool.hpp"
 #include "core/units.hpp"
 #include "crypto/aead.hpp"
 #include "crypto/cert.hpp"
@@ -279,8 +280,7 @@ class Server {
   std::mutex tokens_mu_;
   std::optional<crypto::TokenSet> tokens_;
   struct timespec tokens_mtime_ {};
-  ino_t tokens_ino_ = 0;
-  bool tokens_loaded_ = false;  // tokens_ is the file as last read (empty: it did not parse)
+  ino_t tokens_ino_ = 0;  // 0: not read yet (no file has inode 0); tokens_ empty after: it did not parse
   std::string tokens_problem_;  // what on_problem was last told (told once)
   std::mutex manifest_mu_;
   std::map<std::string, ManifestEntry> manifest_;
@@ -308,8 +308,8 @@ Result<std::string> Server::authenticate(const httplib::Request& req, crypto::Ac
   struct stat st {};
   const bool present = ::stat(o_.tokens.c_str(), &st) == 0;
   const int stat_errno = errno;
-  if (!present || !tokens_loaded_ || st.st_mtim.tv_sec != tokens_mtime_.tv_sec || st.st_mtim.tv_nsec != tokens_mtime_.tv_nsec ||
-      st.st_ino != tokens_ino_) {
+  if (!present || st.st_ino != tokens_ino_ || st.st_mtim.tv_sec != tokens_mtime_.tv_sec ||
+      st.st_mtim.tv_nsec != tokens_mtime_.tv_nsec) {
     auto read = [&]() -> Result<crypto::TokenSet> {
       if (!present) return errno_status(fmt::format("token file '{}'", o_.tokens), stat_errno);
       ASSIGN_OR_RETURN(std::string text, io::read_file(o_.tokens));
@@ -324,7 +324,6 @@ Result<std::string> Server::authenticate(const httplib::Request& req, crypto::Ac
       if (set.status().message() != tokens_problem_ && o_.on_problem) o_.on_problem(set.status());
       tokens_problem_ = set.status().message();
     }
-    tokens_loaded_ = true;
     tokens_mtime_ = st.st_mtim;
     tokens_ino_ = st.st_ino;
   }
@@ -641,9 +640,9 @@ void Server::put_file(const httplib::Request& req, httplib::Response& res, const
 Result<int64_t> recheck_chunks(Upload& up) {
   if (std::chrono::steady_clock::now() - up.checked_at > std::chrono::minutes(2))
     std::fill(up.checked.begin(), up.checked.end(), 0);
-  std::vector<int64_t> todo;
+  std::vector<int64_t> unchecked;
   for (int64_t k = 0; k < up.nchunks; ++k)
-    if (up.have[static_cast<size_t>(k)] && !up.checked[static_cast<size_t>(k)]) todo.push_back(k);
+    if (up.have[static_cast<size_t>(k)] && !up.checked[static_cast<size_t>(k)]) unchecked.push_back(k);
   std::atomic<size_t> next{0};
   std::atomic<int64_t> damaged{0};
   std::mutex err_mu;
@@ -651,8 +650,8 @@ Result<int64_t> recheck_chunks(Upload& up) {
   auto work = [&] {
     std::vector<uint8_t> buf;
     std::vector<crypto::Digest256> leaves;
-    for (size_t i; (i = next.fetch_add(1)) < todo.size();) {
-      const int64_t k = todo[i], off = k * up.chunk, n = std::min(up.chunk, up.size - off);
+    for (size_t i; (i = next.fetch_add(1)) < unchecked.size();) {
+      const int64_t k = unchecked[i], off = k * up.chunk, n = std::min(up.chunk, up.size - off);
       buf.resize(static_cast<size_t>(n));
       leaves.clear();  // (hash_leaves appends)
       Status st = io::pread_all(up.part.get(), buf, off, up.path + " (partial upload)");
@@ -671,11 +670,11 @@ Result<int64_t> recheck_chunks(Upload& up) {
       }
     }
   };
-  const size_t nt = std::min<size_t>({todo.size(), 8, std::max(1u, std::thread::hardware_concurrency())});
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < nt; ++t) pool.emplace_back(work);
+  const size_t nt = std::min<size_t>({unchecked.size(), 8, std::max(1u, std::thread::hardware_concurrency())});
+  std::vector<TaskResult<void>> helpers;
+  for (size_t t = 1; t < nt; ++t) helpers.push_back(ThreadPool::shared().run(work));
   work();
-  for (auto& t : pool) t.join();
+  helpers.clear();  // waits for them
   up.checked_at = std::chrono::steady_clock::now();
   RETURN_IF_ERROR(err);
   return damaged.load();

@@ -110,7 +110,6 @@ Result<std::string> clean_token(std::string_view t, const std::string& source) {
   return std::string(t);
 }
 
-// Trust, keys and the token (from --token-file or DXFER_TOKEN, never from the command line).
 // Each stream holds a chunk in memory (and a server as many as it receives at
 // once): 1 TiB chunks ended in std::bad_alloc on a worker thread.
 constexpr int64_t kMaxChunk = int64_t{1} << 30;
@@ -120,6 +119,7 @@ Status check_chunk(int64_t bytes, const std::string& text) {
   return Status::ok();
 }
 
+// Trust, keys and the token (from --token-file or DXFER_TOKEN, never from the command line).
 Result<net::RemoteOptions> remote_options(const RemoteFlags& f, cli::Context& ctx, const std::string& chunk) {
   net::RemoteOptions o;
   o.client.cacert = f.cacert;
@@ -186,19 +186,18 @@ std::function<void()> file_counter(term::ProgressBar& bar, int64_t total) {
 
 // Prints the per-file JSON events and the summary; sets the exit status.
 Status report(const io::TransferReport& rep, bool sync, double secs, cli::Context& ctx) {
-  const std::vector<std::string>& failures = rep.failures;
   if (ctx.json()) {
     for (const auto& f : rep.files)
       RETURN_IF_ERROR(ctx.print_json(Json{{"file", f.name}, {"action", f.action}, {"bytes", f.bytes}, {"sent", f.sent}, {"hash", f.sha256}}));
-    for (const auto& f : failures) RETURN_IF_ERROR(ctx.print_json(Json{{"error", f}}));
+    for (const auto& f : rep.failures) RETURN_IF_ERROR(ctx.print_json(Json{{"error", f}}));
   }
   log::info("{} files, {} sent in {:.2f} s ({})", rep.files.size(), units::format_bytes(static_cast<double>(rep.bytes_sent)),
             secs, units::format_rate(secs > 0 ? static_cast<double>(rep.bytes_sent) / secs : 0));
-  if (!failures.empty()) {
-    for (const auto& f : failures) log::error("{}", f);
-    if (rep.files.empty()) return io_error(fmt::format("all {} file(s) failed", failures.size()));
+  if (!rep.failures.empty()) {
+    for (const auto& f : rep.failures) log::error("{}", f);
+    if (rep.files.empty()) return io_error(fmt::format("all {} file(s) failed", rep.failures.size()));
     ctx.set_success_code(kExitPartial);
-    log::error("{} file(s) failed, {} arrived: run again to retry the failed ones", failures.size(), rep.files.size());
+    log::error("{} file(s) failed, {} arrived: run again to retry the failed ones", rep.failures.size(), rep.files.size());
     return Status::ok();
   }
   if (sync && rep.nothing_to_do()) ctx.set_success_code(kExitNothingToDo);

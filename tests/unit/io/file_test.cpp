@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -31,6 +32,25 @@ struct TempDir {
     return n;
   }
 };
+
+// Forks a child that runs body(ready) and exits with what it returns; body writes
+// one byte to `ready` once it is where the test wants it. Returns the child's pid
+// once that byte has arrived.
+pid_t fork_until_ready(const std::function<int(int ready)>& body) {
+  int p[2];
+  REQUIRE(pipe(p) == 0);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    close(p[0]);
+    _exit(body(p[1]));
+  }
+  close(p[1]);
+  char c;
+  REQUIRE(read(p[0], &c, 1) == 1);
+  close(p[0]);
+  return pid;
+}
 
 }  // namespace
 
@@ -71,23 +91,14 @@ TEST_CASE("atomic output: a named temporary file for writers that open it by nam
 TEST_CASE("atomic output: SIGKILL mid-write leaves nothing behind") {
   TempDir d;
   std::string target = (d.path / "frames.tez").string();
-  int ready[2];
-  REQUIRE(pipe(ready) == 0);
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    close(ready[0]);
+  pid_t pid = fork_until_ready([&](int ready) {
     auto out = AtomicOutput::create(target);
-    if (!out) _exit(21);
+    if (!out) return 21;
     std::string block(1 << 20, 'x');
-    if (!out->write(block).is_ok()) _exit(22);
-    (void)!write(ready[1], "r", 1);
+    if (!out->write(block).is_ok()) return 22;
+    (void)!write(ready, "r", 1);
     for (;;) pause();
-  }
-  close(ready[1]);
-  char c;
-  REQUIRE(read(ready[0], &c, 1) == 1);
-  close(ready[0]);
+  });
   CHECK(d.names().empty());
   REQUIRE(kill(pid, SIGKILL) == 0);
   int status = 0;
@@ -131,12 +142,7 @@ TEST_CASE("atomic output: missing directory is named in the error") {
 TEST_CASE("atomic output: SIGTERM mid-write leaves nothing behind") {
   TempDir d;
   std::string target = (d.path / "frames.tez").string();
-  int ready[2];
-  REQUIRE(pipe(ready) == 0);
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    close(ready[0]);
+  pid_t pid = fork_until_ready([&](int ready) {
     cancel::reset();
     cancel::install_signal_handlers();
     int rc = 20;
@@ -144,7 +150,7 @@ TEST_CASE("atomic output: SIGTERM mid-write leaves nothing behind") {
       OutputOptions named;
       named.named_temp = true;  // so that the file is there to see until the signal
       auto out = AtomicOutput::create(target, named);
-      if (!out) _exit(21);
+      if (!out) return 21;
       std::string block(4096, 'x');
       bool told = false;
       for (int i = 0; i < 100000; ++i) {
@@ -154,19 +160,15 @@ TEST_CASE("atomic output: SIGTERM mid-write leaves nothing behind") {
           break;
         }
         if (!told) {
-          (void)!write(ready[1], "r", 1);
+          (void)!write(ready, "r", 1);
           told = true;
         }
         usleep(1000);
       }
     }  // destructor removes the temp file
     if (rc == 0) cancel::reraise_if_signalled();
-    _exit(rc);
-  }
-  close(ready[1]);
-  char c;
-  REQUIRE(read(ready[0], &c, 1) == 1);
-  close(ready[0]);
+    return rc;
+  });
   CHECK(d.names().size() == 1);  // the temp file exists while writing
   CHECK(d.names()[0].find(".frames.tez.tmp.") == 0);
   REQUIRE(kill(pid, SIGTERM) == 0);
