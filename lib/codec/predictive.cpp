@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <numbers>
 
 #include "codec/fast.hpp"
 #include "codec/med.hpp"
@@ -16,7 +17,7 @@
 namespace sciflow::codec {
 namespace {
 
-constexpr int kMaxFeatures = 24;
+constexpr int kMaxFeatures = 32;
 constexpr int kCoefShift = 16;      // coefficients are fixed point with 16 fraction bits
 constexpr int kCoefBits = 28;       // stored as unsigned offset values of this width
 constexpr int64_t kCoefLimit = (int64_t{1} << (kCoefBits - 1)) - 1;
@@ -40,6 +41,12 @@ constexpr int64_t kOneSet = (int64_t{1} << kThresholdBits) - 1;  // stored thres
 // (first 60 bulk-water frames at e = 1 / 2: scale 1 lost 2.2% / 2.2%, 16 ties one set
 // and wins 0.5% at e = 2; bright-field e = 2 keeps 3.6% of its 3.8%).
 constexpr double kLossyBitsScale = 16;
+// A lossy fit keeps the frames further back only where they save this fraction of
+// its estimated bits (beyond their coefficients): the estimate comes from a sample
+// and from the reconstruction of an earlier pass (bulk-water at e = 2: without a
+// margin 0.6% lost, K11 at e = 300 saves 5%).
+constexpr double kDeepMargin = 0.01;
+constexpr double kDeepMarginLossless = 0.002;  // of the Gaussian estimate (bulk-water: 0.04% lost without)
 constexpr double kSplitOverMedian = 2.5;  // the threshold: this times the median change (bright-field: 2.0-3.0 within 0.2%)
 
 // What a plane's predictors can see: the plane itself (decoded so far when coding)
@@ -47,7 +54,9 @@ constexpr double kSplitOverMedian = 2.5;  // the threshold: this times the media
 struct Refs {
   const int64_t* cur = nullptr;
   const int64_t* p1 = nullptr;   // previous frame, same channel (level >= 1)
-  const int64_t* p2 = nullptr;   // two frames back (level 2)
+  const int64_t* p2 = nullptr;   // two frames back (level >= 2)
+  const int64_t* deep[kMaxDepth - 2] = {};  // three to `depth` frames back (level 3)
+  int depth = 2;
   const int64_t* pc = nullptr;   // previous channel, this frame (channel > 0)
   const int64_t* pc1 = nullptr;  // previous channel, previous frame (channel > 0, level >= 1)
   const int64_t* pres = nullptr; // previous channel's coded residuals, this frame (null: use 0)
@@ -58,8 +67,8 @@ struct Refs {
   int64_t mid = 0;
 };
 
-int feature_count(int level, bool chan, bool model) {
-  int n = level == 0 ? 6 : (level == 1 ? 13 : 18);
+int feature_count(int level, int depth, bool chan, bool model) {
+  int n = level == 0 ? 6 : (level == 1 ? 13 : (level == 2 ? 18 : 18 + depth - 2));
   return n + (chan ? 4 : 0) + (model && level >= 1 ? 1 : 0) + 1;  // + bias
 }
 
@@ -144,6 +153,8 @@ inline int64_t gather(const Refs& r, int64_t y, int64_t x, int64_t* f, int64_t* 
       f[k++] = at(p2, y, x + 1) - P;
       cand[3] = 2 * P - p2[i];
     }
+    if (r.level >= 3)  // the same pixel further back: lets the fit average the noise of a slow drift away
+      for (int j = 0; j < r.depth - 2; ++j) f[k++] = r.deep[j][i] - P;
     if (r.pc) {  // the previous channel: its change since the last frame, and its local gradients
       const int64_t* pc = r.pc;
       f[k++] = pc[i] - r.pc1[i];
@@ -204,6 +215,19 @@ struct Normal {
       for (int k = 0; k < n; ++k) r += x[j] * x[k] * (j >= k ? a[j][k] : a[k][j]);
     }
     return std::max(r, 0.0);
+  }
+  // The same sums without features first..first+count-1.
+  Normal without(int first, int count) const {
+    Normal r;
+    r.n = n - count;
+    r.samples = samples;
+    r.tt = tt;
+    auto from = [&](int j) { return j < first ? j : j + count; };
+    for (int j = 0; j < r.n; ++j) {
+      r.b[j] = b[from(j)];
+      for (int k = 0; k <= j; ++k) r.a[j][k] = a[from(j)][from(k)];
+    }
+    return r;
   }
   void add(const Normal& o) {
     samples += o.samples;
@@ -398,16 +422,23 @@ int fallback(Predictor forced, int level) {
   return want;
 }
 
-Refs refs_for(const Layout& L, const int64_t* frames, int64_t t, int64_t c, int64_t mid) {
+// The predictor level of frame t of a group: how many frames back its fit sees (0, 1,
+// 2, or 3 for all `depth` of them, from frame `depth` on).
+int level_of(int64_t t, int depth) { return depth > 2 && t >= depth ? 3 : static_cast<int>(std::min<int64_t>(t, 2)); }
+
+Refs refs_for(const Layout& L, const int64_t* frames, int64_t t, int64_t c, int64_t mid, int depth) {
   Refs r;
   r.h = L.h;
   r.w = L.w;
   r.mid = mid;
-  r.level = static_cast<int>(std::min<int64_t>(t, 2));
+  r.level = level_of(t, depth);
+  r.depth = depth;
   const int64_t fs = L.frame(), ps = L.plane();
   r.cur = frames + t * fs + c * ps;
   if (t >= 1) r.p1 = frames + (t - 1) * fs + c * ps;
   if (t >= 2) r.p2 = frames + (t - 2) * fs + c * ps;
+  if (r.level >= 3)
+    for (int j = 0; j < depth - 2; ++j) r.deep[j] = frames + (t - 3 - j) * fs + c * ps;
   if (c >= 1) {
     r.pc = frames + t * fs + (c - 1) * ps;
     if (t >= 1) r.pc1 = frames + (t - 1) * fs + (c - 1) * ps;
@@ -418,8 +449,8 @@ Refs refs_for(const Layout& L, const int64_t* frames, int64_t t, int64_t c, int6
 Status check_config(const GroupConfig& g, int64_t frames, size_t samples) {
   if (g.channels < 1 || g.height < 1 || g.width < 1 || frames < 1)
     return invalid_argument(fmt::format("bad group shape {}x{}x{}x{}", frames, g.channels, g.height, g.width));
-  if (g.lo > g.hi || g.bound < 0 || g.block < 4 || g.block > 4096)
-    return invalid_argument("bad group configuration (range, bound or block size)");
+  if (g.lo > g.hi || g.bound < 0 || g.block < 4 || g.block > 4096 || g.depth < 2 || g.depth > kMaxDepth)
+    return invalid_argument("bad group configuration (range, bound, block size or depth)");
   if (static_cast<size_t>(frames * g.channels * g.height * g.width) != samples)
     return invalid_argument("group buffer size does not match its shape");
   return Status::ok();
@@ -472,7 +503,7 @@ enum class BlockChoice { kSumAbs, kQuantised };
 Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const int64_t> samples, int64_t frames,
                                          GroupStats* stats, std::vector<int64_t>* recon_out,
                                          const int64_t* fit_features, bool use_model,
-                                         BlockChoice block_choice = BlockChoice::kSumAbs) {
+                                         BlockChoice block_choice = BlockChoice::kSumAbs, bool deep_allowed = true) {
   const Layout L{g.channels, g.height, g.width};
   const int64_t step = 2 * g.bound + 1, mid = g.lo + (g.hi - g.lo) / 2;
   const bool lossless = g.bound == 0;
@@ -519,15 +550,22 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
 
   // Coefficients: per plane for large planes, else one block per (level, channel) for the group.
   const bool per_plane = L.plane() >= kFitPlanePixels;
-  std::vector<int64_t> group_coef(static_cast<size_t>(3 * L.c * kCoefBlock), 0);
-  auto fit = [&](int level, int64_t c, std::span<const int64_t> ts, int64_t* block, const int64_t* pres) {
+  std::vector<int64_t> group_coef(static_cast<size_t>(4 * L.c * kCoefBlock), 0);
+  // Fits planes ts of channel c at `level` and writes the coefficients. At level 3
+  // (deep: kDecide, kTrial) it first decides whether the frames further back pay for
+  // their coefficients and returns the depth it chose: g.depth, or 2 (then the fit,
+  // and the planes it serves, are level 2's); kDecide writes that as one bit, kTrial
+  // only decides and writes nothing; kUse fits level 3 as it is.
+  enum class Deep { kDecide, kTrial, kUse };
+  auto fit = [&](int level, int64_t c, std::span<const int64_t> ts, int64_t* block, const int64_t* pres,
+                 Deep deep = Deep::kUse) -> int {
     const bool split = g.classified && level >= 1;
     Normal ne[2];
-    ne[0].n = ne[1].n = feature_count(level, c > 0, net != nullptr);
+    ne[0].n = ne[1].n = feature_count(level, g.depth, c > 0, net != nullptr);
     int64_t total = static_cast<int64_t>(ts.size()) * L.plane();
     int64_t stride = std::max<int64_t>(1, total / kFitSamples);
     auto refs = [&](size_t k) {
-      Refs r = refs_for(L, fit_features ? fit_features : orig, ts[k], c, mid);
+      Refs r = refs_for(L, fit_features ? fit_features : orig, ts[k], c, mid, level == 3 ? g.depth : 2);
       r.target = orig + ts[k] * L.frame() + c * L.plane();
       r.pres = pres;
       r.model = mfit_at(ts[k], c);
@@ -551,6 +589,68 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
       block[kThreshold] = static_cast<int64_t>(std::min(t, static_cast<double>(kOneSet - 1)));
     }
     for (size_t k = 0; k < ts.size(); ++k) accumulate(ne, refs(k), block, stride, static_cast<int64_t>(k) * 7);
+    int depth = level == 3 ? g.depth : 2;
+    if (level == 3 && deep != Deep::kUse) {
+      // The frames further back where they pay for their coefficients: a drifting,
+      // noisy scene (K11) gains from averaging them, a static or fast-changing one
+      // (bulk-water) does not. Lossless: estimated as for the split below. Lossy:
+      // most residuals fall in the deadband whatever the weights, so the estimate is
+      // the order-0 entropy of the quantised residuals on the fit's samples. The
+      // features come after level 2's in gather's order (before the previous
+      // channel's and the bias).
+      const int first = feature_count(2, 2, false, net != nullptr) - 1, count = g.depth - 2;
+      Normal full = ne[0];
+      full.add(ne[1]);
+      const Normal reduced = full.without(first, count);
+      int64_t cf[kMaxFeatures], cr[kMaxFeatures] = {};
+      solve(full, cf);
+      solve(reduced, cr);
+      double saved;
+      if (lossless) {
+        const double n = static_cast<double>(std::max<int64_t>(full.samples, 1));
+        const double ef = full.sse(cf) / n + 1e-3, er = reduced.sse(cr) / n + 1e-3;
+        const double bits = std::max(0.0, 0.5 * std::log2(2 * std::numbers::pi * std::numbers::e * ef));  // per sample, Gaussian
+        saved = (0.5 * std::log2(er / ef) - kDeepMarginLossless * bits) * static_cast<double>(ts.size() * L.plane());
+      } else {
+        // The reduced coefficients in the full layout: zero for the deep features.
+        std::copy_backward(cr + first, cr + reduced.n, cr + full.n);
+        std::fill(cr + first, cr + first + count, 0);
+        constexpr int64_t kClip = 255;
+        std::vector<int64_t> hist(2 * (2 * kClip + 1), 0);
+        int64_t f[kMaxFeatures], cand[kNumPredictors], evaluated = 0;
+        const int64_t qstep = 2 * g.bound + 1;
+        for (size_t k = 0; k < ts.size(); ++k) {
+          const Refs r = refs(k);
+          for (int64_t i = (static_cast<int64_t>(k) * 7) % stride; i < L.plane(); i += stride, ++evaluated) {
+            const int64_t y = i / L.w, x = i % L.w;
+            const int64_t base = interior(r, y, x) ? gather<true>(r, y, x, f, cand) : gather<false>(r, y, x, f, cand);
+            for (int set = 0; set < 2; ++set) {
+              const int64_t d = r.target[i] - std::clamp(lsq(set ? cr : cf, f, full.n, base), g.lo, g.hi);
+              const int64_t v = d >= 0 ? (d + g.bound) / qstep : -((-d + g.bound) / qstep);
+              ++hist[static_cast<size_t>(set * (2 * kClip + 1) + std::clamp(v, -kClip, kClip) + kClip)];
+            }
+          }
+        }
+        auto bits = [&](int set) {
+          double b = 0;
+          for (int64_t j = 0; j <= 2 * kClip; ++j) {
+            const double cnt = static_cast<double>(hist[static_cast<size_t>(set * (2 * kClip + 1) + j)]);
+            if (cnt > 0) b -= cnt * std::log2(cnt / static_cast<double>(evaluated));
+          }
+          return b;
+        };
+        const double scale = static_cast<double>(ts.size() * L.plane()) / static_cast<double>(std::max<int64_t>(evaluated, 1));
+        saved = (bits(1) - bits(0) - kDeepMargin * bits(0)) * scale;
+      }
+      if (!deep_allowed || !(saved > 2.0 * kCoefBits * count)) depth = 2;
+      if (deep == Deep::kTrial) return depth;
+      if (depth == 2) {
+        ne[0] = ne[0].without(first, count);
+        ne[1] = ne[1].without(first, count);
+      }
+      rc.encode_direct(depth > 2 ? 1 : 0, 1);
+    }
+    if (level == 3 && depth > 2) ++st.deep_fits;
     // Two sets where each class has samples enough for its own fit and the split
     // pays for the second set: the bits it saves are estimated as for Gaussian
     // residuals, half the log of the variance ratio per sample of the plane(s).
@@ -582,14 +682,26 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
     for (int set = 0; set < (both ? 2 : 1); ++set)
       for (int j = 0; j < ne[0].n; ++j)
         rc.encode_direct(static_cast<uint64_t>(block[set * kMaxFeatures + j] + kCoefLimit), kCoefBits);
+    return depth;
   };
+  // Group fits: where level 3 exists, one bit per channel first says whether it is
+  // used; without it, level 2 serves every frame from the third on.
+  std::vector<int> group_depth(static_cast<size_t>(L.c), 2);
   if (!per_plane) {
-    for (int level = 0; level <= std::min<int64_t>(2, frames - 1); ++level) {
-      std::vector<int64_t> ts;
-      for (int64_t t = level; t < frames; ++t)
-        if (std::min<int64_t>(t, 2) == level) ts.push_back(t);
-      for (int64_t c = 0; c < L.c; ++c) fit(level, c, ts, &group_coef[(level * L.c + c) * kCoefBlock], nullptr);
+    std::vector<int64_t> deep_ts;
+    for (int64_t t = g.depth; t < frames && level_of(t, g.depth) == 3; ++t) deep_ts.push_back(t);
+    for (int64_t c = 0; c < L.c && !deep_ts.empty(); ++c) {
+      int64_t trial[kCoefBlock];
+      group_depth[static_cast<size_t>(c)] = fit(3, c, deep_ts, trial, nullptr, Deep::kTrial);
+      rc.encode_direct(group_depth[static_cast<size_t>(c)] > 2 ? 1 : 0, 1);
     }
+    for (int level = 0; level <= 3; ++level)
+      for (int64_t c = 0; c < L.c; ++c) {
+        std::vector<int64_t> ts;
+        for (int64_t t = level; t < frames; ++t)
+          if (level_of(t, group_depth[static_cast<size_t>(c)]) == level) ts.push_back(t);
+        if (!ts.empty()) fit(level, c, ts, &group_coef[(level * L.c + c) * kCoefBlock], nullptr);
+      }
   }
 
   const int64_t B = g.block;
@@ -603,8 +715,7 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
 
   for (int64_t t = 0; t < frames; ++t) {
     for (int64_t c = 0; c < L.c; ++c) {
-      const int level = static_cast<int>(std::min<int64_t>(t, 2));
-      const int n = feature_count(level, c > 0, net != nullptr);
+      int level = level_of(t, g.depth), depth;
       const int64_t* coef;
       const int64_t* pres = c >= 1 ? &resid[static_cast<size_t>((c - 1) * L.plane())] : nullptr;
       const int64_t* mplane = nullptr;
@@ -618,13 +729,17 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
       }
       if (per_plane) {
         int64_t one[1] = {t};
-        fit(level, c, one, plane_coef, pres);
+        depth = fit(level, c, one, plane_coef, pres, Deep::kDecide);
+        if (level == 3 && depth == 2) level = 2;
         coef = plane_coef;
       } else {
+        depth = group_depth[static_cast<size_t>(c)];
+        if (level == 3 && depth == 2) level = 2;
         coef = &group_coef[(level * L.c + c) * kCoefBlock];
       }
+      const int n = feature_count(level, depth, c > 0, net != nullptr);
       // Candidates on the original samples choose each block's predictor.
-      Refs ro = refs_for(L, orig, t, c, mid);
+      Refs ro = refs_for(L, orig, t, c, mid, depth);
       ro.pres = pres;
       ro.model = mplane;
       const int64_t* xo = ro.cur;
@@ -632,11 +747,12 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
         // Earlier frames as decoded; this frame's neighbours are not decoded yet, so
         // as the pass the fits came from decoded them (its reconstruction, when there
         // is one), which is closer to what the decoder will see than the originals.
-        const Refs back = refs_for(L, rec, t, c, mid);
+        const Refs back = refs_for(L, rec, t, c, mid, depth);
         ro.p1 = back.p1;
         ro.p2 = back.p2;
+        std::copy(std::begin(back.deep), std::end(back.deep), ro.deep);
         ro.pc1 = back.pc1;
-        if (fit_features) ro.cur = refs_for(L, fit_features, t, c, mid).cur;
+        if (fit_features) ro.cur = refs_for(L, fit_features, t, c, mid, depth).cur;
       }
       std::fill(cost.begin(), cost.end(), 0);
       for (int64_t y = 0; y < L.h; ++y) {
@@ -672,7 +788,7 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
         prev_choice = best;
       }
       // Code the residuals.
-      Refs rr = refs_for(L, dec, t, c, mid);
+      Refs rr = refs_for(L, dec, t, c, mid, depth);
       rr.pres = pres;
       rr.model = mplane;
       int64_t* rres = &resid[static_cast<size_t>(c * L.plane())];
@@ -739,10 +855,12 @@ Result<std::vector<uint8_t>> encode_best(const GroupConfig& g, std::span<const i
   };
   Pass p[3];
   ASSIGN_OR_RETURN(p[0].bytes, encode_pass(g, samples, frames, &p[0].stats, &p[0].recon, nullptr, use_model));
+  const bool deep = p[0].stats.deep_fits > 0;
   ASSIGN_OR_RETURN(p[1].bytes, encode_pass(g, samples, frames, &p[1].stats, &p[1].recon, p[0].recon.data(), use_model,
-                                           BlockChoice::kQuantised));
+                                           BlockChoice::kQuantised, deep));
   if (p[1].bytes.size() * 20 > p[0].bytes.size() * 19) {
-    ASSIGN_OR_RETURN(p[2].bytes, encode_pass(g, samples, frames, &p[2].stats, &p[2].recon, p[0].recon.data(), use_model));
+    ASSIGN_OR_RETURN(p[2].bytes, encode_pass(g, samples, frames, &p[2].stats, &p[2].recon, p[0].recon.data(), use_model,
+                                             BlockChoice::kSumAbs, deep));
   }
   Pass* best = &p[0];
   for (Pass& q : p)
@@ -789,8 +907,14 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
   ml::FrameNet::Scratch scratch;
 
   const bool per_plane = L.plane() >= kFitPlanePixels;
-  std::vector<int64_t> group_coef(static_cast<size_t>(3 * L.c * kCoefBlock), 0);
-  auto read_coef = [&](int n, int level, int64_t* block) {
+  std::vector<int64_t> group_coef(static_cast<size_t>(4 * L.c * kCoefBlock), 0);
+  // Reads a fit of planes at `level` (c > 0: with the previous channel's features);
+  // returns the depth it uses (see the encoder's fit). `flag`: level 3 begins with
+  // the bit that says whether it is used (a plane's own fit).
+  auto read_coef = [&](int level, int64_t c, int64_t* block, bool flag) -> int {
+    int depth = level == 3 ? g.depth : 2;
+    if (level == 3 && flag && rc.decode_direct(1) == 0) depth = 2;
+    const int n = feature_count(level == 3 && depth == 2 ? 2 : level, depth, c > 0, net != nullptr);
     block[kThreshold] = kNoSplit;
     if (g.classified && level >= 1) {
       const uint64_t lo = rc.decode_direct(kThresholdBits / 2);
@@ -800,11 +924,17 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
     const int sets = block[kThreshold] == kNoSplit ? 1 : 2;
     for (int set = 0; set < sets; ++set)
       for (int j = 0; j < n; ++j) block[set * kMaxFeatures + j] = static_cast<int64_t>(rc.decode_direct(kCoefBits)) - kCoefLimit;
+    return depth;
   };
-  if (!per_plane)
-    for (int level = 0; level <= std::min<int64_t>(2, frames - 1); ++level)
+  std::vector<int> group_depth(static_cast<size_t>(L.c), 2);
+  if (!per_plane) {
+    if (level_of(frames - 1, g.depth) == 3)
+      for (int64_t c = 0; c < L.c; ++c) group_depth[static_cast<size_t>(c)] = rc.decode_direct(1) ? g.depth : 2;
+    for (int level = 0; level <= 3; ++level)
       for (int64_t c = 0; c < L.c; ++c)
-        read_coef(feature_count(level, c > 0, net != nullptr), level, &group_coef[(level * L.c + c) * kCoefBlock]);
+        if (level <= level_of(frames - 1, group_depth[static_cast<size_t>(c)]))
+          read_coef(level, c, &group_coef[(level * L.c + c) * kCoefBlock], false);
+  }
 
   const int64_t B = g.block;
   const int64_t bw = (L.w + B - 1) / B, bh = (L.h + B - 1) / B;
@@ -815,15 +945,18 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
 
   for (int64_t t = 0; t < frames; ++t) {
     for (int64_t c = 0; c < L.c; ++c) {
-      const int level = static_cast<int>(std::min<int64_t>(t, 2));
-      const int n = feature_count(level, c > 0, net != nullptr);
+      int level = level_of(t, g.depth), depth;
       const int64_t* coef;
       if (per_plane) {
-        read_coef(n, level, plane_coef);
+        depth = read_coef(level, c, plane_coef, true);
+        if (level == 3 && depth == 2) level = 2;
         coef = plane_coef;
       } else {
+        depth = group_depth[static_cast<size_t>(c)];
+        if (level == 3 && depth == 2) level = 2;
         coef = &group_coef[(level * L.c + c) * kCoefBlock];
       }
+      const int n = feature_count(level, depth, c > 0, net != nullptr);
       int prev_choice = kNumPredictors;
       for (int64_t b = 0; b < bw * bh; ++b) {
         BitModel* cm = &m.choice[static_cast<size_t>(prev_choice) * 8];
@@ -835,7 +968,7 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
         choice[static_cast<size_t>(b)] = static_cast<uint8_t>(k);
         prev_choice = k;
       }
-      Refs rr = refs_for(L, rec, t, c, mid);
+      Refs rr = refs_for(L, rec, t, c, mid, depth);
       rr.pres = c >= 1 ? &resid[static_cast<size_t>((c - 1) * L.plane())] : nullptr;
       if (net && t >= 1) {
         RETURN_IF_ERROR(learned_plane(*net, rec, t, c, L.frame(), L.plane(), L.h, L.w, g.lo, g.hi, mplane.data(), &scratch));

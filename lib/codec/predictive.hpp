@@ -41,6 +41,7 @@ namespace sciflow::codec {
 enum class Predictor : uint8_t { kAuto = 0, kLsq = 1, kMed = 2, kPrev = 3, kLinear = 4, kLearned = 5 };
 inline constexpr int kNumPredictors = 5;  // kLsq..kLearned
 inline constexpr int kNumClassical = 4;   // kLsq..kLinear
+inline constexpr int kMaxDepth = 8;      // frames back a least-squares fit can see (GroupConfig::depth)
 
 std::string_view predictor_name(Predictor p);
 // Parses "auto", "lsq", "med", "prev", "linear"; kInvalidArgument otherwise.
@@ -59,6 +60,7 @@ struct GroupConfig {
   bool fast = false;     // the fast tier (codec/fast.hpp): fixed predictors, rANS; no model
   int fast_version = 5;  // the fast tier's coding: 5 (32 rANS states in 4 streams), 3 (4: format versions 3, 4), 2 (version 2)
   bool classified = false;  // best tier: two least-squares classes by temporal change (format version 6)
+  int depth = 2;  // best tier: frames back the least-squares fit sees, 2 or 3..kMaxDepth (format version 7)
 };
 
 inline constexpr int kMaxBlockCounters = 6;  // the fast tier's six predictors (codec/fast.hpp)
@@ -68,6 +70,7 @@ struct GroupStats {
   // fast tier: blocks per fast predictor (fast::predictor_name).
   std::array<int64_t, kMaxBlockCounters> blocks{};
   int64_t learned_stripes = 0;  // coded with the model (0 or 1 per encode_group call)
+  int64_t deep_fits = 0;        // least-squares fits that used frames beyond the second back (GroupConfig::depth)
 };
 
 // Encodes `frames` frames of `samples` (frames x channels x height x width, each in

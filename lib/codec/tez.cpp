@@ -29,9 +29,13 @@ constexpr int64_t kMaxHeaderJson = 1 << 20;
 constexpr int64_t kMaxGroupRawBytes = int64_t{4} << 30;  // refuse records that would need more
 constexpr int64_t kTargetGroupBytes = 16 << 20;
 
-// Best-tier groups of version 6 files (and of the file being written) use two
-// least-squares classes; versions 1 and 4 one.
+// Best-tier groups of version 6 and 7 files (and of the file being written) use two
+// least-squares classes, versions 1 and 4 one; version 7's fits may see kMaxDepth
+// frames back, earlier versions' two.
 bool best_classified(const Header& h) { return h.effort != "fast" && (h.format_major == 0 || h.format_major >= 6); }
+int best_depth(const Header& h) {
+  return h.effort != "fast" && (h.format_major == 0 || h.format_major >= 7) ? kMaxDepth : 2;
+}
 constexpr int64_t kMaxGroupFrames = 64;
 constexpr int64_t kMinGroupFrames = 8;
 constexpr int64_t kStripePixels = 131072;
@@ -296,6 +300,7 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
     const int64_t r0 = k * h.stripe_rows, rows = std::min(h.stripe_rows, H - r0);
     GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model, h.effort == "fast"};
     cfg.classified = best_classified(h);
+    cfg.depth = best_depth(h);
     if (cfg.fast && g.bound == 0 && !h.model && !grid) {
       // Lossless fast tier: the coder loads the stripe's frames one at a time, as
       // int32 samples where they fit (u8, i8, u16, i16).
@@ -395,6 +400,7 @@ Status decode_group_record(const Header& h, const GroupInfo& g, std::span<const 
     GroupConfig cfg{C, rows, W, g.lo, g.hi, g.bound, h.predictor, h.block, h.model, h.effort == "fast"};
     cfg.fast_version = h.format_major == 2 ? 2 : h.format_major == 3 || h.format_major == 4 ? 3 : 5;
     cfg.classified = best_classified(h);
+    cfg.depth = best_depth(h);
     auto where = [&](const Status& d) { return d.with_context(fmt::format("{}, rows {}-{}", label, r0, r0 + rows - 1)); };
     if (cfg.fast && cfg.fast_version >= 3 && !h.model && !grid) {
       // Frame by frame into `raw`: two frames of samples per stripe instead of the group.

@@ -41,18 +41,19 @@ namespace sciflow::codec::tez {
 // version 5: codec/fast as it is now (32 states, four streams), with or without the colour
 // transform; version 6: codec/predictive with classified least squares (two
 // coefficient sets per fit, GroupConfig::classified), with or without the colour
-// transform. Each file carries the lowest version that describes it, so older
+// transform (read, no longer written); version 7: as 6, with fits that may also see
+// up to kMaxDepth frames back (GroupConfig::depth). Each file carries the lowest version that describes it, so older
 // readers still read what they can and refuse the rest by its version.
-inline constexpr uint16_t kVersionMajor = 6;  // the highest this tezip reads and writes
+inline constexpr uint16_t kVersionMajor = 7;  // the highest this tezip reads and writes
 inline constexpr uint16_t kVersionMinor = 0;
 inline uint16_t version_major_of(const std::string& effort, bool /*colour_transform*/) {
-  return effort == "fast" ? 5 : 6;
+  return effort == "fast" ? 5 : 7;
 }
 // Whether a file of version `major` may hold this tier and colour transform (what
 // this and earlier tezips wrote).
 inline bool version_allows(uint16_t major, const std::string& effort, bool colour_transform) {
   if (effort == "fast") return major == 5 || (major == 4 && colour_transform) || ((major == 2 || major == 3) && !colour_transform);
-  return major == 6 || major == (colour_transform ? 4 : 1);
+  return major == 7 || major == 6 || major == (colour_transform ? 4 : 1);
 }
 
 struct Header {

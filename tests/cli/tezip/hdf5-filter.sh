@@ -7,7 +7,7 @@ h5dump -p -H f.h5 | grep -o 'FILTER_ID 501'
 diff <(h5dump -d /entry/data/data s.h5 | tail -n +2) <(h5dump -d /entry/data/data f.h5 | tail -n +2) && echo h5dump sees the same data
 [[ $(stat -c %s f.h5) -lt $(stat -c %s s.h5) ]] && echo smaller
 # Each chunk is a .tez stream of format version 1, which older plugins read (the
-# .tez files of the best tier are version 6).
+# .tez files of the best tier are version 7).
 python3 -c "
 d = open('f.h5', 'rb').read()
 at = [i for i in range(len(d)) if d.startswith(b'\x89TEZ\r\n\x1a\n', i)]

@@ -1,6 +1,6 @@
 # Real microscopy video (tests/data/README.md), lossless. Its frames were decoded from
 # video with 4:2:0 chroma: R - G and B - G are the same over each 2x2 pixels. tezip
-# codes R and B as differences from G where that is smaller (format version 6 for best, 5 for fast; named
+# codes R and B as differences from G where that is smaller (format version 7 for best, 5 for fast; named
 # in `tezip info`), exactly: ratios above 8.5 (fast) and 9.0 (best); 9.54 and 10.19
 # now, 7.42 for the shipped file written without it.
 tezip d $SCIFLOW_SRC/tests/data/bulk-water-crop.tez -o crop.raw -F raw -q || exit 1

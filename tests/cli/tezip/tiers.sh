@@ -1,5 +1,5 @@
 # The two tiers: fast (the default when lossless) and best (the default when lossy). Both exact, recorded in the file
-# (tier in the header, format version 5 for fast, 6 for best), and the options that
+# (tier in the header, format version 5 for fast, 7 for best), and the options that
 # need the best tier refuse --fast.
 make_frames write a.npy --shape 12,40,50,3 --dtype u8 --noise 3 || exit 1
 tezip c a.npy -o fast.tez -q || exit 1

@@ -5,8 +5,8 @@ head -c $(( $(stat -c %s a.tez) * 2 / 3 )) a.tez > cut.tez
 tezip d cut.tez -o out.npy; echo "exit $?"
 head -c 10 a.tez > tiny.tez
 tezip info tiny.tez; echo "exit $?"
-cp a.tez v7.tez; printf '\x07' | dd of=v7.tez bs=1 seek=8 conv=notrunc status=none
-tezip d v7.tez -o out.npy; echo "exit $?"
+cp a.tez v8.tez; printf '\x08' | dd of=v8.tez bs=1 seek=8 conv=notrunc status=none
+tezip d v8.tez -o out.npy; echo "exit $?"
 echo 'this is a text file, not compressed frames' > text.tez
 tezip d text.tez -o out.npy; echo "exit $?"
 ls out.npy 2>/dev/null

@@ -2,7 +2,7 @@
 # group, before version 6's two classes) still decode: exactly where lossless,
 # within their bound where lossy, with the colour transform where version 4
 # recorded it. The fixtures in tests/data/tezip-v1-v4-best were written from these
-# series by tezip at commit 58ae7d7. Recompressing writes version 6, which this
+# series by tezip at commit 58ae7d7. Recompressing writes version 7, which this
 # tezip decodes to the same samples.
 d=$SCIFLOW_SRC/tests/data/tezip-v1-v4-best
 make_frames write grey.raw --shape 8,48,40 --dtype u16 --format raw --seed 5 || exit 1
