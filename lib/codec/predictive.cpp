@@ -677,7 +677,6 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
       }
       rc.encode_direct(depth > 2 ? 1 : 0, 1);
     }
-    if (level == 3 && depth > 2) ++st.deep_fits;
     // Two sets where each class has samples enough for its own fit and the split
     // pays for the second set: the bits it saves are estimated as for Gaussian
     // residuals, half the log of the variance ratio per sample of the plane(s).
@@ -765,6 +764,7 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
         coef = &group_coef[(level * L.c + c) * kCoefBlock];
       }
       const int n = feature_count(level, depth, c > 0, net != nullptr);
+      if (level == 3) ++st.deep_planes;
       // Candidates on the original samples choose each block's predictor.
       Refs ro = refs_for(L, orig, t, c, mid, depth);
       ro.pres = pres;
@@ -882,7 +882,7 @@ Result<std::vector<uint8_t>> encode_best(const GroupConfig& g, std::span<const i
   };
   Pass p[3];
   ASSIGN_OR_RETURN(p[0].bytes, encode_pass(g, samples, frames, &p[0].stats, &p[0].recon, nullptr, use_model));
-  const bool deep = p[0].stats.deep_fits > 0;
+  const bool deep = p[0].stats.deep_planes > 0;
   ASSIGN_OR_RETURN(p[1].bytes, encode_pass(g, samples, frames, &p[1].stats, &p[1].recon, p[0].recon.data(), use_model,
                                            BlockChoice::kQuantised, deep));
   if (p[1].bytes.size() * 20 > p[0].bytes.size() * 19) {

@@ -70,7 +70,7 @@ struct GroupStats {
   // fast tier: blocks per fast predictor (fast::predictor_name).
   std::array<int64_t, kMaxBlockCounters> blocks{};
   int64_t learned_stripes = 0;  // coded with the model (0 or 1 per encode_group call)
-  int64_t deep_fits = 0;        // least-squares fits that used frames beyond the second back (GroupConfig::depth)
+  int64_t deep_planes = 0;      // planes (frame x channel of a stripe) whose fit saw GroupConfig::depth frames back
 };
 
 // Encodes `frames` frames of `samples` (frames x channels x height x width, each in

@@ -111,13 +111,19 @@ Status parallel_for(int64_t n, int threads, F fn) {
 
 int64_t stripes_of(const Header& h) { return (h.height + h.stripe_rows - 1) / h.stripe_rows; }
 
-// Predictor counts in a group record. Best tier: four classical ones, or with a
-// learned model five and the number of stripes that used it. Fast tier: its six.
+// Counts in a group record. Best tier: blocks per classical predictor (four), or
+// with a learned model five and the number of stripes that used it; from version 7
+// then the planes whose fits saw kMaxDepth frames back. Fast tier: its six.
 int stat_words(const Header& h) {
   if (h.effort == "fast") return fast::kPredictors;
-  return h.model_hash.empty() ? kNumClassical : kNumPredictors + 1;
+  return (h.model_hash.empty() ? kNumClassical : kNumPredictors + 1) + (best_depth(h) > 2 ? 1 : 0);
 }
-bool word_is_blocks(const Header& h, int k) { return h.effort == "fast" || k < kNumPredictors; }
+int64_t* stat_word(const Header& h, GroupStats& s, int k) {
+  const int blocks = h.effort == "fast" ? fast::kPredictors : h.model_hash.empty() ? kNumClassical : kNumPredictors;
+  if (k < blocks) return &s.blocks[static_cast<size_t>(k)];
+  if (k == blocks && !h.model_hash.empty() && h.effort != "fast") return &s.learned_stripes;
+  return &s.deep_planes;
+}
 
 }  // namespace
 
@@ -334,6 +340,7 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
   for (const auto& st : stats) {
     for (int k = 0; k < kMaxBlockCounters; ++k) g.stats.blocks[static_cast<size_t>(k)] += st.blocks[static_cast<size_t>(k)];
     g.stats.learned_stripes += st.learned_stripes;
+    g.stats.deep_planes += st.deep_planes;
   }
 
   std::span<const uint8_t> check(raw, static_cast<size_t>(frames * h.frame_bytes()));
@@ -360,7 +367,7 @@ Result<std::vector<uint8_t>> encode_group_record(const Header& h, int64_t first_
   rec.put<double>(g.step);
   rec.put<uint32_t>(g.data_crc);
   for (int k = 0; k < stat_words(h); ++k)
-    rec.put<uint64_t>(static_cast<uint64_t>(word_is_blocks(h, k) ? g.stats.blocks[static_cast<size_t>(k)] : g.stats.learned_stripes));
+    rec.put<uint64_t>(static_cast<uint64_t>(*stat_word(h, g.stats, k)));
   rec.put<uint32_t>(static_cast<uint32_t>(S));
   for (const auto& c : coded) {
     rec.put<uint64_t>(c.size());
@@ -624,9 +631,7 @@ Result<GroupInfo> Reader::read_record(std::vector<uint8_t>* payload, int64_t off
   g.step = p.get<double>();
   g.data_crc = p.get<uint32_t>();
   for (int k = 0; k < stat_words(header_); ++k) {
-    int64_t v = static_cast<int64_t>(p.get<uint64_t>());
-    if (word_is_blocks(header_, k)) g.stats.blocks[static_cast<size_t>(k)] = v;
-    else g.stats.learned_stripes = v;
+    *stat_word(header_, g.stats, k) = static_cast<int64_t>(p.get<uint64_t>());
   }
   uint32_t stripes = p.get<uint32_t>();
   const int64_t expect_stripes = stripes_of(header_);

@@ -10,7 +10,8 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
   ASSIGN_OR_RETURN(auto reader, codec::tez::Reader::open(o.input));
   const codec::tez::Header& h = reader.header();
   std::array<int64_t, codec::kMaxBlockCounters> blocks{};
-  int64_t groups = 0, frames = 0, coded = 0, lossless_groups = 0, stripes = 0, learned_stripes = 0, colour_groups = 0;
+  int64_t groups = 0, frames = 0, coded = 0, lossless_groups = 0, stripes = 0, learned_stripes = 0, colour_groups = 0,
+          deep_planes = 0;
   Json starts = Json::array();
   for (;;) {
     std::vector<uint8_t> payload;
@@ -25,8 +26,12 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
     for (int k = 0; k < codec::kMaxBlockCounters; ++k) blocks[static_cast<size_t>(k)] += next->stats.blocks[static_cast<size_t>(k)];
     stripes += static_cast<int64_t>(next->stripe_bytes.size());
     learned_stripes += next->stats.learned_stripes;
+    deep_planes += next->stats.deep_planes;
   }
   const bool learned = !h.model_hash.empty();
+  // Best tier, format version 7: planes (frame x channel x stripe) whose fits saw 8 frames back.
+  const bool deep = h.effort != "fast" && h.format_major >= 7;
+  const int64_t planes = frames * h.channels * (groups ? stripes / groups : 0);
   const int64_t raw = frames * h.frame_bytes();
   int64_t file_bytes = reader.file_bytes();
   double secs = reader.end_stats().value("compress_seconds", 0.0);
@@ -51,6 +56,7 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
     j["lossless_groups"] = lossless_groups;
     j["colour_transform_groups"] = colour_groups;
     if (learned && h.effort != "fast") j["stripes_using_model"] = learned_stripes;
+    if (deep) j["planes_seeing_8_frames_back"] = deep_planes;
     j["stripes"] = stripes;
     j["compress_seconds"] = secs;
     j["compress_threads"] = threads;
@@ -76,6 +82,9 @@ Status run_info(const InfoOptions& o, cli::Context& ctx) {
   text += "predictors ";
   for (const auto& [k, v] : use.items()) text += fmt::format(" {} {:.1f}%", k, v.get<double>() * 100);
   text += "\n";
+  if (deep)
+    text += fmt::format("history     {} of {} planes predicted from up to {} frames back, the others from 2\n",
+                        deep_planes, planes, codec::kMaxDepth);
   if (h.colour_transform)
     text += fmt::format("colour      channels 0 and 2 coded as differences from channel 1 in {} of {} groups\n",
                         colour_groups, groups);

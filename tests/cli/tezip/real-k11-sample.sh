@@ -11,5 +11,7 @@ tezip info k.tez --json | grep -o '"dtype":"u16","frames":128,"height":22,"width
 tezip c $in -o b.tez -q --best || exit 1
 tezip verify b.tez --against $in | sed 's/^[^:]*: //'
 [[ $(stat -c %s b.tez) -lt $(stat -c %s k.tez) ]] && echo best tier smaller than fast
+deep=$(tezip info b.tez --json | grep -o '"planes_seeing_8_frames_back":[0-9]*' | cut -d: -f2)
+(( deep > 64 )) && echo "best tier: most of the 128 planes predicted from 8 frames back"
 tezip c $in -o l.tez -q --abs 300 || exit 1
 tezip verify l.tez --against $in --json | grep -o '"max_abs_error":[0-9.]*'

@@ -16,6 +16,7 @@ cmp grey.raw g.raw && echo "grey u16, 20 frames in one group, version 6: exact"
 tezip d "$d/grey-u16-best.tez" -o part.raw -F raw -q --frames 12:20 || exit 1
 cmp <(tail -c $((8 * 48 * 40 * 2)) grey.raw) part.raw && echo "frames 12:20 of version 6: exact"
 tezip verify "$d/grey-u16-best-abs3.tez" --against grey.raw --shape 20,48,40 --dtype u16 --json | grep -o '"max_abs_error":[0-9.]*'
+echo "history lines in tezip info of version 6: $(tezip info "$d/grey-u16-best.tez" | grep -c '^history')"
 tezip d "$d/rgb-u8-best.tez" -o r.raw -F raw -q || exit 1
 cmp crop12.raw r.raw && echo "rgb u8, 12 frames, version 6: exact"
 for f in grey:20,48,40:u16 crop12:12,64,64,3:u8; do

@@ -183,9 +183,9 @@ TEST_CASE("predictive: fits that see kMaxDepth frames back (format version 7) av
       auto b = encode_group(deep, v, s.frames, &st, &recon);
       REQUIRE(a);
       REQUIRE(b);
-      MESSAGE("depth 2: " << a->size() << " bytes, depth " << kMaxDepth << ": " << b->size() << " (" << st.deep_fits
-                          << " deep fits)");
-      CHECK(st.deep_fits > 0);
+      MESSAGE("depth 2: " << a->size() << " bytes, depth " << kMaxDepth << ": " << b->size() << " (" << st.deep_planes
+                          << " planes with deep fits)");
+      CHECK(st.deep_planes > 0);
       CHECK(b->size() < a->size());
       std::vector<int64_t> out(v.size());
       REQUIRE(decode_group(deep, *b, s.frames, out).is_ok());
@@ -211,7 +211,7 @@ TEST_CASE("predictive: fits that see kMaxDepth frames back (format version 7) av
   auto b = encode_group(g, iid, 30, &st, nullptr);
   REQUIRE(a);
   REQUIRE(b);
-  CHECK(st.deep_fits == 0);
+  CHECK(st.deep_planes == 0);
   CHECK(b->size() <= a->size() + 1);
   check_lossless_group(g, iid, 30);
 }
