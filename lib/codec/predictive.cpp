@@ -636,7 +636,8 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
       if (lossless) {
         const double n = static_cast<double>(std::max<int64_t>(full.samples, 1));
         const double ef = full.sse(cf) / n + 1e-3, er = reduced.sse(cr) / n + 1e-3;
-        const double bits = std::max(0.0, 0.5 * std::log2(2 * std::numbers::pi * std::numbers::e * ef));  // per sample, Gaussian
+        // Bits per sample of Gaussian residuals, for the margin.
+        const double bits = std::max(0.0, 0.5 * std::log2(2 * std::numbers::pi * std::numbers::e * ef));
         saved = (0.5 * std::log2(er / ef) - kDeepMarginLossless * bits) * static_cast<double>(ts.size() * L.plane());
       } else {
         // The reduced coefficients in the full layout: zero for the deep features.
@@ -666,7 +667,8 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
           }
           return b;
         };
-        const double scale = static_cast<double>(ts.size() * L.plane()) / static_cast<double>(std::max<int64_t>(evaluated, 1));
+        const double scale =
+            static_cast<double>(ts.size() * L.plane()) / static_cast<double>(std::max<int64_t>(evaluated, 1));
         saved = (bits(1) - bits(0) - kDeepMargin * bits(0)) * scale;
       }
       if (!deep_allowed || !(saved > 2.0 * kCoefBits * count)) depth = 2;

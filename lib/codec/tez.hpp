@@ -42,8 +42,9 @@ namespace sciflow::codec::tez {
 // transform; version 6: codec/predictive with classified least squares (two
 // coefficient sets per fit, GroupConfig::classified), with or without the colour
 // transform (read, no longer written); version 7: as 6, with fits that may also see
-// up to kMaxDepth frames back (GroupConfig::depth). Each file carries the lowest version that describes it, so older
-// readers still read what they can and refuse the rest by its version.
+// up to kMaxDepth frames back (GroupConfig::depth) and one more count per group
+// record. Each file carries the lowest version that describes it, so older readers
+// still read what they can and refuse the rest by its version.
 inline constexpr uint16_t kVersionMajor = 7;  // the highest this tezip reads and writes
 inline constexpr uint16_t kVersionMinor = 0;
 inline uint16_t version_major_of(const std::string& effort, bool /*colour_transform*/) {
