@@ -505,7 +505,7 @@ struct EncodeBody {
     int64_t v = orig[i];
     int64_t q = v - pred;
     if constexpr (kLossy) {
-      q = q >= 0 ? (q + bound) / step : -((-q + bound) / step);
+      q = quantise(q, bound, step);
       v = clamp64(pred + q * step, lo, hi);
       out[i] = v;
     }

@@ -654,7 +654,7 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
             const int64_t base = interior(r, y, x) ? gather<true>(r, y, x, f, cand) : gather<false>(r, y, x, f, cand);
             for (int set = 0; set < 2; ++set) {
               const int64_t d = r.target[i] - std::clamp(lsq(set ? cr : cf, f, full.n, base), g.lo, g.hi);
-              const int64_t v = d >= 0 ? (d + g.bound) / qstep : -((-d + g.bound) / qstep);
+              const int64_t v = quantise(d, g.bound, qstep);
               ++hist[static_cast<size_t>(set * (2 * kClip + 1) + std::clamp(v, -kClip, kClip) + kClip)];
             }
           }
@@ -758,11 +758,11 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
       if (per_plane) {
         int64_t one[1] = {t};
         depth = fit(level, c, one, plane_coef, pres, Deep::kDecide);
-        if (level == 3 && depth == 2) level = 2;
+        level = level_of(t, depth);
         coef = plane_coef;
       } else {
         depth = group_depth[static_cast<size_t>(c)];
-        if (level == 3 && depth == 2) level = 2;
+        level = level_of(t, depth);
         coef = &group_coef[(level * L.c + c) * kCoefBlock];
       }
       const int n = feature_count(level, depth, c > 0, net != nullptr);
@@ -844,7 +844,7 @@ Result<std::vector<uint8_t>> encode_pass(const GroupConfig& g, std::span<const i
           }
           int64_t r = xo[i] - pred, v;
           if (lossless) v = r;
-          else v = r >= 0 ? (r + g.bound) / step : -((-r + g.bound) / step);
+          else v = quantise(r, g.bound, step);
           uint64_t a = activity(mc, mp, mpc, i, x, y, L.w);
           code_residual_enc(rc, m, k * kBuckets + bucket(a), sign_context(rres, i, x, y, L.w), v);
           rres[i] = v * step;
@@ -978,11 +978,11 @@ Status decode_group(const GroupConfig& g, std::span<const uint8_t> data, int64_t
       const int64_t* coef;
       if (per_plane) {
         depth = read_coef(level, c, plane_coef, true);
-        if (level == 3 && depth == 2) level = 2;
+        level = level_of(t, depth);
         coef = plane_coef;
       } else {
         depth = group_depth[static_cast<size_t>(c)];
-        if (level == 3 && depth == 2) level = 2;
+        level = level_of(t, depth);
         coef = &group_coef[(level * L.c + c) * kCoefBlock];
       }
       const int n = feature_count(level, depth, c > 0, net != nullptr);

@@ -63,6 +63,12 @@ struct GroupConfig {
   int depth = 2;  // best tier: frames back the least-squares fit sees, 2 or 3..kMaxDepth (format version 7)
 };
 
+// Lossy coding's quantiser: the residual r in steps of 2 * bound + 1, rounded to the
+// nearest, so that pred + v * step is within bound of pred + r.
+inline int64_t quantise(int64_t r, int64_t bound, int64_t step) {
+  return r >= 0 ? (r + bound) / step : -((-r + bound) / step);
+}
+
 inline constexpr int kMaxBlockCounters = 6;  // the fast tier's six predictors (codec/fast.hpp)
 
 struct GroupStats {
